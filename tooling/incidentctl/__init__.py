@@ -1,0 +1,3 @@
+"""incidentctl: incident response as code."""
+
+__version__ = "0.1.0"

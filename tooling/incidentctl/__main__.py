@@ -1,0 +1,3 @@
+from incidentctl.entry import main
+
+raise SystemExit(main())

@@ -1,0 +1,272 @@
+"""The incident record and its parts, as pydantic models with closed vocabularies.
+
+Every model forbids unknown keys: a typo such as `acknowleged_at` must be an error, not a
+silently ignored field that makes a timer fire.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer
+
+from incidentctl.timevalues import format_timestamp, parse_date, parse_timestamp
+
+ID_PATTERN = r"^[A-Za-z][A-Za-z0-9_-]{0,63}$"
+_ID_RE = re.compile(ID_PATTERN)
+
+
+def _timestamp(value: Any) -> datetime:
+    if isinstance(value, str | datetime):
+        return parse_timestamp(value)
+    raise ValueError(f"expected a timestamp such as 2026-11-27T14:05:00Z, got {value!r}")
+
+
+def _date(value: Any) -> date:
+    if isinstance(value, str | date):
+        return parse_date(value)
+    raise ValueError(f"expected a date such as 2026-11-27, got {value!r}")
+
+
+Timestamp = Annotated[
+    datetime,
+    BeforeValidator(_timestamp),
+    PlainSerializer(format_timestamp, return_type=str, when_used="json"),
+]
+Day = Annotated[date, BeforeValidator(_date)]
+
+
+class Level(StrEnum):
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+
+
+class Priority(StrEnum):
+    P0 = "P0"
+    P1 = "P1"
+    P2 = "P2"
+    P3 = "P3"
+
+    @property
+    def rank(self) -> int:
+        """0 is the most severe."""
+        return int(self.value[1])
+
+
+class Status(StrEnum):
+    DETECTED = "detected"
+    TRIAGED = "triaged"
+    INVESTIGATING = "investigating"
+    MITIGATING = "mitigating"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+
+    @property
+    def is_open(self) -> bool:
+        return self not in (Status.RESOLVED, Status.CLOSED)
+
+
+class Category(StrEnum):
+    AVAILABILITY = "availability"
+    PERFORMANCE = "performance"
+    FUNCTIONALITY = "functionality"
+    SECURITY = "security"
+    DATA_INTEGRITY = "data-integrity"
+
+
+class Detection(StrEnum):
+    AUTOMATED_ALERT = "automated-alert"
+    USER_REPORT = "user-report"
+    MONITORING = "monitoring"
+    MANUAL = "manual"
+
+
+class Strategy(StrEnum):
+    ROLLBACK = "rollback"
+    HOTFIX = "hotfix"
+    CONFIG_CHANGE = "config-change"
+    WORKAROUND = "workaround"
+    SCALING = "scaling"
+
+
+class EscalationKind(StrEnum):
+    """Functional tiers and hierarchical levels share one history."""
+
+    TIER_2 = "tier-2"
+    TIER_3 = "tier-3"
+    MANAGEMENT = "management"
+    EXECUTIVE = "executive"
+    SECURITY = "security"
+
+
+class PublicStatus(StrEnum):
+    """Status-page vocabulary (Statuspage's incident statuses)."""
+
+    INVESTIGATING = "investigating"
+    IDENTIFIED = "identified"
+    MONITORING = "monitoring"
+    RESOLVED = "resolved"
+
+
+class EventKind(StrEnum):
+    DECLARED = "declared"
+    TRIAGED = "triaged"
+    RECLASSIFIED = "reclassified"
+    ACKNOWLEDGED = "acknowledged"
+    ENGAGED = "engaged"
+    ESCALATED = "escalated"
+    UPDATE = "update"
+    NOTE = "note"
+    HYPOTHESIS = "hypothesis"
+    DECISION = "decision"
+    MITIGATED = "mitigated"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+    REOPENED = "reopened"
+    CAUSE = "cause"
+    FIX = "fix"
+    SNOOZED = "snoozed"
+    CORRECTION = "correction"
+
+
+class HypothesisResult(StrEnum):
+    CONFIRMED = "confirmed"
+    REJECTED = "rejected"
+    PENDING = "pending"
+
+
+class Risk(StrEnum):
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+    NONE = "none"
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", use_enum_values=False, validate_default=False)
+
+
+class BusinessImpact(_Model):
+    revenue: str | None = Field(None, description="Revenue impact, e.g. '$12k/h' or 'none'")
+    compliance_risk: bool | None = None
+    reputation_risk: Risk | None = None
+    safety_risk: bool | None = None
+
+
+class Roles(_Model):
+    incident_commander: str | None = None
+    technical_lead: str | None = None
+    communications_lead: str | None = None
+    on_call: str | None = None
+
+
+class Escalation(_Model):
+    at: Timestamp
+    kind: EscalationKind
+    to: str | None = None
+    by: str | None = None
+    reason: str | None = None
+
+
+class Mitigation(_Model):
+    strategy: Strategy
+    description: str | None = None
+    at: Timestamp | None = None
+
+
+class PriorityOverride(_Model):
+    """A priority that disagrees with the matrix, allowed only with a written reason."""
+
+    priority: Priority
+    reason: str = Field(min_length=1)
+    by: str | None = None
+
+
+class TimelineEvent(_Model):
+    at: Timestamp
+    kind: EventKind
+    by: str | None = None
+    text: str | None = None
+    public: bool = False
+    status: PublicStatus | None = Field(None, description="Status-page status of a public update")
+    priority: Priority | None = None
+    tier: int | None = Field(None, ge=1, le=3)
+    to: str | None = None
+    rule: str | None = None
+    until: Timestamp | None = None
+    reason: str | None = None
+    strategy: Strategy | None = None
+    ref: str | None = Field(None, description="Commit SHA or PR of the cause or the fix")
+    evidence: str | None = None
+    test: str | None = None
+    result: HypothesisResult | None = None
+
+
+class Incident(_Model):
+    id: str = Field(pattern=ID_PATTERN)
+    title: str = Field(min_length=1)
+    summary: str | None = None
+    status: Status = Status.DETECTED
+    impact: Level
+    urgency: Level
+    priority: Priority
+    priority_override: PriorityOverride | None = None
+    category: Category | None = None
+    detection: Detection | None = None
+    reporter: str | None = None
+    user_impact: str | None = None
+    services: list[str] = Field(default_factory=list)
+    components: list[str] = Field(default_factory=list)
+    affected_users: int | None = Field(None, ge=0)
+    business_impact: BusinessImpact | None = None
+    security_breach: bool = False
+    data_loss: bool = False
+    public: bool = Field(True, description="May appear on the public status page")
+    roles: Roles | None = None
+    tier: int = Field(1, ge=1, le=3)
+    started_at: Timestamp | None = None
+    detected_at: Timestamp
+    acknowledged_at: Timestamp | None = None
+    triaged_at: Timestamp | None = None
+    engaged_at: Timestamp | None = None
+    mitigated_at: Timestamp | None = None
+    resolved_at: Timestamp | None = None
+    closed_at: Timestamp | None = None
+    escalations: list[Escalation] = Field(default_factory=list)
+    mitigation: Mitigation | None = None
+    runbooks: list[str] = Field(default_factory=list)
+    policy: str | None = Field(None, description="Hash of the policy in force at declaration")
+    timeline: list[TimelineEvent] = Field(default_factory=list)
+
+    @property
+    def is_open(self) -> bool:
+        return self.status.is_open
+
+
+class Runbook(_Model):
+    title: str = Field(min_length=1)
+    owner: str = Field(min_length=1)
+    services: list[str] = Field(min_length=1)
+    last_tested: Day | None = None
+    symptoms: list[str] = Field(default_factory=list)
+
+
+LIFECYCLE_TIMESTAMPS = (
+    "started_at",
+    "detected_at",
+    "triaged_at",
+    "acknowledged_at",
+    "engaged_at",
+    "mitigated_at",
+    "resolved_at",
+    "closed_at",
+)
+
+
+def valid_id(value: str) -> bool:
+    """IDs become folder names: letters, digits, '-' and '_' only, never a path."""
+    return bool(_ID_RE.match(value))

@@ -1,0 +1,375 @@
+"""The only module that reads and writes the repository's files.
+
+Layout: incidents/<YYYY>/<MM>/<ID>/incident.md (partitioned by detection month, so no folder
+holds more than ~1,000 entries at 10,000 incidents), runbooks/<name>.md, policies/*.yaml,
+and policies/snapshots/<hash>.json: the effective policy each incident was declared under.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import os
+import secrets
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from incidentctl import editing
+from incidentctl.diagnostics import explain
+from incidentctl.documents import Document, line_in_yaml, load_yaml, parse
+from incidentctl.errors import DocumentError, DocumentErrors, IncidentctlError
+from incidentctl.model import LIFECYCLE_TIMESTAMPS, Incident, Runbook, valid_id
+from incidentctl.policy import POLICY_FILES, Policy, assemble, default_text, merge
+
+INCIDENT_FILE = "incident.md"
+_ID_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
+_SECTION_FILE = {
+    "matrix": "priority",
+    "sla": "sla",
+    "escalation": "escalation",
+    "components": "components",
+    "review": "review",
+}
+
+
+@dataclass
+class Loaded:
+    """A parsed incident with the document it came from (for located errors and edits)."""
+
+    doc: Document
+    incident: Incident
+
+    @property
+    def path(self) -> Path:
+        return self.doc.path
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write via a temp file in the same folder and rename: never a half-written file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        if path.exists():
+            os.chmod(tmp, path.stat().st_mode & 0o7777)
+        else:
+            os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def locate_root(start: Path | None = None) -> Path:
+    """The repository root: the nearest folder (upwards) holding incidents/ or policies/."""
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / "incidents").is_dir() or (folder / "policies").is_dir():
+            return folder
+    raise IncidentctlError(
+        f"{here} is not inside an incident repository (no incidents/ or policies/ folder)",
+        hint="run `incidentctl init` to create one, or pass --repo DIR",
+    )
+
+
+def new_id(at: datetime, taken: set[str] | None = None) -> str:
+    """INC-YYYYMMDD-XXXX: 32^4 suffixes a day make a clash between branches improbable."""
+    taken = taken or set()
+    while True:
+        suffix = "".join(secrets.choice(_ID_ALPHABET) for _ in range(4))
+        candidate = f"INC-{at:%Y%m%d}-{suffix}"
+        if candidate not in taken:
+            return candidate
+
+
+def relative(root: Path, path: Path) -> str:
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return str(path)
+
+
+class Repo:
+    """An incident repository on disk."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._policy: Policy | None = None
+        self._snapshots: dict[str, Policy] = {}
+
+    # -- paths -------------------------------------------------------------------------
+    @property
+    def incidents_dir(self) -> Path:
+        return self.root / "incidents"
+
+    @property
+    def policies_dir(self) -> Path:
+        return self.root / "policies"
+
+    @property
+    def runbooks_dir(self) -> Path:
+        return self.root / "runbooks"
+
+    def rel(self, path: Path) -> str:
+        return relative(self.root, path)
+
+    def incident_path(self, incident_id: str, detected_at: datetime) -> Path:
+        if not valid_id(incident_id):
+            raise IncidentctlError(
+                f"{incident_id!r} is not a valid incident ID",
+                hint="use letters, digits, '-' and '_' only, starting with a letter",
+            )
+        month = f"{detected_at:%Y}/{detected_at:%m}"
+        return self.incidents_dir / month / incident_id / INCIDENT_FILE
+
+    def incident_files(self) -> list[Path]:
+        """Every incident.md under incidents/, in a stable order."""
+        found: list[Path] = []
+        if not self.incidents_dir.is_dir():
+            return found
+        for folder, dirs, files in os.walk(self.incidents_dir):
+            dirs.sort()
+            if INCIDENT_FILE in files:
+                found.append(Path(folder) / INCIDENT_FILE)
+        return found
+
+    # -- policy --------------------------------------------------------------------------
+    def policy_sections(self) -> dict[str, tuple[Path, str, Any]]:
+        """Each policy file: (path shown in errors, text, merged data)."""
+        sections: dict[str, tuple[Path, str, Any]] = {}
+        for name in POLICY_FILES:
+            default = default_text(name)
+            base = load_yaml(Path(f"<default {name}.yaml>"), default) or {}
+            path = self.policies_dir / f"{name}.yaml"
+            if path.is_file():
+                text, _, _ = _read_text(path)
+                data = load_yaml(path, text)
+                if data is None:
+                    data = {}
+                if not isinstance(data, dict):
+                    raise DocumentError(path, "a policy file must be a mapping", line=1)
+                sections[name] = (path, text, merge(base, data))
+            else:
+                sections[name] = (path, default, base)
+        return sections
+
+    def policy(self) -> Policy:
+        """The policy in force now: repo files merged over the shipped defaults."""
+        if self._policy is None:
+            sections = self.policy_sections()
+            try:
+                self._policy = Policy.model_validate(
+                    assemble({name: data for name, (_, _, data) in sections.items()})
+                )
+            except ValidationError as exc:
+                raise DocumentErrors(_policy_errors(exc, sections)) from None
+        return self._policy
+
+    def snapshot_path(self, digest: str) -> Path:
+        return self.policies_dir / "snapshots" / (digest.replace(":", "-") + ".json")
+
+    def save_policy_snapshot(self, policy: Policy) -> Path:
+        path = self.snapshot_path(policy.digest())
+        if not path.exists():
+            write_atomic(path, json.dumps(json.loads(policy.canonical()), indent=1) + "\n")
+        return path
+
+    def policy_for(self, incident: Incident) -> Policy:
+        """The policy in force when the incident was declared, else the current one."""
+        if not incident.policy or incident.policy == self.policy().digest():
+            return self.policy()
+        if incident.policy not in self._snapshots:
+            path = self.snapshot_path(incident.policy)
+            if not path.is_file():
+                return self.policy()
+            self._snapshots[incident.policy] = Policy.model_validate_json(path.read_bytes())
+        return self._snapshots[incident.policy]
+
+    def has_snapshot(self, digest: str) -> bool:
+        return digest == self.policy().digest() or self.snapshot_path(digest).is_file()
+
+    # -- incidents -----------------------------------------------------------------------
+    def load(self, path: Path) -> Loaded:
+        """Parse and validate one incident file; DocumentErrors lists every problem."""
+        doc = parse(Path(self.rel(path)), path.read_bytes())
+        return Loaded(doc=doc, incident=validate_incident(doc))
+
+    def scan(self, paths: list[Path] | None = None) -> Iterator[Loaded | DocumentErrors]:
+        """Load many incidents fast: the collector is paused during the bulk load."""
+        enabled = gc.isenabled()
+        gc.disable()
+        try:
+            for path in paths if paths is not None else self.incident_files():
+                try:
+                    yield self.load(path)
+                except DocumentErrors as exc:
+                    yield exc
+                except DocumentError as exc:
+                    yield DocumentErrors([exc])
+        finally:
+            if enabled:
+                gc.enable()
+
+    def find(self, incident_id: str) -> Loaded:
+        if not valid_id(incident_id):
+            raise IncidentctlError(
+                f"{incident_id!r} is not a valid incident ID",
+                hint="IDs look like INC-20261127-7K3Q; `incidentctl list` shows them",
+            )
+        matches = sorted(self.incidents_dir.glob(f"*/*/{incident_id}/{INCIDENT_FILE}"))
+        if not matches:
+            matches = [p for p in self.incident_files() if p.parent.name == incident_id]
+        if not matches:
+            raise IncidentctlError(
+                f"no incident {incident_id} in {self.rel(self.incidents_dir)}/",
+                hint="`incidentctl list` shows the incidents this repository holds",
+            )
+        if len(matches) > 1:
+            where = ", ".join(self.rel(p) for p in matches)
+            raise IncidentctlError(f"incident ID {incident_id} is used twice: {where}")
+        loaded = self.load(matches[0])
+        return loaded
+
+    def known_ids(self) -> set[str]:
+        return {p.parent.name for p in self.incident_files()}
+
+    def create(self, incident: Incident, body: str, *, dry_run: bool = False) -> tuple[Path, str]:
+        """Write a new incident file; refuses to overwrite an existing one."""
+        path = self.incident_path(incident.id, incident.detected_at)
+        if path.exists() or incident.id in self.known_ids():
+            raise IncidentctlError(
+                f"incident {incident.id} already exists",
+                hint="choose another --id, or omit --id to get a fresh one",
+            )
+        text = "---\n" + new_front(incident) + "---\n" + body
+        if not dry_run:
+            write_atomic(path, text)
+        return path, text
+
+    def save(self, loaded: Loaded, updated: Incident, *, dry_run: bool = False) -> str:
+        """Apply the difference between two versions as minimal edits, verify, write."""
+        front = loaded.doc.front
+        old = _plain(loaded.incident)
+        new = _plain(updated)
+        for key in new.keys() | old.keys():
+            before, after = old.get(key), new.get(key)
+            if before == after:
+                continue
+            if (
+                isinstance(before, list)
+                and isinstance(after, list)
+                and before
+                and after[: len(before)] == before
+            ):
+                for item in after[len(before) :]:
+                    front = editing.append_item(front, key, item)
+            else:
+                front = editing.set_key(front, key, after)
+        doc = Document(
+            path=loaded.doc.path,
+            data={},
+            front=front,
+            body=loaded.doc.body,
+            bom=loaded.doc.bom,
+            crlf=loaded.doc.crlf,
+        )
+        reparsed = parse(doc.path, doc.text().encode("utf-8"))
+        if validate_incident(reparsed) != updated:
+            raise RuntimeError(f"edit of {doc.path} did not round-trip; nothing was written")
+        text = doc.text()
+        if not dry_run:
+            write_atomic(self.root / loaded.doc.path, text)
+        return text
+
+    # -- runbooks ------------------------------------------------------------------------
+    def runbook_files(self) -> list[Path]:
+        if not self.runbooks_dir.is_dir():
+            return []
+        return sorted(
+            p for p in self.runbooks_dir.glob("*.md") if p.name.lower() != "readme.md"
+        )
+
+    def load_runbook(self, path: Path) -> tuple[Document, Runbook]:
+        doc = parse(Path(self.rel(path)), path.read_bytes())
+        try:
+            return doc, Runbook.model_validate(doc.data)
+        except ValidationError as exc:
+            raise DocumentErrors(explain(exc, Runbook, doc.path, doc.line_of)) from None
+
+    def runbook_names(self) -> set[str]:
+        return {p.stem for p in self.runbook_files()}
+
+
+def validate_incident(doc: Document) -> Incident:
+    try:
+        return Incident.model_validate(doc.data)
+    except ValidationError as exc:
+        raise DocumentErrors(explain(exc, Incident, doc.path, doc.line_of)) from None
+
+
+def _read_text(path: Path) -> tuple[str, bool, bool]:
+    from incidentctl.documents import decode
+
+    return decode(path, path.read_bytes())
+
+
+def _plain(incident: Incident) -> dict[str, Any]:
+    """JSON-able top-level fields, nested values without empty keys."""
+    data: dict[str, Any] = incident.model_dump(mode="json", exclude_none=True)
+    return data
+
+
+def new_front(incident: Incident) -> str:
+    """Front-matter for a new incident: every lifecycle key present, so edits replace."""
+    from incidentctl.documents import dump_block
+
+    data = incident.model_dump(mode="json", exclude_none=True)
+    ordered: dict[str, Any] = {}
+    for name in Incident.model_fields:
+        if name in LIFECYCLE_TIMESTAMPS:
+            ordered[name] = data.get(name)
+        elif name == "roles":
+            ordered[name] = data.get(name) or {
+                "incident_commander": None,
+                "technical_lead": None,
+                "communications_lead": None,
+                "on_call": None,
+            }
+        elif name in data:
+            ordered[name] = data[name]
+    return dump_block(ordered, 0)
+
+
+def _policy_errors(
+    exc: ValidationError, sections: dict[str, tuple[Path, str, Any]]
+) -> list[DocumentError]:
+    errors: list[DocumentError] = []
+    for err in exc.errors():
+        loc = tuple(err["loc"])
+        section = str(loc[0]) if loc else "sla"
+        name = _SECTION_FILE.get(section, section)
+        path, text, _ = sections[name]
+        inner: tuple[str | int, ...] = loc[1:] if section not in ("matrix", "components") else loc
+        message = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "extra_forbidden":
+            message = f"unknown policy key '{loc[-1]}'"
+        errors.append(
+            DocumentError(
+                path,
+                message,
+                line=line_in_yaml(text, inner),
+                field=".".join(str(p) for p in inner) or None,
+                hint="compare with the commented defaults that `incidentctl init` writes",
+            )
+        )
+    return errors

@@ -1,0 +1,125 @@
+"""Parsing and formatting of timestamps and durations, shared by the model, policy and CLI.
+
+Timestamps must carry a timezone: an incident timeline that mixes local and UTC times is
+worse than no timeline, so naive values are refused rather than guessed.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime, timedelta
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|min|h|d|w|bd)\s*$")
+_UNITS = {"s": 1, "m": 60, "min": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+
+
+class TimeValueError(ValueError):
+    """A timestamp or duration that cannot be understood."""
+
+
+def parse_timestamp(value: str | datetime) -> datetime:
+    """Parse ISO-8601 with an explicit offset (or Z) into an aware UTC datetime."""
+    if isinstance(value, datetime):
+        dt = value
+    else:
+        text = value.strip()
+        if text.endswith(("z", "Z")):
+            text = text[:-1] + "+00:00"
+        try:
+            dt = datetime.fromisoformat(text)
+        except ValueError as exc:
+            raise TimeValueError(
+                f"{value!r} is not a valid ISO-8601 timestamp ({exc})"
+            ) from None
+    if dt.tzinfo is None or dt.tzinfo.utcoffset(dt) is None:
+        raise TimeValueError(
+            f"{value!s} has no timezone; write it in UTC with a Z suffix, "
+            "e.g. 2026-11-27T14:05:00Z"
+        )
+    return dt.astimezone(UTC)
+
+
+def format_timestamp(value: datetime) -> str:
+    """UTC ISO-8601 with a Z suffix, to the second: the one form stored in files."""
+    value = value.astimezone(UTC).replace(microsecond=0)
+    return value.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_date(value: str | date) -> date:
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    try:
+        return date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise TimeValueError(f"{value!r} is not a date (YYYY-MM-DD)") from None
+
+
+class Duration:
+    """A span of time, either wall-clock seconds or whole business days."""
+
+    __slots__ = ("business_days", "seconds")
+
+    def __init__(self, seconds: float = 0.0, business_days: int = 0) -> None:
+        self.seconds = seconds
+        self.business_days = business_days
+
+    @classmethod
+    def parse(cls, value: str | int | float) -> Duration:
+        if isinstance(value, bool):
+            raise TimeValueError(f"{value!r} is not a duration")
+        if isinstance(value, int | float):
+            return cls(seconds=float(value) * 60)
+        match = _DURATION.match(value)
+        if not match:
+            raise TimeValueError(
+                f"{value!r} is not a duration; use a number with a unit: "
+                "30s, 15m, 2h, 1d, 1w, or 1bd for business days"
+            )
+        amount, unit = float(match.group(1)), match.group(2)
+        if unit == "bd":
+            if amount != int(amount):
+                raise TimeValueError(f"{value!r}: business days must be whole")
+            return cls(business_days=int(amount))
+        return cls(seconds=amount * _UNITS[unit])
+
+    @property
+    def timedelta(self) -> timedelta:
+        return timedelta(seconds=self.seconds)
+
+    def __eq__(self, other: object) -> bool:
+        return (
+            isinstance(other, Duration)
+            and other.seconds == self.seconds
+            and other.business_days == self.business_days
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.seconds, self.business_days))
+
+    def __repr__(self) -> str:
+        return f"Duration({self})"
+
+    def __str__(self) -> str:
+        if self.business_days:
+            return f"{self.business_days}bd"
+        return format_duration(self.seconds)
+
+
+def format_duration(seconds: float) -> str:
+    """Compact human form: 45s, 15m, 1h30m, 2d4h."""
+    total = int(round(seconds))
+    sign = "-" if total < 0 else ""
+    total = abs(total)
+    days, rem = divmod(total, 86400)
+    hours, rem = divmod(rem, 3600)
+    minutes, secs = divmod(rem, 60)
+    parts = []
+    if days:
+        parts.append(f"{days}d")
+    if hours:
+        parts.append(f"{hours}h")
+    if minutes:
+        parts.append(f"{minutes}m")
+    if secs and not days:
+        parts.append(f"{secs}s")
+    return sign + ("".join(parts) or "0s")
