@@ -62,9 +62,7 @@ def explain(
             owner = _model_at(model, loc)
             message = f"unknown field '{loc[-1]}'"
             if owner is not None:
-                names = [
-                    field.alias or name for name, field in owner.model_fields.items()
-                ]
+                names = [field.alias or name for name, field in owner.model_fields.items()]
                 close = difflib.get_close_matches(str(loc[-1]), names, n=1, cutoff=0.6)
                 if close:
                     hint = f"did you mean '{close[0]}'?"

@@ -99,9 +99,10 @@ def _child(node: yaml.Node | None, key: str | int) -> tuple[yaml.Node | None, ya
         for k, v in node.value:
             if isinstance(k, yaml.ScalarNode) and k.value == key:
                 return k, v
-    elif isinstance(node, yaml.SequenceNode) and isinstance(key, int):
-        if 0 <= key < len(node.value):
-            return None, node.value[key]
+    elif (
+        isinstance(node, yaml.SequenceNode) and isinstance(key, int) and 0 <= key < len(node.value)
+    ):
+        return None, node.value[key]
     return None
 
 
@@ -112,6 +113,7 @@ def decode(path: Path, raw: bytes) -> tuple[str, bool, bool]:
             path,
             f"file is {len(raw):,} bytes, over the {MAX_BYTES:,}-byte limit",
             hint="incident files are small; move logs and dumps elsewhere and link to them",
+            rule="size",
         )
     try:
         text = raw.decode("utf-8")
@@ -122,6 +124,7 @@ def decode(path: Path, raw: bytes) -> tuple[str, bool, bool]:
             f"not valid UTF-8 (byte 0x{raw[exc.start]:02x} at offset {exc.start})",
             line=line,
             hint="save the file as UTF-8",
+            rule="encoding",
         ) from None
     bom = text.startswith(_BOM)
     if bom:
@@ -141,6 +144,7 @@ def parse(path: Path, raw: bytes) -> Document:
             "no YAML front-matter",
             line=1,
             hint="the file must start with a line '---', the YAML fields, then another '---'",
+            rule="front-matter",
         )
     fences = list(_FENCE.finditer(text, 0))
     if not fences or fences[0].start() != 0 or len(fences) < 2:
@@ -149,6 +153,7 @@ def parse(path: Path, raw: bytes) -> Document:
             "front-matter is not closed",
             line=1,
             hint="end the YAML fields with a line containing only '---'",
+            rule="front-matter",
         )
     first, second = fences[0], fences[1]
     front = text[first.end() + 1 : second.start()]
@@ -159,6 +164,7 @@ def parse(path: Path, raw: bytes) -> Document:
             path,
             "front-matter must be a mapping of fields (key: value)",
             line=2,
+            rule="front-matter",
         )
     return Document(path=path, data=data, front=front, body=body, bom=bom, crlf=crlf)
 
@@ -168,7 +174,7 @@ def load_yaml(path: Path, text: str, *, line_offset: int = 0) -> Any:
     if ("&" in text or "*" in text) and _ANCHOR_HINT.search(text):
         _refuse_aliases(path, text, line_offset)
     try:
-        return yaml.load(text, Loader=_Loader)  # noqa: S506 - a safe loader subclass
+        return yaml.load(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 + line_offset if mark else None
@@ -179,9 +185,10 @@ def load_yaml(path: Path, text: str, *, line_offset: int = 0) -> Any:
             f"malformed YAML: {problem}{context}",
             line=line,
             hint="check indentation and quoting; values containing ': ' or '#' need quotes",
+            rule="yaml",
         ) from None
     except yaml.YAMLError as exc:
-        raise DocumentError(path, f"malformed YAML: {exc}") from None
+        raise DocumentError(path, f"malformed YAML: {exc}", rule="yaml") from None
 
 
 def _refuse_aliases(path: Path, text: str, line_offset: int) -> None:
@@ -193,6 +200,7 @@ def _refuse_aliases(path: Path, text: str, line_offset: int) -> None:
                     "YAML anchors and aliases (&name, *name) are not allowed",
                     line=token.start_mark.line + 1 + line_offset,
                     hint="write the value out in full; aliases can expand without bound",
+                    rule="yaml",
                 )
     except yaml.MarkedYAMLError:
         return  # the parser reports the syntax error with its line
@@ -207,9 +215,7 @@ def dump_scalar(value: Any, *, style: str | None = None) -> str:
     if isinstance(value, int | float):
         return str(value)
     text = str(value)
-    out = yaml.dump(
-        text, Dumper=_Dumper, allow_unicode=True, width=1 << 30, default_style=style
-    )
+    out = yaml.dump(text, Dumper=_Dumper, allow_unicode=True, width=1 << 30, default_style=style)
     out = out.removesuffix("\n").removesuffix("\n...").rstrip("\n")
     if "\n" in out:  # multi-line plain or quoted scalar: use a JSON-style quoted form
         import json

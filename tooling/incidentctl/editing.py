@@ -81,10 +81,15 @@ def set_key(front: str, key: str, value: Any) -> str:
     if simple_old and simple_new and value_node.start_mark.index > colon:
         v_start = int(value_node.start_mark.index)
         v_end = _content_end(value_node, front)
-        if isinstance(value_node, yaml.ScalarNode) and value_node.value == "" and v_end == v_start:
-            if value_node.tag.endswith(":null") and not value_node.style:
-                # `key:` with nothing after it: write right after the colon
-                return front[: colon + 1] + _render_value(value, indent) + front[colon + 1 :]
+        if (
+            isinstance(value_node, yaml.ScalarNode)
+            and value_node.value == ""
+            and v_end == v_start
+            and value_node.tag.endswith(":null")
+            and not value_node.style
+        ):
+            # `key:` with nothing after it: write right after the colon
+            return front[: colon + 1] + _render_value(value, indent) + front[colon + 1 :]
         style = value_node.style if isinstance(value_node, yaml.ScalarNode) else None
         if style in ("'", '"') and isinstance(value, str):
             text = dump_scalar(value, style=style)
@@ -103,7 +108,7 @@ def append_item(front: str, key: str, item: Any) -> str:
     found = _find(root, key)
     if found is None:
         return set_key(front, key, [item])
-    key_node, value_node = found
+    _, value_node = found
     if not isinstance(value_node, yaml.SequenceNode) or not value_node.value:
         return set_key(front, key, [item])
     if value_node.flow_style:

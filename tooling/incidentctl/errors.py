@@ -31,11 +31,13 @@ class DocumentError(IncidentctlError):
         line: int | None = None,
         field: str | None = None,
         hint: str | None = None,
+        rule: str = "schema",
     ) -> None:
         super().__init__(message, hint=hint)
         self.path = str(path)
         self.line = line
         self.field = field
+        self.rule = rule
 
     def location(self) -> str:
         where = self.path

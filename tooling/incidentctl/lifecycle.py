@@ -196,9 +196,7 @@ def engage(incident: Incident, *, at: datetime, now: datetime, by: str | None) -
     """A responder is working on it: investigation starts."""
     _require_open(incident, "engage")
     if incident.engaged_at is not None:
-        raise TransitionError(
-            f"{incident.id} was already engaged at {_stamp(incident.engaged_at)}"
-        )
+        raise TransitionError(f"{incident.id} was already engaged at {_stamp(incident.engaged_at)}")
     _check_time(incident, at, now)
     event = TimelineEvent(at=at, kind=EventKind.ENGAGED, by=by, text="Responder engaged")
     return _with_event(
@@ -250,9 +248,7 @@ def escalate(
         tier=tier,
         to=to,
     )
-    return _with_event(
-        incident, event, escalations=[*incident.escalations, record], **changes
-    )
+    return _with_event(incident, event, escalations=[*incident.escalations, record], **changes)
 
 
 def public_status(incident: Incident) -> PublicStatus:
@@ -356,14 +352,17 @@ def reopen(
     """RESOLVED -> INVESTIGATING; the resolution clock restarts (resolved_at is cleared,
     the earlier resolution stays in the timeline)."""
     if incident.status != Status.RESOLVED:
+        extra = "; declare a new incident that refers to it" if not incident.is_open else ""
         raise TransitionError(
             f"cannot reopen {incident.id}: it is {incident.status.value.upper()}",
-            hint="only a RESOLVED incident can be reopened"
-            + ("; declare a new incident that refers to it" if incident.status == Status.CLOSED else ""),
+            hint="only a RESOLVED incident can be reopened" + extra,
         )
     _check_time(incident, at, now)
     event = TimelineEvent(
-        at=at, kind=EventKind.REOPENED, by=by, text="Reopened" + (f": {reason}" if reason else ""),
+        at=at,
+        kind=EventKind.REOPENED,
+        by=by,
+        text="Reopened" + (f": {reason}" if reason else ""),
         reason=reason,
     )
     return _with_event(incident, event, resolved_at=None, status=Status.INVESTIGATING)

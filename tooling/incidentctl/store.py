@@ -24,7 +24,7 @@ from incidentctl import editing
 from incidentctl.diagnostics import explain
 from incidentctl.documents import Document, line_in_yaml, load_yaml, parse
 from incidentctl.errors import DocumentError, DocumentErrors, IncidentctlError
-from incidentctl.model import LIFECYCLE_TIMESTAMPS, Incident, Runbook, valid_id
+from incidentctl.model import BusinessImpact, Incident, Roles, Runbook, valid_id
 from incidentctl.policy import POLICY_FILES, Policy, assemble, default_text, merge
 
 INCIDENT_FILE = "incident.md"
@@ -261,10 +261,12 @@ class Repo:
         front = loaded.doc.front
         old = _plain(loaded.incident)
         new = _plain(updated)
-        for key in new.keys() | old.keys():
+        for key in [name for name in Incident.model_fields if name in new.keys() | old.keys()]:
             before, after = old.get(key), new.get(key)
             if before == after:
                 continue
+            if key not in new:  # back to its default value: write the default explicitly
+                after = updated.model_dump(mode="json", include={key})[key]
             if (
                 isinstance(before, list)
                 and isinstance(after, list)
@@ -295,9 +297,7 @@ class Repo:
     def runbook_files(self) -> list[Path]:
         if not self.runbooks_dir.is_dir():
             return []
-        return sorted(
-            p for p in self.runbooks_dir.glob("*.md") if p.name.lower() != "readme.md"
-        )
+        return sorted(p for p in self.runbooks_dir.glob("*.md") if p.name.lower() != "readme.md")
 
     def load_runbook(self, path: Path) -> tuple[Document, Runbook]:
         doc = parse(Path(self.rel(path)), path.read_bytes())
@@ -324,30 +324,36 @@ def _read_text(path: Path) -> tuple[str, bool, bool]:
 
 
 def _plain(incident: Incident) -> dict[str, Any]:
-    """JSON-able top-level fields, nested values without empty keys."""
-    data: dict[str, Any] = incident.model_dump(mode="json", exclude_none=True)
+    """JSON-able fields as a file would hold them: no nulls, no defaulted keys."""
+    data: dict[str, Any] = incident.model_dump(
+        mode="json", exclude_none=True, exclude_defaults=True
+    )
     return data
 
 
 def new_front(incident: Incident) -> str:
-    """Front-matter for a new incident: every lifecycle key present, so edits replace."""
+    """Front-matter for a new incident: every field present (null until known), so the
+    file doubles as a checklist and later edits replace values in place."""
     from incidentctl.documents import dump_block
 
-    data = incident.model_dump(mode="json", exclude_none=True)
-    ordered: dict[str, Any] = {}
-    for name in Incident.model_fields:
-        if name in LIFECYCLE_TIMESTAMPS:
-            ordered[name] = data.get(name)
-        elif name == "roles":
-            ordered[name] = data.get(name) or {
-                "incident_commander": None,
-                "technical_lead": None,
-                "communications_lead": None,
-                "on_call": None,
-            }
-        elif name in data:
-            ordered[name] = data[name]
-    return dump_block(ordered, 0)
+    data = incident.model_dump(mode="json")
+    data["timeline"] = [
+        e.model_dump(mode="json", exclude_none=True, exclude_defaults=True)
+        for e in incident.timeline
+    ]
+    data["escalations"] = [
+        e.model_dump(mode="json", exclude_none=True) for e in incident.escalations
+    ]
+    if incident.priority_override is None:
+        del data["priority_override"]
+    else:
+        data["priority_override"] = incident.priority_override.model_dump(
+            mode="json", exclude_none=True
+        )
+    for name, model in (("roles", Roles), ("business_impact", BusinessImpact)):
+        if data.get(name) is None:
+            data[name] = dict.fromkeys(model.model_fields)
+    return dump_block(data, 0)
 
 
 def _policy_errors(

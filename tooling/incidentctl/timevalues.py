@@ -28,13 +28,10 @@ def parse_timestamp(value: str | datetime) -> datetime:
         try:
             dt = datetime.fromisoformat(text)
         except ValueError as exc:
-            raise TimeValueError(
-                f"{value!r} is not a valid ISO-8601 timestamp ({exc})"
-            ) from None
+            raise TimeValueError(f"{value!r} is not a valid ISO-8601 timestamp ({exc})") from None
     if dt.tzinfo is None or dt.tzinfo.utcoffset(dt) is None:
         raise TimeValueError(
-            f"{value!s} has no timezone; write it in UTC with a Z suffix, "
-            "e.g. 2026-11-27T14:05:00Z"
+            f"{value!s} has no timezone; write it in UTC with a Z suffix, e.g. 2026-11-27T14:05:00Z"
         )
     return dt.astimezone(UTC)
 
@@ -107,7 +104,7 @@ class Duration:
 
 def format_duration(seconds: float) -> str:
     """Compact human form: 45s, 15m, 1h30m, 2d4h."""
-    total = int(round(seconds))
+    total = round(seconds)
     sign = "-" if total < 0 else ""
     total = abs(total)
     days, rem = divmod(total, 86400)

@@ -1,0 +1,1 @@
+"""One module per group of commands; cli.py only registers them."""

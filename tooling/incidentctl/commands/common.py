@@ -1,0 +1,144 @@
+"""What every command shares: the repository, the clock, the actor, output helpers."""
+
+from __future__ import annotations
+
+import difflib
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from incidentctl.errors import IncidentctlError
+from incidentctl.store import Repo, locate_root
+from incidentctl.timevalues import Duration, TimeValueError, parse_timestamp
+
+F = TypeVar("F", bound=Callable[..., Any])
+_RELATIVE = re.compile(r"^-\s*(.+)$")
+
+
+def repo_from(ctx: click.Context) -> Repo:
+    root = ctx.find_root().obj.get("repo") if ctx.find_root().obj else None
+    if root:
+        path = Path(root)
+        if not path.is_dir():
+            raise IncidentctlError(f"--repo {root}: no such folder")
+        return Repo(path.resolve())
+    return Repo(locate_root())
+
+
+def parse_time(value: str | None, now: datetime, option: str) -> datetime:
+    """ISO-8601 with a timezone, 'now', or a relative '-15m' (before now)."""
+    if value is None or value == "now":
+        return now
+    relative = _RELATIVE.match(value.strip())
+    try:
+        if relative:
+            return now - Duration.parse(relative.group(1)).timedelta
+        return parse_timestamp(value)
+    except TimeValueError as exc:
+        raise click.BadParameter(str(exc), param_hint=option) from None
+
+
+def current_now(value: str | None) -> datetime:
+    """--now for replays; otherwise the wall clock, the only place it is read."""
+    if value:
+        try:
+            return parse_timestamp(value)
+        except TimeValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--now") from None
+    env = os.environ.get("INCIDENTCTL_NOW")
+    if env:
+        return parse_timestamp(env)
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+def default_actor() -> str | None:
+    """Who is acting: $INCIDENTCTL_ACTOR, the GitHub Actions actor, or git's user.name."""
+    for name in ("INCIDENTCTL_ACTOR",):
+        if os.environ.get(name):
+            return os.environ[name]
+    if os.environ.get("GITHUB_ACTOR"):
+        return "@" + os.environ["GITHUB_ACTOR"]
+    if shutil.which("git"):
+        result = subprocess.run(
+            ["git", "config", "user.name"], capture_output=True, text=True, check=False
+        )
+        if result.returncode == 0 and result.stdout.strip():
+            return result.stdout.strip()
+    return None
+
+
+def now_option(f: F) -> F:
+    return click.option(
+        "--now",
+        "now_text",
+        metavar="TS",
+        help="Pretend the current time is TS (ISO-8601 with timezone), for replays.",
+    )(f)
+
+
+def write_options(f: F) -> F:
+    """--at, --by, --dry-run and --now, shared by every command that changes a file."""
+    f = click.option("--dry-run", is_flag=True, help="Show the change to the file; write nothing.")(
+        f
+    )
+    f = click.option("--by", metavar="WHO", help="Who did it (default: git user.name).")(f)
+    f = click.option(
+        "--at",
+        "at_text",
+        metavar="TS",
+        help="When it happened: ISO-8601 with timezone, or relative like -10m (default: now).",
+    )(f)
+    return now_option(f)
+
+
+def format_option(choices: Sequence[str] = ("text", "json")) -> Callable[[F], F]:
+    def decorate(f: F) -> F:
+        return click.option(
+            "--format",
+            "fmt",
+            type=click.Choice(list(choices)),
+            default="text",
+            show_default=True,
+            help="Output format: text for people, json for scripts.",
+        )(f)
+
+    return decorate
+
+
+def echo_json(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False, sort_keys=False))
+
+
+def show_diff(path: str, before: str, after: str) -> None:
+    diff = difflib.unified_diff(
+        before.splitlines(keepends=True),
+        after.splitlines(keepends=True),
+        fromfile=f"a/{path}",
+        tofile=f"b/{path}",
+    )
+    sys.stdout.writelines(diff)
+    click.echo("(dry run: nothing written)", err=True)
+
+
+def use_color() -> bool:
+    return sys.stdout.isatty() and "NO_COLOR" not in os.environ
+
+
+def style(text: str, **kwargs: Any) -> str:
+    return click.style(text, **kwargs) if use_color() else text
+
+
+def age(since: datetime, now: datetime) -> str:
+    from incidentctl.timevalues import format_duration
+
+    delta: timedelta = now - since
+    return format_duration(delta.total_seconds())

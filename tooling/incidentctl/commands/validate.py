@@ -1,0 +1,179 @@
+"""`incidentctl validate`: the PR check."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from incidentctl import checks, vcs
+from incidentctl.checks import Context, Finding
+from incidentctl.commands.common import repo_from, style
+from incidentctl.documents import parse
+from incidentctl.errors import DocumentError, DocumentErrors
+from incidentctl.model import Incident
+from incidentctl.store import INCIDENT_FILE, Loaded, Repo, validate_incident
+
+
+def _selected(repo: Repo, paths: tuple[str, ...]) -> list[Path] | None:
+    """Incident files named by PATHS (files or folders); None means all of them."""
+    if not paths:
+        return None
+    chosen: list[Path] = []
+    for raw in paths:
+        path = Path(raw).resolve()
+        if path.is_dir():
+            chosen.extend(p for p in repo.incident_files() if path in p.parents)
+        elif path.is_file():
+            chosen.append(path)
+        else:
+            raise click.BadParameter(f"{raw}: no such file or folder", param_hint="PATHS")
+    return chosen
+
+
+def collect(repo: Repo, paths: tuple[str, ...], base: str | None) -> list[Finding]:
+    findings: list[Finding] = []
+    try:
+        policy = repo.policy()
+    except DocumentErrors as exc:
+        return checks.findings_from(exc)
+    runbooks = set()
+    for path in repo.runbook_files():
+        try:
+            repo.load_runbook(path)
+        except DocumentErrors as exc:
+            findings += checks.findings_from(exc)
+        except DocumentError as exc:
+            findings.append(Finding.from_error(exc))
+        runbooks.add(path.stem)
+    ctx = Context(policy=policy, runbooks=runbooks, snapshot_exists=repo.has_snapshot)
+    selected = _selected(repo, paths)
+    loaded: list[Loaded] = []
+    for item in repo.scan(selected):
+        if isinstance(item, DocumentErrors):
+            findings += checks.findings_from(item)
+            continue
+        loaded.append(item)
+        findings += checks.check_incident(item, ctx)
+    if selected is not None:
+        # duplicate IDs are judged against the whole repository
+        everything = {str(i.path): i for i in loaded}
+        for item in repo.scan():
+            if isinstance(item, Loaded) and str(item.path) not in everything:
+                everything[str(item.path)] = item
+        shown = {str(i.path) for i in loaded}
+        findings += [f for f in checks.check_repository(everything.values()) if f.path in shown]
+    else:
+        findings += checks.check_repository(loaded)
+    if base:
+        findings += _against_base(repo, base, loaded, partial=selected is not None)
+    return findings
+
+
+def _against_base(repo: Repo, base: str, loaded: list[Loaded], *, partial: bool) -> list[Finding]:
+    raw = vcs.files_at(repo.root, base, "incidents", INCIDENT_FILE)
+    base_incidents: dict[str, Incident] = {}
+    base_ids: dict[str, str] = {}
+    for rel, content in raw.items():
+        try:
+            incident = validate_incident(parse(Path(rel), content))
+        except (DocumentError, DocumentErrors):
+            continue  # a broken base file is the base's problem, not this change's
+        base_incidents[rel] = incident
+        base_ids[incident.id] = rel
+    current = {str(item.path): item for item in loaded}
+    if partial:
+        base_incidents = {p: i for p, i in base_incidents.items() if p in current}
+    return checks.check_against_base(current, base_incidents, base_ids)
+
+
+def _sort_key(f: Finding) -> tuple[str, int, str]:
+    return (f.path, f.line or 0, f.rule)
+
+
+@click.command(
+    epilog="""\b
+Examples:
+  incidentctl validate                         the whole repository
+  incidentctl validate incidents/2026/11       one month
+  incidentctl validate --base origin/main      a PR: also append-only history, ID clashes
+  incidentctl validate --format github         annotations for GitHub Actions
+Exit code: 0 valid (warnings allowed), 1 errors found, 2 usage error.
+"""
+)
+@click.argument("paths", nargs=-1, type=click.Path(path_type=str))
+@click.option("--base", metavar="REF", help="Compare with this git revision (PR checks).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "github"]),
+    default="text",
+    show_default=True,
+)
+@click.pass_context
+def validate(ctx: click.Context, paths: tuple[str, ...], base: str | None, fmt: str) -> None:
+    """Check incidents, runbooks and policies against the schema and the process."""
+    repo = repo_from(ctx)
+    findings = sorted(collect(repo, paths, base), key=_sort_key)
+    errors = [f for f in findings if f.severity == "error"]
+    warnings = len(findings) - len(errors)
+    if fmt == "json":
+        click.echo(
+            json.dumps(
+                {
+                    "valid": not errors,
+                    "errors": len(errors),
+                    "warnings": warnings,
+                    "findings": [f.as_dict() for f in findings],
+                },
+                indent=2,
+                ensure_ascii=False,
+            )
+        )
+    elif fmt == "github":
+        for f in findings:
+            click.echo(_annotation(f))
+    else:
+        for f in findings:
+            click.echo(_text(f))
+        count = len(repo.incident_files()) if not paths else None
+        scope = f"{count} incident(s)" if count is not None else "selected files"
+        summary = f"{len(errors)} error(s), {warnings} warning(s) in {scope}"
+        click.echo(
+            style(summary, fg="red" if errors else "green") if findings else f"ok: {scope} valid",
+            err=bool(findings),
+        )
+    ctx.exit(1 if errors else 0)
+
+
+def _text(f: Finding) -> str:
+    where = f.path + (f":{f.line}" if f.line else "")
+    label = style(f.severity, fg="red" if f.severity == "error" else "yellow")
+    field = f"{f.field}: " if f.field else ""
+    line = f"{where}: {label}: [{f.rule}] {field}{f.message}"
+    if f.hint:
+        line += f"\n  hint: {f.hint}"
+    return line
+
+
+def _escape(value: str, *, prop: bool = False) -> str:
+    value = value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    if prop:
+        value = value.replace(":", "%3A").replace(",", "%2C")
+    return value
+
+
+def _annotation(f: Finding) -> str:
+    props = [f"file={_escape(f.path, prop=True)}"]
+    if f.line:
+        props.append(f"line={f.line}")
+    props.append(f"title={_escape(f.rule, prop=True)}")
+    message = (f"{f.field}: " if f.field else "") + f.message
+    if f.hint:
+        message += f" (hint: {f.hint})"
+    level = "error" if f.severity == "error" else "warning"
+    return f"::{level} {','.join(props)}::{_escape(message)}"
+
+
+COMMANDS = [validate]
