@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from incidentctl.diagnostics import field_name
 from incidentctl.errors import DocumentError, DocumentErrors
 from incidentctl.model import (
     LIFECYCLE_TIMESTAMPS,
@@ -85,7 +86,7 @@ def check_incident(loaded: Loaded, ctx: Context) -> list[Finding]:
         hint: str | None = None,
         severity: str = "error",
     ) -> None:
-        field = ".".join(str(p) for p in loc) or None
+        field = field_name(loc) or None
         out.append(Finding(path, doc.line_of(loc), rule, message, hint, field, severity))
 
     _classification(inc, ctx.policy, add)
@@ -372,7 +373,7 @@ def check_against_base(
                         f"{format_timestamp(old_event.at)}) was edited",
                         "the timeline is append-only: restore it, or add a correction event "
                         "(kind: correction) that says what changed and why",
-                        f"timeline.{index}",
+                        f"timeline[{index}]",
                     )
                 )
         reopened = any(e.kind == EventKind.REOPENED for e in new_events)

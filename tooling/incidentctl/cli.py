@@ -45,7 +45,7 @@ for module in (lifecycle, inspect, validate, scaffold):
 
 def run(argv: list[str]) -> int:
     try:
-        main.main(args=argv, prog_name="incidentctl", standalone_mode=False)
+        code = main.main(args=argv, prog_name="incidentctl", standalone_mode=False)
     except IncidentctlError as exc:
         click.echo(f"error: {exc.render()}", err=True)
         return 2
@@ -69,4 +69,4 @@ def run(argv: list[str]) -> int:
         )
         traceback.print_exc(file=sys.stderr)
         return 3
-    return 0
+    return code if isinstance(code, int) else 0

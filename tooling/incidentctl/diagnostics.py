@@ -36,7 +36,8 @@ def _inner_model(annotation: object) -> type[BaseModel] | None:
     return None
 
 
-def _dotted(loc: tuple[str | int, ...]) -> str:
+def field_name(loc: tuple[str | int, ...]) -> str:
+    """timeline[2].at: how a person writes a path into the front-matter."""
     out = ""
     for part in loc:
         out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
@@ -78,6 +79,6 @@ def explain(
             message = f"{err['input']!r} is not a valid incident ID"
             hint = "use letters, digits, '-' and '_' only (no '/', no '..'), e.g. INC-20261127-7K3Q"
         errors.append(
-            DocumentError(path, message, line=line_of(loc), field=_dotted(loc) or None, hint=hint)
+            DocumentError(path, message, line=line_of(loc), field=field_name(loc) or None, hint=hint)
         )
     return errors

@@ -22,7 +22,7 @@ from pydantic import ValidationError
 
 from incidentctl import editing
 from incidentctl.diagnostics import explain
-from incidentctl.documents import Document, line_in_yaml, load_yaml, parse
+from incidentctl.documents import Document, decode, line_in_yaml, load_yaml, parse
 from incidentctl.errors import DocumentError, DocumentErrors, IncidentctlError
 from incidentctl.model import BusinessImpact, Incident, Roles, Runbook, valid_id
 from incidentctl.policy import POLICY_FILES, Policy, assemble, default_text, merge
@@ -152,15 +152,16 @@ class Repo:
             base = load_yaml(Path(f"<default {name}.yaml>"), default) or {}
             path = self.policies_dir / f"{name}.yaml"
             if path.is_file():
-                text, _, _ = _read_text(path)
-                data = load_yaml(path, text)
+                shown = Path(self.rel(path))
+                text, _, _ = decode(shown, path.read_bytes())
+                data = load_yaml(shown, text)
                 if data is None:
                     data = {}
                 if not isinstance(data, dict):
-                    raise DocumentError(path, "a policy file must be a mapping", line=1)
-                sections[name] = (path, text, merge(base, data))
+                    raise DocumentError(shown, "a policy file must be a mapping", line=1)
+                sections[name] = (shown, text, merge(base, data))
             else:
-                sections[name] = (path, default, base)
+                sections[name] = (Path(f"<default policies/{name}.yaml>"), default, base)
         return sections
 
     def policy(self) -> Policy:
@@ -315,12 +316,6 @@ def validate_incident(doc: Document) -> Incident:
         return Incident.model_validate(doc.data)
     except ValidationError as exc:
         raise DocumentErrors(explain(exc, Incident, doc.path, doc.line_of)) from None
-
-
-def _read_text(path: Path) -> tuple[str, bool, bool]:
-    from incidentctl.documents import decode
-
-    return decode(path, path.read_bytes())
 
 
 def _plain(incident: Incident) -> dict[str, Any]:

@@ -1,0 +1,107 @@
+"""Shared fixtures: real git repositories in temp folders and one CLI-invoke helper."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from incidentctl import scaffold
+from incidentctl.cli import run
+
+NOW = "2026-11-27T16:00:00Z"
+GIT_ENV = {
+    "GIT_AUTHOR_NAME": "Test Author",
+    "GIT_AUTHOR_EMAIL": "author@example.com",
+    "GIT_COMMITTER_NAME": "Test Author",
+    "GIT_COMMITTER_EMAIL": "author@example.com",
+    "GIT_AUTHOR_DATE": "2026-11-27T12:00:00+00:00",
+    "GIT_COMMITTER_DATE": "2026-11-27T12:00:00+00:00",
+    "GIT_CONFIG_NOSYSTEM": "1",
+}
+
+
+@dataclass
+class Result:
+    code: int
+    out: str
+    err: str
+
+
+def git(root: Path, *args: str) -> str:
+    env = {**os.environ, **GIT_ENV, "HOME": str(root)}
+    done = subprocess.run(
+        ["git", *args], cwd=root, env=env, capture_output=True, text=True, check=True
+    )
+    return done.stdout
+
+
+@pytest.fixture(autouse=True)
+def _isolated(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test depends on the developer's clock, actor or repository."""
+    for name in ("INCIDENTCTL_NOW", "INCIDENTCTL_REPO", "GITHUB_ACTOR", "NO_COLOR"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("INCIDENTCTL_ACTOR", "@tester")
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    """A fresh incident repository (what `init` writes) committed in a real git repo."""
+    root = tmp_path / "incidents-repo"
+    root.mkdir()
+    for rel, content in scaffold.files().items():
+        target = root / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(content, encoding="utf-8")
+    git(root, "init", "-q", "-b", "main")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "init")
+    return root
+
+
+Invoke = Callable[..., Result]
+
+
+@pytest.fixture
+def cli(repo: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Invoke:
+    """Run `incidentctl ARGS` in the repository; returns exit code, stdout, stderr."""
+
+    def invoke(*args: str, cwd: Path | None = None) -> Result:
+        monkeypatch.chdir(cwd or repo)
+        capsys.readouterr()
+        code = run(list(args))
+        captured = capsys.readouterr()
+        return Result(code, captured.out, captured.err)
+
+    return invoke
+
+
+def declare(cli: Invoke, *extra: str, at: str = "2026-11-27T15:00:00Z") -> str:
+    """Declare an incident through the CLI and return its ID."""
+    result = cli(
+        "declare",
+        "--title",
+        "Checkout returns 502",
+        "--impact",
+        "high",
+        "--urgency",
+        "high",
+        "--services",
+        "example-service",
+        "--at",
+        at,
+        "--now",
+        NOW,
+        *extra,
+    )
+    assert result.code == 0, result.err
+    return result.out.strip()
+
+
+def incident_file(repo: Path, incident_id: str) -> Path:
+    (path,) = repo.glob(f"incidents/*/*/{incident_id}/incident.md")
+    return path
