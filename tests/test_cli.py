@@ -1,0 +1,407 @@
+"""Every command through the CLI, on a real repository in a temporary git repo."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from incidentctl.entry import main as entry_main
+from tests.conftest import NOW, Invoke, declare, git, incident_file
+
+
+def test_version_fast_path(capsys: pytest.CaptureFixture[str]) -> None:
+    assert entry_main(["--version"]) == 0
+    assert capsys.readouterr().out == "incidentctl 0.1.0\n"
+
+
+def test_declare_json_and_file_layout(repo: Path, cli: Invoke) -> None:
+    result = cli(
+        "declare",
+        "--title",
+        "Payments failing",
+        "--impact",
+        "high",
+        "--urgency",
+        "medium",
+        "--category",
+        "availability",
+        "--services",
+        "example-service",
+        "--detection",
+        "automated-alert",
+        "--started-at",
+        "2026-11-27T14:55:00Z",
+        "--at",
+        "2026-11-27T15:00:00Z",
+        "--now",
+        NOW,
+        "--format",
+        "json",
+    )
+    assert result.code == 0, result.err
+    data = json.loads(result.out)
+    assert data["priority"] == "P1"
+    assert data["status"] == "detected"
+    assert data["path"] == f"incidents/2026/11/{data['id']}/incident.md"
+    assert data["id"].startswith("INC-20261127-") and len(data["id"]) == 17
+    assert (repo / data["path"]).is_file()
+    snapshot = repo / "policies/snapshots" / (data["policy"].replace(":", "-") + ".json")
+    assert snapshot.is_file()
+    assert cli("validate").code == 0
+
+
+def test_declare_priority_override_needs_reason(repo: Path, cli: Invoke) -> None:
+    args = [
+        "declare",
+        "--title",
+        "x",
+        "--impact",
+        "low",
+        "--urgency",
+        "low",
+        "--priority",
+        "P1",
+        "--at",
+        "2026-11-27T15:00:00Z",
+        "--now",
+        NOW,
+    ]
+    result = cli(*args)
+    assert result.code == 2
+    assert result.err == (
+        "error: low impact x low urgency is P3 by the priority matrix, not P1\n"
+        "  hint: pass --reason 'why P1 is right' to record an override, or drop --priority\n"
+    )
+    assert not list(repo.glob("incidents/*/*/*/incident.md"))
+    result = cli(*args, "--reason", "Largest customer affected", "--format", "json")
+    assert result.code == 0
+    shown = json.loads(cli("show", json.loads(result.out)["id"], "--format", "json").out)
+    assert shown["priority"] == "P1"
+    assert shown["priority_override"]["reason"] == "Largest customer affected"
+
+
+def test_full_lifecycle_walkthrough(repo: Path, cli: Invoke) -> None:
+    incident_id = declare(cli, at="2026-11-27T15:00:00Z")
+    steps = [
+        ("triage", "--impact", "high", "--urgency", "high", "--at", "2026-11-27T15:02:00Z"),
+        ("ack", "--at", "2026-11-27T15:01:00Z"),
+    ]
+    # ack before triage in time is fine only if it is not before the last event
+    result = cli(steps[0][0], incident_id, *steps[0][1:], "--now", NOW)
+    assert result.code == 0, result.err
+    result = cli(steps[1][0], incident_id, *steps[1][1:], "--now", NOW)
+    assert result.code == 2
+    assert "is before the last timeline event (triaged at 2026-11-27T15:02:00Z)" in result.err
+    for args in (
+        ("ack", "--at", "2026-11-27T15:03:00Z"),
+        ("engage", "--at", "2026-11-27T15:05:00Z", "--by", "@oncall"),
+        ("escalate", "--tier", "2", "--at", "2026-11-27T15:20:00Z"),
+        ("escalate", "--management", "--at", "2026-11-27T15:25:00Z"),
+        (
+            "update",
+            "-m",
+            "Investigating elevated errors",
+            "--public",
+            "--at",
+            "2026-11-27T15:26:00Z",
+        ),
+        (
+            "mitigate",
+            "--strategy",
+            "rollback",
+            "--note",
+            "Rolled back",
+            "--at",
+            "2026-11-27T15:40:00Z",
+        ),
+        ("resolve", "--at", "2026-11-27T15:55:00Z"),
+        (
+            "update",
+            "-m",
+            "Resolved",
+            "--public",
+            "--status",
+            "resolved",
+            "--at",
+            "2026-11-27T15:56:00Z",
+        ),
+        ("close", "--at", "2026-11-27T15:59:00Z"),
+    ):
+        result = cli(args[0], incident_id, *args[1:], "--now", NOW)
+        assert result.code == 0, (args, result.err)
+    data = json.loads(cli("show", incident_id, "--format", "json").out)
+    assert data["status"] == "closed"
+    assert data["tier"] == 2
+    assert data["triaged_at"] == "2026-11-27T15:02:00Z"
+    assert data["acknowledged_at"] == "2026-11-27T15:03:00Z"
+    assert data["engaged_at"] == "2026-11-27T15:05:00Z"
+    assert data["mitigated_at"] == "2026-11-27T15:40:00Z"
+    assert data["resolved_at"] == "2026-11-27T15:55:00Z"
+    assert data["closed_at"] == "2026-11-27T15:59:00Z"
+    assert data["mitigation"]["strategy"] == "rollback"
+    assert [e["kind"] for e in data["escalations"]] == ["tier-2", "management"]
+    assert data["escalations"][0]["to"] == "@example-org/sre"
+    assert [e["kind"] for e in data["timeline"]] == [
+        "declared",
+        "triaged",
+        "acknowledged",
+        "engaged",
+        "escalated",
+        "escalated",
+        "update",
+        "mitigated",
+        "resolved",
+        "update",
+        "closed",
+    ]
+    public = [e for e in data["timeline"] if e["public"]]
+    assert [e["status"] for e in public] == ["investigating", "resolved"]
+    assert data["timeline"][3]["by"] == "@oncall"
+    assert data["timeline"][1]["by"] == "@tester"
+    assert cli("validate").code == 0
+
+
+@pytest.mark.parametrize(
+    ("setup", "command", "message"),
+    [
+        (
+            [],
+            ("close",),
+            "cannot close {id}: it is DETECTED, not RESOLVED\n"
+            "  hint: resolve it first with `incidentctl resolve`",
+        ),
+        (
+            [("resolve",), ("close",)],
+            ("ack",),
+            "cannot acknowledge {id}: it is CLOSED\n"
+            "  hint: a closed incident cannot change; declare a new one that refers to it",
+        ),
+        (
+            [("resolve",)],
+            ("mitigate", "--strategy", "hotfix"),
+            "cannot mitigate {id}: it is RESOLVED\n  hint: reopen it first with `incidentctl reopen`",
+        ),
+        (
+            [],
+            ("reopen",),
+            "cannot reopen {id}: it is DETECTED\n  hint: only a RESOLVED incident can be reopened",
+        ),
+        ([("ack",)], ("ack",), "{id} was already acknowledged at 2026-11-27T15:10:00Z"),
+        (
+            [("escalate", "--tier", "3")],
+            ("escalate", "--tier", "2"),
+            "{id} is already in tier 3\n  hint: functional escalation only moves up",
+        ),
+        (
+            [],
+            ("update", "-m", "done", "--public", "--status", "resolved"),
+            "{id} is still DETECTED; a 'resolved' update needs the incident resolved",
+        ),
+    ],
+)
+def test_illegal_transitions_are_refused_and_nothing_is_written(
+    repo: Path, cli: Invoke, setup: list[tuple[str, ...]], command: tuple[str, ...], message: str
+) -> None:
+    incident_id = declare(cli)
+    for args in setup:
+        assert (
+            cli(args[0], incident_id, *args[1:], "--at", "2026-11-27T15:10:00Z", "--now", NOW).code
+            == 0
+        )
+    path = incident_file(repo, incident_id)
+    before = path.read_bytes()
+    result = cli(
+        command[0], incident_id, *command[1:], "--at", "2026-11-27T15:20:00Z", "--now", NOW
+    )
+    assert result.code == 2
+    assert result.err.startswith("error: " + message.format(id=incident_id))
+    assert path.read_bytes() == before
+
+
+@pytest.mark.parametrize(
+    ("at", "message"),
+    [
+        (
+            "2026-11-27T14:00:00Z",
+            "time 2026-11-27T14:00:00Z is before the incident was detected (2026-11-27T15:00:00Z)",
+        ),
+        (
+            "2026-11-27T17:00:00Z",
+            "time 2026-11-27T17:00:00Z is in the future (now is 2026-11-27T16:00:00Z)",
+        ),
+    ],
+)
+def test_impossible_times_are_refused(repo: Path, cli: Invoke, at: str, message: str) -> None:
+    incident_id = declare(cli)
+    result = cli("ack", incident_id, "--at", at, "--now", NOW)
+    assert result.code == 2
+    assert result.err.startswith(f"error: {message}")
+
+
+def test_naive_at_is_a_usage_error(repo: Path, cli: Invoke) -> None:
+    incident_id = declare(cli)
+    result = cli("ack", incident_id, "--at", "2026-11-27 15:10", "--now", NOW)
+    assert result.code == 2
+    assert "Invalid value for --at: 2026-11-27 15:10 has no timezone" in result.err
+
+
+def test_relative_at(repo: Path, cli: Invoke) -> None:
+    incident_id = declare(cli)
+    assert cli("ack", incident_id, "--at", "-10m", "--now", NOW).code == 0
+    data = json.loads(cli("show", incident_id, "--format", "json").out)
+    assert data["acknowledged_at"] == "2026-11-27T15:50:00Z"
+
+
+def test_dry_run_writes_nothing(repo: Path, cli: Invoke) -> None:
+    incident_id = declare(cli)
+    path = incident_file(repo, incident_id)
+    before = path.read_bytes()
+    result = cli("ack", incident_id, "--at", "2026-11-27T15:05:00Z", "--now", NOW, "--dry-run")
+    assert result.code == 0
+    assert "+acknowledged_at: 2026-11-27T15:05:00Z" in result.out
+    assert path.read_bytes() == before
+    result = cli(
+        "declare", "--title", "t", "--impact", "low", "--urgency", "low", "--dry-run", "--now", NOW
+    )
+    assert result.code == 0
+    assert len(list(repo.glob("incidents/*/*/*/incident.md"))) == 1
+
+
+def test_broken_file_is_reported_not_overwritten(repo: Path, cli: Invoke) -> None:
+    incident_id = declare(cli)
+    path = incident_file(repo, incident_id)
+    path.write_text(path.read_text().replace("impact: high", "impact: [oops"))
+    before = path.read_bytes()
+    result = cli("ack", incident_id, "--now", NOW)
+    assert result.code == 2
+    assert result.err.startswith(f"error: {path.relative_to(repo)}:")
+    assert "malformed YAML" in result.err
+    assert path.read_bytes() == before
+
+
+def test_list_filters_and_json(repo: Path, cli: Invoke) -> None:
+    p0 = declare(cli, at="2026-11-27T15:00:00Z")
+    result = cli(
+        "declare",
+        "--title",
+        "Typo",
+        "--impact",
+        "low",
+        "--urgency",
+        "low",
+        "--services",
+        "example-service",
+        "--at",
+        "2026-11-26T10:00:00Z",
+        "--now",
+        NOW,
+    )
+    p3 = result.out.strip()
+    cli("resolve", p3, "--at", "2026-11-26T11:00:00Z", "--now", NOW)
+    listing = cli("list", "--now", NOW)
+    assert listing.code == 0
+    lines = listing.out.splitlines()
+    assert lines[0].split() == ["ID", "PRI", "STATUS", "TIER", "DETECTED", "AGE", "TITLE"]
+    assert lines[1].startswith(p0) and "P0" in lines[1] and "1h" in lines[1]
+    assert lines[2].startswith(p3) and "RESOLVED" in lines[2]
+    only_open = json.loads(cli("list", "--status", "open", "--format", "json").out)
+    assert [i["id"] for i in only_open] == [p0]
+    by_priority = json.loads(cli("list", "--priority", "p3", "--format", "json").out)
+    assert [i["id"] for i in by_priority] == [p3]
+    assert json.loads(cli("list", "--service", "nope", "--format", "json").out) == []
+
+
+def test_show_json_has_every_model_field(repo: Path, cli: Invoke) -> None:
+    from incidentctl.model import Incident
+
+    incident_id = declare(cli)
+    data = json.loads(cli("show", incident_id, "--format", "json").out)
+    assert set(Incident.model_fields) <= set(data)
+    assert data["path"].endswith(f"{incident_id}/incident.md")
+
+
+def test_show_text(repo: Path, cli: Invoke) -> None:
+    incident_id = declare(cli)
+    out = cli("show", incident_id, "--now", NOW).out
+    assert f"{incident_id}  Checkout returns 502" in out
+    assert "priority:  P0 = high impact x high urgency" in out
+    assert "open for         1h" in out
+
+
+def test_unknown_incident(repo: Path, cli: Invoke) -> None:
+    result = cli("ack", "INC-20990101-NOPE", "--now", NOW)
+    assert result.code == 2
+    assert result.err == (
+        "error: no incident INC-20990101-NOPE in incidents/\n"
+        "  hint: `incidentctl list` shows the incidents this repository holds\n"
+    )
+
+
+def test_works_from_a_subfolder(repo: Path, cli: Invoke) -> None:
+    incident_id = declare(cli)
+    result = cli("show", incident_id, cwd=repo / "runbooks")
+    assert result.code == 0
+
+
+def test_outside_a_repository(tmp_path: Path, cli: Invoke) -> None:
+    result = cli("list", cwd=tmp_path)
+    assert result.code == 2
+    assert "is not inside an incident repository" in result.err
+    assert "hint: run `incidentctl init`" in result.err
+
+
+def test_init_creates_a_repository_that_validates(tmp_path: Path, cli: Invoke) -> None:
+    target = tmp_path / "new-repo"
+    result = cli("init", str(target), cwd=tmp_path)
+    assert result.code == 0
+    assert "created  policies/sla.yaml" in result.out
+    assert (target / "CODEOWNERS").is_file()
+    assert cli("validate", cwd=target).code == 0
+    # a second init keeps what is there
+    (target / "README.md").write_text("mine\n")
+    again = cli("init", str(target), cwd=tmp_path)
+    assert "kept     README.md (already exists)" in again.out
+    assert (target / "README.md").read_text() == "mine\n"
+    # and the new repository works end to end
+    git(target, "init", "-q")
+    result = cli(
+        "declare",
+        "--title",
+        "First",
+        "--impact",
+        "medium",
+        "--urgency",
+        "medium",
+        "--services",
+        "example-service",
+        "--now",
+        NOW,
+        cwd=target,
+    )
+    assert result.code == 0, result.err
+    assert cli("validate", cwd=target).code == 0
+
+
+def test_schema_is_json_schema(cli: Invoke) -> None:
+    data = json.loads(cli("schema").out)
+    assert data["title"] == "incidentctl incident front-matter"
+    assert data["additionalProperties"] is False
+    assert {"id", "title", "impact", "urgency", "priority", "detected_at"} <= set(data["required"])
+    assert data["properties"]["status"]["$ref"].endswith("Status")
+
+
+def test_every_command_help_has_an_example(cli: Invoke) -> None:
+    from incidentctl.cli import main
+
+    for name in main.commands:
+        result = cli(name, "--help")
+        assert result.code == 0, name
+        assert "Examples:" in result.out, name
+
+
+def test_usage_error_exit_code(cli: Invoke) -> None:
+    result = cli("escalate", "INC-20261127-AAAA")
+    assert result.code == 2
+    assert "give exactly one of --tier 2|3, --management, --executive, --security" in result.err
