@@ -13,7 +13,8 @@ from incidentctl.model import Level, Strategy
 from incidentctl.store import Repo
 from incidentctl.timevalues import parse_timestamp
 
-HAND_WRITTEN = """\
+HAND_WRITTEN = (
+    """\
 ---
 # Written by hand during the incident; keep my notes!
 id: INC-20261127-AB12
@@ -36,8 +37,9 @@ timeline:
 ---
 # Checkout: 502 on /pay
 
-Body with **markdown**, trailing spaces   
-and no final newline"""
+"""
+    + "Body with **markdown**, trailing spaces   \nand no final newline"
+)
 
 T = parse_timestamp
 

@@ -352,8 +352,8 @@ def test_base_refuses_edited_timeline_event(repo: Path, cli: Invoke) -> None:
     result = cli("validate", "--base", "HEAD")
     assert result.code == 1
     assert (
-        "[append-only] timeline[1]: timeline event #2 (acknowledged at 2026-11-27T15:02:00Z) was edited"
-        in result.out
+        "[append-only] timeline[1]: timeline event #2 (acknowledged at 2026-11-27T15:02:00Z) "
+        "was edited" in result.out
     )
 
 
