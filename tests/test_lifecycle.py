@@ -88,7 +88,7 @@ def test_override_is_recorded_with_reason(policy: Policy) -> None:
 
 
 def test_started_after_detection_is_refused(policy: Policy) -> None:
-    with pytest.raises(TransitionError, match="impact start .* is after detection"):
+    with pytest.raises(TransitionError, match=r"impact start .* is after detection"):
         lifecycle.declare(
             policy=policy,
             incident_id="INC-20261127-AAAA",
