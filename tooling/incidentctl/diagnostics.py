@@ -79,6 +79,8 @@ def explain(
             message = f"{err['input']!r} is not a valid incident ID"
             hint = "use letters, digits, '-' and '_' only (no '/', no '..'), e.g. INC-20261127-7K3Q"
         errors.append(
-            DocumentError(path, message, line=line_of(loc), field=field_name(loc) or None, hint=hint)
+            DocumentError(
+                path, message, line=line_of(loc), field=field_name(loc) or None, hint=hint
+            )
         )
     return errors
