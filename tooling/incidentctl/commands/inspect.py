@@ -17,7 +17,7 @@ from incidentctl.commands.common import (
     style,
 )
 from incidentctl.errors import DocumentErrors
-from incidentctl.model import Incident, Priority, Status
+from incidentctl.model import LIFECYCLE_TIMESTAMPS, Incident, Priority, Status
 from incidentctl.store import Loaded
 from incidentctl.timevalues import format_timestamp
 
@@ -181,16 +181,7 @@ def show(ctx: click.Context, incident_id: str, now_text: str | None, fmt: str) -
             if who:
                 click.echo(f"  {name.replace('_', ' ')}: {who}")
     click.echo("  times:")
-    for name in (
-        "started_at",
-        "detected_at",
-        "triaged_at",
-        "acknowledged_at",
-        "engaged_at",
-        "mitigated_at",
-        "resolved_at",
-        "closed_at",
-    ):
+    for name in LIFECYCLE_TIMESTAMPS:
         value = getattr(inc, name)
         if value is not None:
             since = age(inc.detected_at, value) if name != "started_at" else ""
