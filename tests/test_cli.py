@@ -117,7 +117,7 @@ def test_full_lifecycle_walkthrough(repo: Path, cli: Invoke) -> None:
             "--at",
             "2026-11-27T15:40:00Z",
         ),
-        ("resolve", "--at", "2026-11-27T15:55:00Z"),
+        ("resolve", "--at", "2026-11-27T15:55:00Z", "--note", "Errors at baseline"),
         (
             "update",
             "-m",
@@ -160,6 +160,7 @@ def test_full_lifecycle_walkthrough(repo: Path, cli: Invoke) -> None:
     public = [e for e in data["timeline"] if e["public"]]
     assert [e["status"] for e in public] == ["investigating", "resolved"]
     assert data["timeline"][3]["by"] == "@oncall"
+    assert data["timeline"][8]["text"] == "Errors at baseline"
     assert data["timeline"][1]["by"] == "@tester"
     assert cli("validate").code == 0
 

@@ -196,28 +196,30 @@ def declare(
     click.echo(f"  next: incidentctl ack {incident.id}", err=True)
 
 
-def _simple(name: str, transition: Callable[..., Incident], help_text: str) -> click.Command:
+def _simple(
+    name: str,
+    transition: Callable[..., Incident],
+    help_text: str,
+    *,
+    text: tuple[str, str] | None = None,
+) -> click.Command:
+    """A command that takes an ID and optionally one free-text option (--note, --reason)."""
+    example = f" --{text[0]} '...'" if text else " --at 2026-11-27T14:20:00Z --by @alice"
+
     @click.command(
         name,
         help=help_text,
         epilog=f"\b\nExamples:\n  incidentctl {name} INC-20261127-7K3Q\n"
-        f"  incidentctl {name} INC-20261127-7K3Q --at 2026-11-27T14:20:00Z --by @alice",
+        f"  incidentctl {name} INC-20261127-7K3Q{example}",
     )
     @click.argument("incident_id", metavar="ID")
     @write_options
     @click.pass_context
-    def command(
-        ctx: click.Context,
-        incident_id: str,
-        at_text: str | None,
-        by: str | None,
-        dry_run: bool,
-        now_text: str | None,
-    ) -> None:
-        _apply(
-            ctx, incident_id, transition, at_text=at_text, by=by, dry_run=dry_run, now_text=now_text
-        )
+    def command(ctx: click.Context, /, incident_id: str, **kw: Any) -> None:
+        _apply(ctx, incident_id, transition, **kw)
 
+    if text is not None:
+        command = click.option(f"--{text[0]}", text[0], help=text[1])(command)
     return command
 
 
@@ -225,45 +227,24 @@ ack = _simple("ack", lifecycle.acknowledge, "Acknowledge an incident (sets ackno
 engage = _simple(
     "engage", lifecycle.engage, "A responder is engaged: investigation starts (INVESTIGATING)."
 )
-
-
-@click.command(
-    epilog="""\b
-Examples:
-  incidentctl resolve INC-20261127-7K3Q --note "Error rate back to baseline for 30 min"
-"""
+resolve = _simple(
+    "resolve",
+    lifecycle.resolve,
+    "Service restored: RESOLVED (starts the PIR clock).",
+    text=("note", "What resolved it."),
 )
-@click.argument("incident_id", metavar="ID")
-@click.option("--note", help="What resolved it.")
-@write_options
-@click.pass_context
-def resolve(ctx: click.Context, /, incident_id: str, note: str | None, **kw: Any) -> None:
-    """Service restored: RESOLVED (starts the PIR clock)."""
-    _apply(ctx, incident_id, lifecycle.resolve, note=note, **kw)
-
-
-@click.command(
-    epilog="\b\nExamples:\n  incidentctl close INC-20261127-7K3Q --note 'Validated for 24h'"
+close = _simple(
+    "close",
+    lifecycle.close,
+    "Close a RESOLVED incident after validation.",
+    text=("note", "Why it can be closed."),
 )
-@click.argument("incident_id", metavar="ID")
-@click.option("--note", help="Why it can be closed.")
-@write_options
-@click.pass_context
-def close(ctx: click.Context, /, incident_id: str, note: str | None, **kw: Any) -> None:
-    """Close a RESOLVED incident after validation."""
-    _apply(ctx, incident_id, lifecycle.close, note=note, **kw)
-
-
-@click.command(
-    epilog="\b\nExamples:\n  incidentctl reopen INC-20261127-7K3Q --reason 'Errors are back'"
+reopen = _simple(
+    "reopen",
+    lifecycle.reopen,
+    "Reopen a RESOLVED incident (back to INVESTIGATING; the resolve clock restarts).",
+    text=("reason", "Why it is not resolved after all."),
 )
-@click.argument("incident_id", metavar="ID")
-@click.option("--reason", help="Why it is not resolved after all.")
-@write_options
-@click.pass_context
-def reopen(ctx: click.Context, /, incident_id: str, reason: str | None, **kw: Any) -> None:
-    """Reopen a RESOLVED incident (back to INVESTIGATING; the resolve clock restarts)."""
-    _apply(ctx, incident_id, lifecycle.reopen, reason=reason, **kw)
 
 
 @click.command(
