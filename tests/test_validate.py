@@ -213,6 +213,10 @@ def test_duplicate_ids(repo: Path, cli: Invoke) -> None:
     assert {f["path"] for f in dup} == {REL, other}
     mine = next(f for f in dup if f["path"] == REL)
     assert mine["message"] == f"incident ID INC-20261127-AB12 is also used by {other}"
+    only_one = cli("validate", REL)  # the other file is not loaded, still counted
+    assert f"[duplicate-id] id: incident ID INC-20261127-AB12 is also used by {other}" in (
+        only_one.out
+    )
 
 
 def test_id_does_not_match_folder(repo: Path, cli: Invoke) -> None:

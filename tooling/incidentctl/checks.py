@@ -290,27 +290,33 @@ def _references(inc: Incident, ctx: Context, add: Any) -> None:
             )
 
 
-def check_repository(loaded: Iterable[Loaded]) -> list[Finding]:
-    """Rules across files: every ID appears once."""
-    seen: dict[str, list[Loaded]] = defaultdict(list)
-    for item in loaded:
-        seen[item.incident.id].append(item)
+def check_repository(
+    loaded: Iterable[Loaded], others: dict[str, str] | None = None
+) -> list[Finding]:
+    """Rules across files: every ID appears once. `others` maps the IDs of files that
+    were not loaded (validate PATHS) to their paths."""
+    seen: dict[str, list[str]] = defaultdict(list)
+    items = list(loaded)
+    for item in items:
+        seen[item.incident.id].append(str(item.doc.path))
+    for incident_id, path in (others or {}).items():
+        seen[incident_id].append(path)
     out: list[Finding] = []
-    for incident_id, items in sorted(seen.items()):
-        if len(items) > 1:
-            paths = [str(i.doc.path) for i in items]
-            for item in items:
-                others = ", ".join(p for p in paths if p != str(item.doc.path))
-                out.append(
-                    Finding(
-                        str(item.doc.path),
-                        item.doc.line_of(("id",)),
-                        "duplicate-id",
-                        f"incident ID {incident_id} is also used by {others}",
-                        "give one of them a new ID (and rename its folder)",
-                        "id",
-                    )
+    for item in items:
+        paths = seen[item.incident.id]
+        if len(paths) > 1:
+            mine = str(item.doc.path)
+            out.append(
+                Finding(
+                    mine,
+                    item.doc.line_of(("id",)),
+                    "duplicate-id",
+                    f"incident ID {item.incident.id} is also used by "
+                    + ", ".join(p for p in paths if p != mine),
+                    "give one of them a new ID (and rename its folder)",
+                    "id",
                 )
+            )
     return out
 
 

@@ -105,6 +105,7 @@ class Repo:
     def __init__(self, root: Path) -> None:
         self.root = root
         self._policy: Policy | None = None
+        self._digest: str | None = None
         self._snapshots: dict[str, Policy] = {}
 
     # -- paths -------------------------------------------------------------------------
@@ -176,6 +177,12 @@ class Repo:
                 raise DocumentErrors(_policy_errors(exc, sections)) from None
         return self._policy
 
+    def policy_digest(self) -> str:
+        """The current policy's hash, computed once (it is compared per incident)."""
+        if self._digest is None:
+            self._digest = self.policy().digest()
+        return self._digest
+
     def snapshot_path(self, digest: str) -> Path:
         return self.policies_dir / "snapshots" / (digest.replace(":", "-") + ".json")
 
@@ -187,7 +194,7 @@ class Repo:
 
     def policy_for(self, incident: Incident) -> Policy:
         """The policy in force when the incident was declared, else the current one."""
-        if not incident.policy or incident.policy == self.policy().digest():
+        if not incident.policy or incident.policy == self.policy_digest():
             return self.policy()
         if incident.policy not in self._snapshots:
             path = self.snapshot_path(incident.policy)
@@ -197,7 +204,15 @@ class Repo:
         return self._snapshots[incident.policy]
 
     def has_snapshot(self, digest: str) -> bool:
-        return digest == self.policy().digest() or self.snapshot_path(digest).is_file()
+        if digest == self.policy_digest():
+            return True
+        if digest not in self._snapshots:
+            if not self.snapshot_path(digest).is_file():
+                return False
+            self._snapshots[digest] = Policy.model_validate_json(
+                self.snapshot_path(digest).read_bytes()
+            )
+        return True
 
     # -- incidents -----------------------------------------------------------------------
     def load(self, path: Path) -> Loaded:
@@ -212,7 +227,9 @@ class Repo:
         try:
             for path in paths if paths is not None else self.incident_files():
                 try:
-                    yield self.load(path)
+                    loaded = self.load(path)
+                    loaded.doc.data = {}  # the model holds it now; keep bulk loads lean
+                    yield loaded
                 except DocumentErrors as exc:
                     yield exc
                 except DocumentError as exc:

@@ -57,13 +57,13 @@ def collect(repo: Repo, paths: tuple[str, ...], base: str | None) -> list[Findin
         loaded.append(item)
         findings += checks.check_incident(item, ctx)
     if selected is not None:
-        # duplicate IDs are judged against the whole repository
-        everything = {str(i.path): i for i in loaded}
-        for item in repo.scan():
-            if isinstance(item, Loaded) and str(item.path) not in everything:
-                everything[str(item.path)] = item
-        shown = {str(i.path) for i in loaded}
-        findings += [f for f in checks.check_repository(everything.values()) if f.path in shown]
+        # duplicate IDs are judged against the whole repository; the other files are
+        # known by their folder name (the id-path rule keeps it equal to the ID)
+        shown = {p.resolve() for p in selected}
+        others = [p for p in repo.incident_files() if p.resolve() not in shown]
+        findings += checks.check_repository(
+            loaded, others={p.parent.name: repo.rel(p) for p in others}
+        )
     else:
         findings += checks.check_repository(loaded)
     if base:

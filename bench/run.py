@@ -1,0 +1,349 @@
+"""Benchmark incidentctl on a synthetic repository, against the floor, in one run.
+
+    python bench/run.py [--count 10000] [--corpus DIR] [--keep] [--repeat 3]
+
+Times, on the same corpus and machine:
+  floor A   list and read every incident file (bytes): what any tool pays;
+  floor B   floor A + split the front-matter + yaml.load(front, Loader=yaml.CSafeLoader);
+  COMMANDS  each `incidentctl ...` command below, run as a child process in the corpus
+            (wall time, peak RSS of the child, exit code);
+  start-up  `incidentctl --version` against `python -c pass`.
+
+Each figure is the best of --repeat runs (--slow-repeat for commands marked slow, best of
+--startup-repeat for start-up). Prints a table and writes bench/out/results.json. Exits 0
+whatever the commands' exit codes (they are reported); 2 on a usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import NamedTuple
+
+import yaml
+
+from corpus import END, generate
+
+HERE = Path(__file__).resolve().parent
+RESULTS = HERE / "out" / "results.json"
+INCIDENT_FILE = "incident.md"
+NOW = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(END))  # for commands that take --now
+
+
+class Command(NamedTuple):
+    """One timed `incidentctl` invocation: a row name and the arguments after `incidentctl`."""
+
+    name: str
+    argv: list[str]
+    slow: bool = False  # run --slow-repeat times (default 1) instead of --repeat
+
+
+# The commands timed on the corpus, in order. Add a row per command to benchmark.
+COMMANDS: list[Command] = [
+    Command("incidentctl validate", ["validate"]),
+]
+
+
+@dataclass
+class Step:
+    """One row of the report."""
+
+    step: str
+    seconds: float
+    runs: list[float]
+    ratio_to_floor_b: float | None = None
+    peak_rss_mb: float | None = None
+    exit_code: int | None = None
+    note: str = ""
+    argv: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ChildRun:
+    seconds: float
+    peak_rss_mb: float
+    exit_code: int
+    stdout: str
+    stderr: str
+
+
+def incident_files(root: Path) -> list[Path]:
+    """Every incidents/**/incident.md, found the way the store finds them (one walk)."""
+    found: list[Path] = []
+    for folder, dirs, files in os.walk(root / "incidents"):
+        dirs.sort()
+        if INCIDENT_FILE in files:
+            found.append(Path(folder) / INCIDENT_FILE)
+    return found
+
+
+def floor_read(root: Path) -> int:
+    """Floor A: list and read every incident file; returns the bytes read."""
+    total = 0
+    for path in incident_files(root):
+        total += len(path.read_bytes())
+    return total
+
+
+def floor_parse(root: Path) -> int:
+    """Floor B: floor A, then split off the front-matter and parse it with libyaml."""
+    parsed = 0
+    for path in incident_files(root):
+        text = path.read_bytes().decode("utf-8")
+        end = text.find("\n---\n", 3)
+        if not text.startswith("---\n") or end < 0:
+            raise SystemExit(f"{path}: no front-matter; is this an incident repository?")
+        data = yaml.load(text[4 : end + 1], Loader=yaml.CSafeLoader)
+        parsed += isinstance(data, dict)
+    return parsed
+
+
+def floor_parse_no_gc(root: Path) -> int:
+    """Floor B with the garbage collector paused, as the store's bulk load does."""
+    import gc
+
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return floor_parse(root)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def best_of(repeat: int, func: Callable[[], object]) -> list[float]:
+    runs: list[float] = []
+    for _ in range(max(1, repeat)):
+        start = time.perf_counter()
+        func()
+        runs.append(time.perf_counter() - start)
+    return runs
+
+
+def _rss_mb(maxrss: int) -> float:
+    """ru_maxrss is in KiB on Linux, in bytes on macOS."""
+    return maxrss / (1024 * 1024) if sys.platform == "darwin" else maxrss / 1024
+
+
+# A child's ru_maxrss starts from its parent's resident size at fork (Linux carries the
+# high-water mark across exec), so children are started by this minimal interpreter (about
+# 9 MB) rather than by the benchmark (tens of MB once the corpus is loaded). It writes
+# "seconds maxrss exitcode" to the file named by its first argument.
+_LAUNCHER = """\
+import os, sys, time
+report, argv = sys.argv[1], sys.argv[2:]
+start = time.perf_counter()
+pid = os.posix_spawn(argv[0], argv, os.environ)
+_, status, usage = os.wait4(pid, 0)
+seconds = time.perf_counter() - start
+with open(report, "w") as handle:
+    handle.write(f"{seconds!r} {usage.ru_maxrss} {os.waitstatus_to_exitcode(status)}")
+"""
+
+
+def run_child(argv: Sequence[str], cwd: Path) -> ChildRun:
+    """Run a command to completion: its wall time, peak RSS (that child alone), exit code."""
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        tempfile.TemporaryFile() as out,
+        tempfile.TemporaryFile() as err,
+    ):
+        report = Path(tmp) / "report"
+        launcher = [sys.executable, "-I", "-S", "-c", _LAUNCHER, str(report), *argv]
+        done = subprocess.run(launcher, cwd=cwd, stdin=subprocess.DEVNULL, stdout=out, stderr=err)
+        out.seek(0)
+        err.seek(0)
+        stdout = out.read().decode("utf-8", "replace")
+        stderr = err.read().decode("utf-8", "replace")
+        if done.returncode != 0 or not report.exists():
+            raise SystemExit(f"could not run {argv[0]} (exit {done.returncode}):\n{stderr}")
+        seconds, maxrss, exit_code = report.read_text(encoding="utf-8").split()
+        return ChildRun(
+            seconds=float(seconds),
+            peak_rss_mb=_rss_mb(int(maxrss)),
+            exit_code=int(exit_code),
+            stdout=stdout,
+            stderr=stderr,
+        )
+
+
+def time_child(name: str, argv: list[str], cwd: Path, repeat: int) -> tuple[Step, ChildRun]:
+    """Best wall time of `repeat` runs; peak RSS is the highest seen; the last run's output."""
+    runs: list[ChildRun] = [run_child(argv, cwd) for _ in range(max(1, repeat))]
+    last = runs[-1]
+    step = Step(
+        step=name,
+        seconds=min(r.seconds for r in runs),
+        runs=[r.seconds for r in runs],
+        peak_rss_mb=max(r.peak_rss_mb for r in runs),
+        exit_code=last.exit_code,
+        argv=list(argv),
+    )
+    return step, last
+
+
+def _report_output(step: Step, child: ChildRun) -> None:
+    """Exit 1 is findings: show a few; a crash or any other exit code: show stderr."""
+    if step.exit_code == 0:
+        return
+    if step.exit_code == 1 and "Traceback (most recent call last)" not in child.stderr:
+        step.note = "exit 1 (findings)"
+        lines = child.stdout.splitlines()
+        print(f"{step.step}: exit 1 (findings), first lines of {len(lines)}:", file=sys.stderr)
+        for line in lines[:10]:
+            print(f"  {line}", file=sys.stderr)
+        return
+    step.note = f"exit {step.exit_code}: FAILED, figure not meaningful"
+    print(f"{step.step}: exit {step.exit_code}; its stderr:", file=sys.stderr)
+    for line in child.stderr.splitlines()[-40:]:
+        print(f"  {line}", file=sys.stderr)
+
+
+def prepare_corpus(args: argparse.Namespace) -> tuple[Path, bool, float | None]:
+    """(corpus root, whether to delete it afterwards, generation seconds or None if reused)."""
+    if args.corpus is not None:
+        root: Path = args.corpus.resolve()
+        if (root / "incidents").is_dir() and incident_files(root):
+            return root, False, None
+        delete = False
+    else:
+        root = Path(tempfile.mkdtemp(prefix="incidentctl-bench-"))
+        delete = not args.keep
+    start = time.perf_counter()
+    generate(root, args.count, open_share=args.open_share, seed=args.seed)
+    return root, delete, time.perf_counter() - start
+
+
+def _fmt_seconds(value: float) -> str:
+    return f"{value:.3f}" if value < 10 else f"{value:.1f}"
+
+
+def print_table(steps: list[Step]) -> None:
+    header = ("step", "seconds", "vs floor B", "peak RSS MB", "note")
+    rows = [
+        (
+            s.step,
+            _fmt_seconds(s.seconds),
+            "-" if s.ratio_to_floor_b is None else f"{s.ratio_to_floor_b:.2f}x",
+            "-" if s.peak_rss_mb is None else f"{s.peak_rss_mb:.1f}",
+            s.note,
+        )
+        for s in steps
+    ]
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    align = ("<", ">", ">", ">", "<")
+    for n, row in enumerate([header, *rows]):
+        cells = [f"{cell:{a}{w}}" for cell, a, w in zip(row, align, widths, strict=True)]
+        print("  ".join(cells).rstrip())
+        if n == 0:
+            print("  ".join("-" * w for w in widths))
+
+
+def _commit() -> str | None:
+    try:
+        done = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=HERE, capture_output=True, text=True, check=False
+        )
+    except OSError:
+        return None
+    return done.stdout.strip() or None
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description="Benchmark incidentctl against the read/parse floor on a synthetic corpus."
+    )
+    parser.add_argument("--count", type=int, default=10_000, help="incidents to generate")
+    parser.add_argument("--corpus", type=Path, help="reuse this repository (generated if empty)")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary corpus")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per step, best kept")
+    parser.add_argument("--slow-repeat", type=int, default=1, help="runs for slow commands")
+    parser.add_argument("--startup-repeat", type=int, default=10, help="runs per start-up row")
+    parser.add_argument("--open-share", type=float, default=0.02)
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args(argv)
+
+    exe = Path(sys.executable).parent / "incidentctl"
+    if not exe.exists():
+        parser.error(f"{exe} not found; install the package (pip install -e .) in this venv")
+
+    root, delete, generated = prepare_corpus(args)
+    try:
+        files = incident_files(root)
+        size = sum(p.stat().st_size for p in files)
+        how = f"generated in {generated:.1f} s" if generated is not None else "reused"
+        print(
+            f"corpus {root}: {len(files):,} incidents, {size / len(files) / 1024:.1f} KiB "
+            f"average ({how})",
+            file=sys.stderr,
+        )
+
+        steps: list[Step] = []
+        floor_read(root)  # warm the page cache: every row reads from memory
+        runs = best_of(args.repeat, lambda: floor_read(root))
+        steps.append(Step(f"floor A: read {len(files):,} files", min(runs), runs))
+        runs = best_of(args.repeat, lambda: floor_parse(root))
+        floor_b = Step("floor B: + split + libyaml parse", min(runs), runs)
+        steps.append(floor_b)
+        runs = best_of(args.repeat, lambda: floor_parse_no_gc(root))
+        steps.append(Step("floor B, gc paused", min(runs), runs))
+
+        for command in COMMANDS:
+            repeat = args.slow_repeat if command.slow else args.repeat
+            step, child = time_child(command.name, [str(exe), *command.argv], root, repeat)
+            _report_output(step, child)
+            steps.append(step)
+        for step in steps:
+            step.ratio_to_floor_b = step.seconds / floor_b.seconds if floor_b.seconds else None
+
+        python, _ = time_child(
+            "start-up: python -c pass", [sys.executable, "-c", "pass"], root, args.startup_repeat
+        )
+        version, child = time_child(
+            "start-up: incidentctl --version", [str(exe), "--version"], root, args.startup_repeat
+        )
+        _report_output(version, child)
+        if version.exit_code == 0 and python.seconds:
+            version.note = f"{version.seconds / python.seconds:.1f}x python -c pass"
+        steps += [python, version]
+
+        print_table(steps)
+        RESULTS.parent.mkdir(parents=True, exist_ok=True)
+        results = {
+            "date": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "commit": _commit(),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+            "cpus": os.cpu_count(),
+            "corpus": str(root) if not delete else None,
+            "incidents": len(files),
+            "average_bytes": round(size / len(files)),
+            "open_share": args.open_share,
+            "seed": args.seed,
+            "generated_seconds": generated,
+            "repeat": args.repeat,
+            "steps": [asdict(s) for s in steps],
+        }
+        RESULTS.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+        print(f"results written to {RESULTS}", file=sys.stderr)
+    finally:
+        if delete:
+            shutil.rmtree(root, ignore_errors=True)
+        elif args.corpus is None:
+            print(f"corpus kept in {root}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
