@@ -10,6 +10,7 @@ from __future__ import annotations
 import gc
 import json
 import os
+import re
 import secrets
 import tempfile
 from collections.abc import Iterator
@@ -28,6 +29,7 @@ from incidentctl.model import BusinessImpact, Incident, Roles, Runbook, valid_id
 from incidentctl.policy import POLICY_FILES, Policy, assemble, default_text, merge
 
 INCIDENT_FILE = "incident.md"
+_ID_LINE = re.compile(r"""^id:[ \t]*["']?([^\s"'#]+)""", re.MULTILINE)
 _ID_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
 _SECTION_FILE = {
     "matrix": "priority",
@@ -257,6 +259,18 @@ class Repo:
             raise IncidentctlError(f"incident ID {incident_id} is used twice: {where}")
         loaded = self.load(matches[0])
         return loaded
+
+    def quick_ids(self, paths: list[Path]) -> dict[str, str]:
+        """ID -> path for files not worth parsing in full: the top-level `id:` line."""
+        out: dict[str, str] = {}
+        for path in paths:
+            try:
+                head = path.read_bytes()[:4096].decode("utf-8", "replace")
+            except OSError:
+                continue
+            match = _ID_LINE.search(head)
+            out[match.group(1) if match else path.parent.name] = self.rel(path)
+        return out
 
     def known_ids(self) -> set[str]:
         return {p.parent.name for p in self.incident_files()}

@@ -58,12 +58,10 @@ def collect(repo: Repo, paths: tuple[str, ...], base: str | None) -> list[Findin
         findings += checks.check_incident(item, ctx)
     if selected is not None:
         # duplicate IDs are judged against the whole repository; the other files are
-        # known by their folder name (the id-path rule keeps it equal to the ID)
+        # only skimmed for their `id:` line
         shown = {p.resolve() for p in selected}
         others = [p for p in repo.incident_files() if p.resolve() not in shown]
-        findings += checks.check_repository(
-            loaded, others={p.parent.name: repo.rel(p) for p in others}
-        )
+        findings += checks.check_repository(loaded, others=repo.quick_ids(others))
     else:
         findings += checks.check_repository(loaded)
     if base:
