@@ -52,6 +52,7 @@ class Command(NamedTuple):
 # The commands timed on the corpus, in order. Add a row per command to benchmark.
 COMMANDS: list[Command] = [
     Command("incidentctl validate", ["validate"]),
+    Command("incidentctl overdue", ["overdue", "--now", NOW, "--format", "json"]),
 ]
 
 

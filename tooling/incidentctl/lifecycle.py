@@ -366,3 +366,71 @@ def reopen(
         reason=reason,
     )
     return _with_event(incident, event, resolved_at=None, status=Status.INVESTIGATING)
+
+
+def snooze(
+    incident: Incident,
+    *,
+    policy: Policy,
+    rule: str,
+    duration: str,
+    reason: str | None,
+    at: datetime,
+    now: datetime,
+    by: str | None,
+) -> Incident:
+    """Quiet one reminder rule until at + duration (30m, 2h, 1bd), capped per priority by
+    the policy's sla.snooze_max; snoozes do not stack."""
+    import difflib
+
+    from incidentctl import timers
+    from incidentctl.businessdays import advance
+    from incidentctl.timevalues import Duration, TimeValueError
+
+    if incident.status == Status.CLOSED:
+        _require_open(incident, "snooze")
+    if rule not in timers.RULES or rule == "runbook-untested":
+        close_match = difflib.get_close_matches(rule, timers.RULES, n=1)
+        raise TransitionError(
+            f"unknown rule {rule!r}"
+            if rule != "runbook-untested"
+            else "runbook-untested is about a runbook, not an incident: test the runbook",
+            hint=f"did you mean {close_match[0]}?"
+            if close_match and close_match[0] != rule
+            else "rules: " + ", ".join(r for r in timers.RULES if r != "runbook-untested"),
+        )
+    _check_time(incident, at, now)
+    try:
+        length = Duration.parse(duration)
+    except TimeValueError as exc:
+        raise TransitionError(str(exc), hint="e.g. --for 15m, 2h or 1bd") from None
+    until = advance(at, length, policy.sla.business_days)
+    if until <= at:
+        raise TransitionError("a snooze must last longer than zero", hint="e.g. --for 15m")
+    cap = policy.sla.snooze_max.get(incident.priority)
+    if cap is None:
+        raise TransitionError(
+            f"the policy allows no snooze for {incident.priority}",
+            hint=f"set sla.snooze_max.{incident.priority} in policies/sla.yaml",
+        )
+    if until > advance(at, cap, policy.sla.business_days):
+        raise TransitionError(
+            f"{incident.priority} reminders can be snoozed for at most {cap}, not {length}",
+            hint=f"the cap is policies/sla.yaml snooze_max.{incident.priority}; "
+            "snooze again when this one ends if you must",
+        )
+    active = [
+        e
+        for e in incident.timeline
+        if e.kind == EventKind.SNOOZED and e.rule == rule and e.until and e.at <= at < e.until
+    ]
+    if active:
+        raise TransitionError(
+            f"{rule} is already snoozed until {_stamp(active[-1].until or at)}",
+            hint="snoozes do not stack; snooze again when this one ends",
+        )
+    text = f"Snoozed {rule} for {length} until {_stamp(until)}" + (f": {reason}" if reason else "")
+    event = TimelineEvent(
+        at=at, kind=EventKind.SNOOZED, by=by, text=text, rule=rule, until=until, reason=reason
+    )
+    return _with_event(incident, event)
