@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 import click
 
 from incidentctl.errors import IncidentctlError
+from incidentctl.model import Incident
 from incidentctl.store import Repo, locate_root
 from incidentctl.timevalues import Duration, TimeValueError, parse_timestamp
 
@@ -142,3 +143,35 @@ def age(since: datetime, now: datetime) -> str:
 
     delta: timedelta = now - since
     return format_duration(delta.total_seconds())
+
+
+def apply_transition(
+    ctx: click.Context,
+    incident_id: str,
+    transition: Callable[..., Incident],
+    *,
+    at_text: str | None,
+    by: str | None,
+    dry_run: bool,
+    now_text: str | None,
+    with_policy: bool = False,
+    **kwargs: Any,
+) -> Incident | None:
+    """Load an incident, apply a pure transition, save it as a minimal edit.
+
+    With `with_policy` the transition also gets the policy the incident was declared
+    under. Returns the updated incident, or None after a dry run (the diff is shown).
+    """
+    repo = repo_from(ctx)
+    now = current_now(now_text)
+    at = parse_time(at_text, now, "--at")
+    loaded = repo.find(incident_id)
+    if with_policy:
+        kwargs["policy"] = repo.policy_for(loaded.incident)
+    updated = transition(loaded.incident, at=at, now=now, by=by or default_actor(), **kwargs)
+    before = loaded.doc.text()
+    after = repo.save(loaded, updated, dry_run=dry_run)
+    if dry_run:
+        show_diff(str(loaded.path), before, after)
+        return None
+    return updated

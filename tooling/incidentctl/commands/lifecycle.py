@@ -9,6 +9,7 @@ import click
 
 from incidentctl import lifecycle
 from incidentctl.commands.common import (
+    apply_transition,
     current_now,
     default_actor,
     echo_json,
@@ -47,25 +48,10 @@ def _summary(incident: Incident) -> str:
 
 
 def _apply(
-    ctx: click.Context,
-    incident_id: str,
-    transition: Callable[..., Incident],
-    *,
-    at_text: str | None,
-    by: str | None,
-    dry_run: bool,
-    now_text: str | None,
-    **kwargs: Any,
+    ctx: click.Context, incident_id: str, transition: Callable[..., Incident], **kw: Any
 ) -> None:
-    repo = repo_from(ctx)
-    now = current_now(now_text)
-    at = parse_time(at_text, now, "--at")
-    loaded = repo.find(incident_id)
-    updated = transition(loaded.incident, at=at, now=now, by=by or default_actor(), **kwargs)
-    before = loaded.doc.text()
-    after = repo.save(loaded, updated, dry_run=dry_run)
-    if dry_run:
-        show_diff(str(loaded.path), before, after)
+    updated = apply_transition(ctx, incident_id, transition, **kw)
+    if updated is None:
         return
     event = updated.timeline[-1]
     click.echo(f"{event.text} ({event.at:%Y-%m-%d %H:%M:%SZ})")

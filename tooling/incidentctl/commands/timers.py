@@ -10,14 +10,12 @@ import click
 
 from incidentctl import lifecycle, timers
 from incidentctl.commands.common import (
+    apply_transition,
     current_now,
-    default_actor,
     echo_json,
     format_option,
     now_option,
-    parse_time,
     repo_from,
-    show_diff,
     style,
     write_options,
 )
@@ -288,24 +286,20 @@ def snooze(
     now_text: str | None,
 ) -> None:
     """Do not remind about RULE on this incident for a while (recorded in its timeline)."""
-    repo = repo_from(ctx)
-    now = current_now(now_text)
-    at = parse_time(at_text, now, "--at")
-    loaded = repo.find(incident_id)
-    updated = lifecycle.snooze(
-        loaded.incident,
-        policy=repo.policy_for(loaded.incident),
+    updated = apply_transition(
+        ctx,
+        incident_id,
+        lifecycle.snooze,
+        at_text=at_text,
+        by=by,
+        dry_run=dry_run,
+        now_text=now_text,
+        with_policy=True,
         rule=rule.strip(),
         duration=duration,
         reason=reason,
-        at=at,
-        now=now,
-        by=by or default_actor(),
     )
-    before = loaded.doc.text()
-    after = repo.save(loaded, updated, dry_run=dry_run)
-    if dry_run:
-        show_diff(str(loaded.path), before, after)
+    if updated is None:
         return
     click.echo(updated.timeline[-1].text or "")
 
