@@ -100,3 +100,20 @@ def test_rotation_resolves_on_call(tmp_path: Path) -> None:
     assert rotation.on_call(t("2026-01-12T09:00:00Z")) == "@b"
     assert rotation.on_call(t("2026-01-19T09:00:00Z")) == "@a"
     assert rotation.on_call(t("2026-01-01T00:00:00Z")) is None
+
+
+def test_matrix_change_does_not_rewrite_history(repo: Path, cli: Invoke) -> None:
+    """An incident declared under the old matrix stays valid and triages by it."""
+    incident_id = declare(cli)  # high x high = P0 under the shipped matrix
+    matrix = repo / "policies/priority.yaml"
+    matrix.write_text(matrix.read_text().replace("high:   {high: P0,", "high:   {high: P1,"))
+    assert cli("validate").code == 0
+    result = cli(
+        "triage", incident_id, "--impact", "high", "--urgency", "high",
+        "--at", "2026-11-27T15:05:00Z", "--now", "2026-11-27T16:00:00Z",
+    )  # fmt: skip
+    assert result.code == 0, result.err
+    assert Repo(repo).find(incident_id).incident.priority == Priority.P0
+    # a new incident is classified by the policy in force now
+    new = declare(cli, "--id", "INC-20261127-NEW1")
+    assert Repo(repo).find(new).incident.priority == Priority.P1

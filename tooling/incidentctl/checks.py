@@ -10,7 +10,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -69,9 +69,11 @@ class Finding:
 class Context:
     """What the rules need to know about the rest of the repository."""
 
-    policy: Policy
+    policy: Policy  # in force now: services, components
     runbooks: set[str]
-    snapshot_exists: Any = None  # callable(digest) -> bool
+    snapshot_exists: Callable[[str], bool] | None = None
+    # the policy an incident was declared under (classification is judged by it)
+    policy_for: Callable[[Incident], Policy] | None = None
 
 
 def check_incident(loaded: Loaded, ctx: Context) -> list[Finding]:
@@ -89,7 +91,7 @@ def check_incident(loaded: Loaded, ctx: Context) -> list[Finding]:
         field = field_name(loc) or None
         out.append(Finding(path, doc.line_of(loc), rule, message, hint, field, severity))
 
-    _classification(inc, ctx.policy, add)
+    _classification(inc, ctx.policy_for(inc) if ctx.policy_for else ctx.policy, add)
     _chronology(inc, add)
     _status(inc, add)
     _placement(inc, doc.path, add)

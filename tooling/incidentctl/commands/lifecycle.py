@@ -259,12 +259,11 @@ def triage(
     **kw: Any,
 ) -> None:
     """Assess impact and urgency; a later triage reclassifies."""
-    policy = repo_from(ctx).policy()
     _apply(
         ctx,
         incident_id,
         lifecycle.triage,
-        policy=policy,
+        with_policy=True,
         impact=Level(impact.lower()),
         urgency=Level(urgency.lower()),
         priority=Priority(priority.upper()) if priority else None,

@@ -47,7 +47,12 @@ def collect(repo: Repo, paths: tuple[str, ...], base: str | None) -> list[Findin
         except DocumentError as exc:
             findings.append(Finding.from_error(exc))
         runbooks.add(path.stem)
-    ctx = Context(policy=policy, runbooks=runbooks, snapshot_exists=repo.has_snapshot)
+    ctx = Context(
+        policy=policy,
+        runbooks=runbooks,
+        snapshot_exists=repo.has_snapshot,
+        policy_for=repo.policy_for,
+    )
     selected = _selected(repo, paths)
     loaded: list[Loaded] = []
     for item in repo.scan(selected):
