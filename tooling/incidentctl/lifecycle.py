@@ -217,10 +217,19 @@ def escalate(
     at: datetime,
     now: datetime,
     by: str | None,
+    policy: Policy | None = None,
 ) -> Incident:
-    """Functional (tier 2/3) or hierarchical (management/executive/security) escalation."""
+    """Functional (tier 2/3) or hierarchical (management/executive/security) escalation.
+
+    Without `to`, the policy's primary contact for the level and the first affected
+    service is named.
+    """
     _require_open(incident, "escalate")
     _check_time(incident, at, now)
+    if to is None and policy is not None:
+        service = incident.services[0] if incident.services else None
+        contact = policy.contact(service, kind)
+        to = contact.primary if contact else None
     changes: dict[str, Any] = {}
     tier: int | None = None
     if kind in (EscalationKind.TIER_2, EscalationKind.TIER_3):

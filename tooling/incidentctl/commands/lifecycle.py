@@ -318,13 +318,16 @@ def escalate(
             "give exactly one of --tier 2|3, --management, --executive, --security"
         )
     kind = chosen[0]
-    if to is None:
-        repo = repo_from(ctx)
-        incident = repo.find(incident_id).incident
-        service = incident.services[0] if incident.services else None
-        contact = repo.policy_for(incident).contact(service, kind)
-        to = contact.primary if contact else None
-    _apply(ctx, incident_id, lifecycle.escalate, kind=kind, to=to, reason=reason, **kw)
+    _apply(
+        ctx,
+        incident_id,
+        lifecycle.escalate,
+        kind=kind,
+        to=to,
+        reason=reason,
+        with_policy=True,
+        **kw,
+    )
 
 
 @click.command(
