@@ -287,13 +287,16 @@ def test_unknown_service_and_runbook(repo: Path, cli: Invoke) -> None:
     _write(
         repo,
         GOOD.replace(
-            "services: [example-service]", "services: [exampel-service]\nrunbooks: [nope]"
+            "services: [example-service]",
+            "services: [exampel-service]\nrunbooks: [nope]\ncomponents: [example-servce]",
         ),
     )
     findings = {f["field"]: f for f in _findings(cli)}
     assert findings["services[0]"]["message"] == "unknown service 'exampel-service'"
     assert findings["services[0]"]["hint"] == "did you mean 'example-service'?"
     assert findings["runbooks[0]"]["message"] == "unknown runbook 'nope' (no runbooks/nope.md)"
+    assert findings["components[0]"]["message"] == "unknown component 'example-servce'"
+    assert findings["components[0]"]["hint"] == "did you mean 'example-service'?"
 
 
 def test_contact_that_is_not_a_handle_is_a_warning(repo: Path, cli: Invoke) -> None:

@@ -242,40 +242,29 @@ def _placement(inc: Incident, path: Path, add: Any) -> None:
 
 def _references(inc: Incident, ctx: Context, add: Any) -> None:
     services = ctx.policy.known_services()
-    if services:
-        for index, service in enumerate(inc.services):
-            if service not in services:
-                close = difflib.get_close_matches(service, sorted(services), n=1)
-                add(
-                    "reference",
-                    ("services", index),
-                    f"unknown service '{service}'",
-                    f"did you mean '{close[0]}'?"
-                    if close
-                    else "add it to a component in policies/components.yaml",
-                )
     components = {c.id for c in ctx.policy.components}
-    for index, component in enumerate(inc.components):
-        if component not in components:
-            close = difflib.get_close_matches(component, sorted(components), n=1)
+    references = [
+        # (field, names used, names known, what, hint when nothing is close)
+        ("services", inc.services, services, "service",
+         "add it to a component in policies/components.yaml"),
+        ("components", inc.components, components, "component",
+         "components are listed in policies/components.yaml"),
+        ("runbooks", inc.runbooks, ctx.runbooks, "runbook",
+         "create it with `incidentctl runbook new`"),
+    ]  # fmt: skip
+    for field, used, known, what, fallback in references:
+        if field == "services" and not known:
+            continue  # a policy that lists no services does not restrict them
+        for index, name in enumerate(used):
+            if name in known:
+                continue
+            close = difflib.get_close_matches(name, sorted(known), n=1)
+            suffix = f" (no runbooks/{name}.md)" if field == "runbooks" else ""
             add(
                 "reference",
-                ("components", index),
-                f"unknown component '{component}'",
-                f"did you mean '{close[0]}'?"
-                if close
-                else "components are listed in policies/components.yaml",
-            )
-    for index, runbook in enumerate(inc.runbooks):
-        if runbook not in ctx.runbooks:
-            close = difflib.get_close_matches(runbook, sorted(ctx.runbooks), n=1)
-            add(
-                "reference",
-                ("runbooks", index),
-                f"unknown runbook '{runbook}' (no runbooks/{runbook}.md)",
-                f"did you mean '{close[0]}'?"
-                if close
-                else "create it with `incidentctl runbook new`",
+                (field, index),
+                f"unknown {what} '{name}'{suffix}",
+                f"did you mean '{close[0]}'?" if close else fallback,
             )
     contacts: list[tuple[tuple[str | int, ...], str | None]] = []
     if inc.roles is not None:
