@@ -175,3 +175,35 @@ def apply_transition(
         show_diff(str(loaded.path), before, after)
         return None
     return updated
+
+
+def _escape(value: str, *, prop: bool = False) -> str:
+    value = value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    if prop:
+        value = value.replace(":", "%3A").replace(",", "%2C")
+    return value
+
+
+def github_annotation(
+    level: str,
+    message: str,
+    *,
+    file: str | None = None,
+    line: int | None = None,
+    title: str | None = None,
+) -> str:
+    """A GitHub Actions workflow command (`::error file=...,line=...::message`), escaped."""
+    props = []
+    if file:
+        props.append(f"file={_escape(file, prop=True)}")
+    if line:
+        props.append(f"line={line}")
+    if title:
+        props.append(f"title={_escape(title, prop=True)}")
+    return f"::{level} {','.join(props)}::{_escape(message)}"
+
+
+def pad_columns(rows: list[list[str]]) -> list[list[str]]:
+    """Cells left-aligned to their column's width; the last column is left as it is."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
+    return [[cell.ljust(widths[i]) for i, cell in enumerate(row[:-1])] + [row[-1]] for row in rows]

@@ -13,6 +13,7 @@ from incidentctl.commands.common import (
     echo_json,
     format_option,
     now_option,
+    pad_columns,
     repo_from,
     style,
 )
@@ -112,13 +113,12 @@ def _table(rows: list[Loaded], now: Any) -> None:
     if not rows:
         click.echo("no incidents match")
         return
-    header = ("ID", "PRI", "STATUS", "TIER", "DETECTED", "AGE", "TITLE")
-    table = [header]
+    table = [["ID", "PRI", "STATUS", "TIER", "DETECTED", "AGE", "TITLE"]]
     for r in rows:
         inc = r.incident
         end = inc.resolved_at or now
         table.append(
-            (
+            [
                 inc.id,
                 inc.priority.value,
                 inc.status.value.upper(),
@@ -126,14 +126,12 @@ def _table(rows: list[Loaded], now: Any) -> None:
                 f"{inc.detected_at:%Y-%m-%d %H:%MZ}",
                 age(inc.detected_at, end) + ("" if inc.is_open else " (resolved)"),
                 inc.title,
-            )
+            ]
         )
-    widths = [max(len(row[i]) for row in table) for i in range(len(header) - 1)]
-    for index, row in enumerate(table):
-        cells = [cell.ljust(widths[i]) for i, cell in enumerate(row[:-1])]
+    for index, (row, cells) in enumerate(zip(table, pad_columns(table), strict=True)):
         if index and row[1] in _PRIORITY_COLOR:
             cells[1] = style(cells[1], fg=_PRIORITY_COLOR[row[1]], bold=row[1] == "P0")
-        line = "  ".join([*cells, row[-1]])
+        line = "  ".join(cells)
         click.echo(style(line, bold=True) if index == 0 else line)
 
 

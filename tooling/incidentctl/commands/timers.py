@@ -14,7 +14,9 @@ from incidentctl.commands.common import (
     current_now,
     echo_json,
     format_option,
+    github_annotation,
     now_option,
+    pad_columns,
     repo_from,
     style,
     write_options,
@@ -98,20 +100,12 @@ def _what(f: timers.Finding) -> str:
 
 
 def _table(rows: list[list[str]], colors: list[str | None]) -> list[str]:
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     lines = []
-    for index, row in enumerate(rows):
-        cells = [cell.ljust(widths[i]) for i, cell in enumerate(row[:-1])] + [row[-1]]
-        color = colors[index]
+    for cells, color in zip(pad_columns(rows), colors, strict=True):
         if color:
             cells[0] = style(cells[0], fg=color, bold=True)
         lines.append("  ".join(cells).rstrip())
     return lines
-
-
-def _escape(value: str, *, prop: bool = False) -> str:
-    value = value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-    return value.replace(":", "%3A").replace(",", "%2C") if prop else value
 
 
 @click.command(
@@ -158,11 +152,15 @@ def overdue(
     elif fmt == "github":
         for f in found:
             level = "error" if f.state == timers.OVERDUE else "warning"
-            props = [f"title={_escape(f'{f.rule} {f.incident}', prop=True)}"]
-            if f.incident in paths:
-                props.insert(0, f"file={_escape(paths[f.incident], prop=True)}")
             who = f" (who: {', '.join(f.who)})" if f.who else ""
-            click.echo(f"::{level} {','.join(props)}::{_escape(f.message + who)}")
+            click.echo(
+                github_annotation(
+                    level,
+                    f.message + who,
+                    file=paths.get(f.incident),
+                    title=f"{f.rule} {f.incident}",
+                )
+            )
     elif not found:
         click.echo(f"nothing {'due' if include_due_soon else 'overdue'} at {format_timestamp(now)}")
     else:

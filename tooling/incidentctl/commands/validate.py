@@ -9,7 +9,7 @@ import click
 
 from incidentctl import checks, vcs
 from incidentctl.checks import Context, Finding
-from incidentctl.commands.common import repo_from, style
+from incidentctl.commands.common import github_annotation, repo_from, style
 from incidentctl.documents import parse
 from incidentctl.errors import DocumentError, DocumentErrors
 from incidentctl.model import Incident
@@ -160,23 +160,12 @@ def _text(f: Finding) -> str:
     return line
 
 
-def _escape(value: str, *, prop: bool = False) -> str:
-    value = value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-    if prop:
-        value = value.replace(":", "%3A").replace(",", "%2C")
-    return value
-
-
 def _annotation(f: Finding) -> str:
-    props = [f"file={_escape(f.path, prop=True)}"]
-    if f.line:
-        props.append(f"line={f.line}")
-    props.append(f"title={_escape(f.rule, prop=True)}")
     message = (f"{f.field}: " if f.field else "") + f.message
     if f.hint:
         message += f" (hint: {f.hint})"
     level = "error" if f.severity == "error" else "warning"
-    return f"::{level} {','.join(props)}::{_escape(message)}"
+    return github_annotation(level, message, file=f.path, line=f.line, title=f.rule)
 
 
 COMMANDS = [validate]
