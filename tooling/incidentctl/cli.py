@@ -12,7 +12,16 @@ import traceback
 import click
 
 from incidentctl import __version__
-from incidentctl.commands import inspect, lifecycle, scaffold, timers, validate
+from incidentctl.commands import (
+    inspect,
+    lifecycle,
+    notify,
+    review,
+    runbook,
+    scaffold,
+    timers,
+    validate,
+)
 from incidentctl.errors import IncidentctlError
 
 EPILOG = """\b
@@ -38,7 +47,7 @@ def main(ctx: click.Context, repo: str | None) -> None:
     ctx.obj = {"repo": repo}
 
 
-for module in (lifecycle, inspect, validate, scaffold, timers):
+for module in (lifecycle, inspect, validate, scaffold, timers, review, runbook, notify):
     for command in module.COMMANDS:
         main.add_command(command)
 

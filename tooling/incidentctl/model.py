@@ -247,6 +247,104 @@ class Incident(_Model):
         return self.status.is_open
 
 
+class PirStatus(StrEnum):
+    DRAFT = "draft"
+    IN_REVIEW = "in-review"
+    APPROVED = "approved"
+
+
+class Horizon(StrEnum):
+    """When a preventive action is due: the process's three horizons."""
+
+    IMMEDIATE = "immediate"
+    SHORT_TERM = "short-term"
+    LONG_TERM = "long-term"
+
+
+class ActionStatus(StrEnum):
+    OPEN = "open"
+    IN_PROGRESS = "in-progress"
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+    @property
+    def is_finished(self) -> bool:
+        return self in (ActionStatus.DONE, ActionStatus.CANCELLED)
+
+
+ACTION_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$"
+ROOT_CAUSE_PATTERN = r"^[a-z0-9][a-z0-9-]{0,63}$"
+
+
+class Why(_Model):
+    """One level of the 5 whys: the question and its answer."""
+
+    why: str
+    because: str | None = None
+
+
+class ContributingFactors(_Model):
+    """The four fishbone groups; an empty group has not been considered yet."""
+
+    people: list[str] = Field(default_factory=list)
+    process: list[str] = Field(default_factory=list)
+    technology: list[str] = Field(default_factory=list)
+    environment: list[str] = Field(default_factory=list)
+
+
+FISHBONE_GROUPS = ("people", "process", "technology", "environment")
+
+
+class PirImpact(_Model):
+    """User, business and SLO impact figures (free text where the process allows ranges)."""
+
+    affected_users: int | None = Field(None, ge=0)
+    affected_share: float | None = Field(None, ge=0, le=100, description="% of the user base")
+    downtime_minutes: float | None = Field(None, ge=0, description="complete outage")
+    degraded_minutes: float | None = Field(None, ge=0, description="degraded service")
+    failed_transactions: int | None = Field(None, ge=0)
+    revenue: str | None = Field(None, description="e.g. '$18,400 estimated' or 'none'")
+    reputation: Risk | None = None
+    compliance: str | None = Field(None, description="'none' or what applies")
+    slo_availability: float | None = Field(None, ge=0, le=100, description="% in the SLO window")
+    error_budget_consumed: float | None = Field(None, ge=0, description="% of the period's budget")
+    sla_breached: bool | None = None
+
+
+class ActionItem(_Model):
+    """A preventive action: tracked until done, reminded when overdue."""
+
+    id: str = Field(pattern=ACTION_ID_PATTERN)
+    title: str = Field(min_length=1)
+    owner: str | None = None
+    horizon: Horizon | None = None
+    due: Day | None = None
+    status: ActionStatus = ActionStatus.OPEN
+    issue: str | None = Field(None, description="Tracking issue: URL or #number")
+    done_at: Day | None = None
+
+
+class Pir(_Model):
+    """The front-matter of a post-incident review (pir.md beside incident.md)."""
+
+    incident: str = Field(pattern=ID_PATTERN)
+    status: PirStatus = PirStatus.DRAFT
+    facilitator: str | None = None
+    date: Day | None = Field(None, description="Day of the review meeting")
+    attendees: list[str] = Field(default_factory=list)
+    approvers: list[str] = Field(default_factory=list)
+    approved_at: Timestamp | None = Field(
+        None, description="Only for imported reviews: otherwise the approving commit's time"
+    )
+    root_cause: str | None = Field(
+        None, pattern=ROOT_CAUSE_PATTERN, description="Root-cause key, for recurrence"
+    )
+    whys: list[Why] = Field(default_factory=list)
+    contributing_factors: ContributingFactors = Field(default_factory=ContributingFactors)
+    impact: PirImpact = Field(default_factory=PirImpact)
+    actions: list[ActionItem] = Field(default_factory=list)
+
+
 class Runbook(_Model):
     title: str = Field(min_length=1)
     owner: str = Field(min_length=1)
