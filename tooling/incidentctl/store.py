@@ -25,10 +25,11 @@ from incidentctl import editing
 from incidentctl.diagnostics import explain
 from incidentctl.documents import Document, decode, line_in_yaml, load_yaml, parse
 from incidentctl.errors import DocumentError, DocumentErrors, IncidentctlError
-from incidentctl.model import BusinessImpact, Incident, Roles, Runbook, valid_id
+from incidentctl.model import BusinessImpact, Incident, Pir, Roles, Runbook, valid_id
 from incidentctl.policy import POLICY_FILES, Policy, assemble, default_text, merge
 
 INCIDENT_FILE = "incident.md"
+PIR_FILE = "pir.md"
 _ID_LINE = re.compile(r"""^id:[ \t]*["']?([^\s"'#]+)""", re.MULTILINE)
 _ID_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
 _SECTION_FILE = {
@@ -324,6 +325,46 @@ class Repo:
         if not dry_run:
             write_atomic(self.root / loaded.doc.path, text)
         return text
+
+    # -- post-incident reviews -------------------------------------------------------------
+    def pir_path(self, loaded: Loaded) -> Path:
+        """pir.md lives beside the incident's incident.md."""
+        return self.root / loaded.path.parent / PIR_FILE
+
+    def pir_files(self) -> list[Path]:
+        if not self.incidents_dir.is_dir():
+            return []
+        return sorted(self.incidents_dir.glob(f"*/*/*/{PIR_FILE}"))
+
+    def load_pir(self, path: Path) -> tuple[Document, Pir]:
+        """Parse and validate one pir.md; DocumentErrors lists every problem."""
+        doc = parse(Path(self.rel(path)), path.read_bytes())
+        try:
+            return doc, Pir.model_validate(doc.data)
+        except ValidationError as exc:
+            raise DocumentErrors(explain(exc, Pir, doc.path, doc.line_of)) from None
+
+    def pir_of(self, loaded: Loaded) -> tuple[Document, Pir] | None:
+        """The incident's PIR, or None when it has none yet."""
+        path = self.pir_path(loaded)
+        return self.load_pir(path) if path.is_file() else None
+
+    def create_pir(self, loaded: Loaded, text: str, *, dry_run: bool = False) -> Path:
+        """Write a new pir.md; refuses to overwrite one (a PIR holds people's analysis)."""
+        path = self.pir_path(loaded)
+        if path.exists():
+            raise IncidentctlError(
+                f"{self.rel(path)} already exists",
+                hint="edit it, or `incidentctl pir check " + loaded.incident.id + "`",
+            )
+        doc = parse(Path(self.rel(path)), text.encode("utf-8"))
+        try:
+            Pir.model_validate(doc.data)
+        except ValidationError as exc:
+            raise DocumentErrors(explain(exc, Pir, doc.path, doc.line_of)) from None
+        if not dry_run:
+            write_atomic(path, text)
+        return path
 
     # -- runbooks ------------------------------------------------------------------------
     def runbook_files(self) -> list[Path]:
