@@ -135,10 +135,23 @@ class PirRule(_Strict):
     required: bool = False
 
 
+class Blameless(_Strict):
+    """Blame language in a PIR's analysis: reported as warnings, never errors."""
+
+    enabled: bool = True
+    phrases: list[str] = Field(default_factory=list)
+    allow: list[str] = Field(default_factory=list)
+    people: bool = True  # flag individuals named in the incident's roles and timeline
+
+
 class Review(_Strict):
     pir: dict[Priority, PirRule]
     action_horizons: dict[str, Dur] = Field(default_factory=dict)
     runbook_max_untested: Dur = None
+    pir_sections: list[str] = Field(default_factory=list)
+    pir_min_whys: int = Field(5, ge=1, le=10)
+    pir_impact: list[str] = Field(default_factory=list)
+    blameless: Blameless = Field(default_factory=Blameless)
 
 
 class Policy(_Strict):

@@ -10,14 +10,18 @@ as an explicit "unknown", never as a blank or "None".
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import date, datetime
+from enum import Enum
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 import jinja2
-from markupsafe import escape
+from markupsafe import Markup, escape
 
+from incidentctl.documents import dump_scalar
 from incidentctl.errors import IncidentctlError
+from incidentctl.timevalues import format_timestamp
 
 UNKNOWN = "unknown"
 _PACKAGE = "incidentctl"
@@ -38,7 +42,7 @@ def _finalize(value: Any) -> Any:
 def _finalize_markdown(value: Any) -> Any:
     """Values are data, not markup: HTML in an incident title must not become HTML."""
     shown = _finalize(value)
-    if isinstance(shown, jinja2.runtime.Markup):
+    if isinstance(shown, Markup):
         return shown
     return str(escape(str(shown)))
 
@@ -63,7 +67,28 @@ def environment(repo_root: Path | None, *, html_safe: bool = False) -> jinja2.En
         finalize=_finalize_markdown if html_safe else _finalize,
     )
     env.globals["UNKNOWN"] = UNKNOWN
+    env.filters["yaml"] = _yaml
+    env.filters["cell"] = _cell
     return env
+
+
+def _yaml(value: Any) -> str:
+    """A value as one YAML scalar, quoted where YAML needs it (front-matter templates)."""
+    if isinstance(value, Enum):
+        value = value.value
+    if isinstance(value, datetime):
+        return format_timestamp(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    return dump_scalar(value)
+
+
+def _cell(value: Any) -> str:
+    """A value inside a markdown table cell: one line, pipes escaped."""
+    if _is_empty(value):
+        return "-"
+    text = value.value if isinstance(value, Enum) else str(value)
+    return " ".join(text.split()).replace("|", "\\|")
 
 
 def origin(env: jinja2.Environment, repo_root: Path | None, name: str) -> str:
@@ -84,7 +109,9 @@ def _shown_path(filename: str | None, repo_root: Path | None) -> str:
             pass
     marker = f"{_PACKAGE}/templates/"
     text = str(path)
-    return "<built-in> " + text[text.index(marker) + len(_PACKAGE) + 1 :] if marker in text else text
+    return (
+        "<built-in> " + text[text.index(marker) + len(_PACKAGE) + 1 :] if marker in text else text
+    )
 
 
 def _template_line(tb: TracebackType | None, filename: str | None) -> int | None:

@@ -7,6 +7,7 @@ single pass; a `git show` per file would take minutes at ten thousand incidents.
 from __future__ import annotations
 
 import subprocess
+from datetime import UTC, datetime
 from pathlib import Path
 
 from incidentctl.errors import IncidentctlError
@@ -70,3 +71,46 @@ def head_commit(root: Path) -> str | None:
         return _git(root, "rev-parse", "HEAD").decode().strip()
     except IncidentctlError:
         return None
+
+
+_APPROVED_LINE = r"^status:[[:space:]]*[\"']?approved"  # git's -G is an extended regex
+
+
+def approval_times(root: Path, folder: str, name: str) -> dict[str, datetime]:
+    """When each PIR was approved: the newest commit on the first-parent line (the merge of
+    the approving PR, or the squashed commit) that changed its top-level `status: approved`.
+
+    One `git log` pass over the history; repository-relative paths. Empty when `root` is not
+    in a git repository. A shallow clone only knows its own commits: the caller says so.
+    """
+    try:
+        prefix = _git(root, "rev-parse", "--show-prefix").decode().strip()
+        raw = _git(
+            root,
+            "log",
+            "--first-parent",
+            "-G",
+            _APPROVED_LINE,
+            "--format=%x00%cI",
+            "--name-only",
+            "--",
+            f":(top,glob){prefix}{folder}/**/{name}",
+        )
+    except IncidentctlError:
+        return {}
+    out: dict[str, datetime] = {}
+    for chunk in raw.decode("utf-8", "surrogateescape").split("\0")[1:]:
+        stamp, _, names = chunk.partition("\n")
+        when = datetime.fromisoformat(stamp.strip()).astimezone(UTC)
+        for path in names.split("\n"):
+            path = path.strip()
+            if path and path.startswith(prefix):
+                out.setdefault(path.removeprefix(prefix), when)  # newest first
+    return out
+
+
+def is_shallow(root: Path) -> bool:
+    try:
+        return _git(root, "rev-parse", "--is-shallow-repository").decode().strip() == "true"
+    except IncidentctlError:
+        return False

@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 import click
 
+from incidentctl.checks import Finding
 from incidentctl.errors import IncidentctlError
 from incidentctl.model import Incident
 from incidentctl.store import Repo, locate_root
@@ -207,3 +208,23 @@ def pad_columns(rows: list[list[str]]) -> list[list[str]]:
     """Cells left-aligned to their column's width; the last column is left as it is."""
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
     return [[cell.ljust(widths[i]) for i, cell in enumerate(row[:-1])] + [row[-1]] for row in rows]
+
+
+def finding_text(f: Finding) -> str:
+    """`path:line: error: [rule] field: message` and an indented hint: what a person reads."""
+    where = f.path + (f":{f.line}" if f.line else "")
+    label = style(f.severity, fg="red" if f.severity == "error" else "yellow")
+    field = f"{f.field}: " if f.field else ""
+    line = f"{where}: {label}: [{f.rule}] {field}{f.message}"
+    if f.hint:
+        line += f"\n  hint: {f.hint}"
+    return line
+
+
+def finding_annotation(f: Finding) -> str:
+    """The same finding as a GitHub Actions annotation on the file and line."""
+    message = (f"{f.field}: " if f.field else "") + f.message
+    if f.hint:
+        message += f" (hint: {f.hint})"
+    level = "error" if f.severity == "error" else "warning"
+    return github_annotation(level, message, file=f.path, line=f.line, title=f.rule)

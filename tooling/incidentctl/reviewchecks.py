@@ -1,0 +1,361 @@
+"""Is a post-incident review complete, consistent and blameless? Each finding located.
+
+Pure: takes the parsed pir.md, its incident and the review policy. Completeness findings
+(rule `pir-incomplete`) are warnings while the PIR is a draft and errors once it is in review
+or approved, so a draft can be merged while the analysis goes on, and the PR that asks for
+approval is told precisely what is still missing. Inconsistencies (duplicate action IDs,
+a due date before the incident, approval without approvers) are always errors. Blame language
+is always a warning: a reviewer decides.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from incidentctl.checks import Finding
+from incidentctl.diagnostics import field_name
+from incidentctl.documents import Document
+from incidentctl.model import FISHBONE_GROUPS, Incident, Pir, PirStatus
+from incidentctl.policy import Blameless, Review
+
+INCOMPLETE = "pir-incomplete"
+BLAME = "pir-blameless"
+_PLACEHOLDER = re.compile(r"\bTODO\b")
+_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
+_HEADING = re.compile(r"^(#{1,6})[ \t]+(.+?)[ \t#]*$")
+_HANDLE = re.compile(r"(?<![\w/])@([A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)(?![\w/-])")
+_ALLOW_MARK = "blameless: ok"
+# body sections the blameless check leaves alone: they report who did what, on purpose
+_FACTUAL = {"timeline", "key times", "appendix", "runbooks", "investigation"}
+
+
+@dataclass(frozen=True)
+class Section:
+    title: str
+    level: int
+    line: int  # of the heading, in the file
+    lines: list[tuple[int, str]]  # (file line, text) up to the next heading of its level
+
+
+def body_start(doc: Document) -> int:
+    """The file line of the body's first line (after both front-matter fences)."""
+    return doc.front.count("\n") + 3
+
+
+def sections(doc: Document) -> list[Section]:
+    """Markdown sections with their lines; a section holds its sub-sections' lines too."""
+    raw = doc.body.split("\n")
+    first = body_start(doc)
+    heads: list[tuple[int, int, str]] = []  # (index, level, title)
+    fenced = False
+    for index, text in enumerate(raw):
+        if text.lstrip().startswith(("```", "~~~")):
+            fenced = not fenced
+        match = None if fenced else _HEADING.match(text)
+        if match:
+            heads.append((index, len(match.group(1)), match.group(2).strip()))
+    out: list[Section] = []
+    for position, (index, level, title) in enumerate(heads):
+        end = len(raw)
+        for later, later_level, _ in heads[position + 1 :]:
+            if later_level <= level:
+                end = later
+                break
+        body = [(first + i, raw[i]) for i in range(index + 1, end)]
+        out.append(Section(title, level, first + index, body))
+    return out
+
+
+def _filled(section: Section) -> tuple[bool, int | None]:
+    """(has real content, line of the first placeholder if any)."""
+    text = _COMMENT.sub("", "\n".join(t for _, t in section.lines))
+    for line, content in section.lines:
+        if _PLACEHOLDER.search(content):
+            return False, line
+    meaningful = [t for t in text.split("\n") if t.strip() and not _HEADING.match(t)]
+    return bool(meaningful), None
+
+
+def _is_placeholder(value: object) -> bool:
+    return value is None or (
+        isinstance(value, str) and (not value.strip() or bool(_PLACEHOLDER.search(value)))
+    )
+
+
+class _Report:
+    def __init__(self, doc: Document, status: PirStatus) -> None:
+        self.doc, self.status = doc, status
+        self.path = str(doc.path)
+        self.out: list[Finding] = []
+
+    def at(
+        self,
+        rule: str,
+        loc: tuple[str | int, ...],
+        message: str,
+        hint: str | None = None,
+        severity: str = "error",
+    ) -> None:
+        line = self.doc.line_of(loc) if loc else None
+        self.out.append(
+            Finding(self.path, line, rule, message, hint, field_name(loc) or None, severity)
+        )
+
+    def missing(
+        self, loc: tuple[str | int, ...], message: str, hint: str, line: int | None = None
+    ) -> None:
+        severity = "warning" if self.status == PirStatus.DRAFT else "error"
+        where = line if line is not None else (self.doc.line_of(loc) if loc else None)
+        self.out.append(
+            Finding(self.path, where, INCOMPLETE, message, hint, field_name(loc) or None, severity)
+        )
+
+
+def check_pir(
+    doc: Document, pir: Pir, incident: Incident | None, review: Review, *, folder_id: str | None
+) -> list[Finding]:
+    """Every finding for one pir.md. `folder_id` is the incident folder it sits in."""
+    report = _Report(doc, pir.status)
+    if folder_id is not None and pir.incident != folder_id:
+        report.at(
+            "pir-incident",
+            ("incident",),
+            f"this PIR sits in {folder_id}'s folder but names incident {pir.incident}",
+            f"set `incident: {folder_id}`, or move the file beside its incident",
+        )
+    if incident is None:
+        report.at(
+            "pir-incident",
+            ("incident",),
+            f"no incident {pir.incident} beside this PIR",
+            "a PIR lives in its incident's folder: incidents/YYYY/MM/ID/pir.md",
+        )
+    _sections(doc, review, report)
+    _analysis(pir, review, report)
+    _actions(pir, incident, report)
+    _approval(pir, incident, report)
+    if review.blameless.enabled:
+        report.out += blame(doc, pir, incident, review.blameless)
+    return report.out
+
+
+def _sections(doc: Document, review: Review, report: _Report) -> None:
+    found = {s.title.casefold(): s for s in sections(doc)}
+    for name in review.pir_sections:
+        section = found.get(name.casefold())
+        if section is None:
+            report.missing(
+                (),
+                f"section '## {name}' is missing",
+                "add it back (the PIR template has every section)",
+            )
+            continue
+        filled, placeholder = _filled(section)
+        if placeholder is not None:
+            report.missing(
+                (),
+                f"section '{name}' still holds a TODO placeholder",
+                "replace the TODO with the review's findings",
+                line=placeholder,
+            )
+        elif not filled:
+            report.missing(
+                (),
+                f"section '{name}' is empty",
+                "write it, or say why it is empty",
+                line=section.line,
+            )
+
+
+def _analysis(pir: Pir, review: Review, report: _Report) -> None:
+    for index, level in enumerate(pir.whys):
+        for key in ("why", "because"):
+            if _is_placeholder(getattr(level, key)):
+                report.missing(
+                    ("whys", index, key),
+                    f"why #{index + 1}: '{key}' is not filled in",
+                    "each answer becomes the next question",
+                )
+                break
+    if len(pir.whys) < review.pir_min_whys:
+        report.missing(
+            ("whys",),
+            f"the 5 whys go {len(pir.whys)} level(s) deep; "
+            f"the review policy asks for {review.pir_min_whys}",
+            "keep asking why until you reach a cause in the system, not a symptom",
+        )
+    if pir.root_cause is None:
+        report.missing(
+            ("root_cause",),
+            "no root-cause key",
+            "name the root cause with a short key such as missing-production-config; "
+            "incidents sharing it count as recurrences",
+        )
+    for group in FISHBONE_GROUPS:
+        factors = getattr(pir.contributing_factors, group)
+        if not factors or all(_is_placeholder(f) for f in factors):
+            report.missing(
+                ("contributing_factors", group),
+                f"contributing factors: the '{group}' group was not considered",
+                'list at least one factor, or "none identified"',
+            )
+    for name in review.pir_impact:
+        if getattr(pir.impact, name, None) is None:
+            report.missing(
+                ("impact", name),
+                f"impact: {name} is not stated",
+                "state the figure (0, none or an estimate)",
+            )
+
+
+def _actions(pir: Pir, incident: Incident | None, report: _Report) -> None:
+    if not pir.actions:
+        report.missing(
+            ("actions",),
+            "no preventive actions",
+            "add them: incidentctl pir add-action ID --title ... --owner @who "
+            "--horizon immediate|short-term|long-term",
+        )
+    counts = Counter(a.id for a in pir.actions)
+    seen: set[str] = set()
+    for index, action in enumerate(pir.actions):
+        loc: tuple[str | int, ...] = ("actions", index)
+        if counts[action.id] > 1 and action.id in seen:
+            report.at(
+                "pir-actions",
+                (*loc, "id"),
+                f"action ID {action.id} is used twice",
+                "give each preventive action its own ID: issues are opened per ID",
+            )
+        seen.add(action.id)
+        for key in ("owner", "horizon", "due"):
+            if _is_placeholder(getattr(action, key)):
+                report.missing(
+                    (*loc, key),
+                    f"action {action.id} has no {key}",
+                    "every preventive action needs an owner, a horizon and a due date",
+                )
+        if _is_placeholder(action.title):
+            report.missing((*loc, "title"), f"action {action.id} has no title", "say what to do")
+        if (
+            incident is not None
+            and action.due is not None
+            and action.due < incident.detected_at.date()
+        ):
+            report.at(
+                "pir-actions",
+                (*loc, "due"),
+                f"action {action.id} is due {action.due}, before the incident "
+                f"({incident.detected_at.date()})",
+                "a preventive action is due after the incident; check the year",
+            )
+
+
+def _approval(pir: Pir, incident: Incident | None, report: _Report) -> None:
+    if pir.status != PirStatus.APPROVED:
+        return
+    if not pir.approvers:
+        report.at(
+            "pir-approval",
+            ("approvers",),
+            "the PIR is approved but names no approvers",
+            "list the reviewers who approved the pull request under `approvers:`",
+        )
+    if incident is not None and incident.is_open:
+        report.at(
+            "pir-approval",
+            ("status",),
+            f"the PIR is approved while incident {incident.id} is still {incident.status.value}",
+            "approve the review after the incident is resolved",
+            "warning",
+        )
+
+
+# -- blameless ---------------------------------------------------------------------------
+def _phrase_patterns(policy: Blameless) -> list[tuple[str, re.Pattern[str]]]:
+    allowed = {a.casefold() for a in policy.allow}
+    return [
+        (p, re.compile(r"(?<!\w)" + re.escape(p) + r"(?!\w)", re.IGNORECASE))
+        for p in policy.phrases
+        if p.casefold() not in allowed
+    ]
+
+
+def _people(incident: Incident | None) -> set[str]:
+    """Individuals (not teams) named in the roles or the timeline."""
+    if incident is None:
+        return set()
+    names = set(incident.roles.model_dump().values()) if incident.roles else set()
+    names |= {e.by for e in incident.timeline} | {e.by for e in incident.escalations}
+    return {n for n in names if n and n.startswith("@") and "/" not in n}
+
+
+def _analysis_texts(doc: Document, pir: Pir) -> Iterator[tuple[int | None, str, str]]:
+    """(line, where, text) for every piece of analysis a person wrote."""
+    for index, level in enumerate(pir.whys):
+        for key in ("why", "because"):
+            value = getattr(level, key)
+            if isinstance(value, str):
+                yield doc.line_of(("whys", index, key)), f"whys[{index}].{key}", value
+    for group in FISHBONE_GROUPS:
+        for index, factor in enumerate(getattr(pir.contributing_factors, group)):
+            loc = ("contributing_factors", group, index)
+            yield doc.line_of(loc), field_name(loc), factor
+    for section in sections(doc):
+        if section.level != 2 or section.title.casefold() in _FACTUAL:
+            continue
+        for line, text in section.lines:
+            yield line, section.title, text
+
+
+def blame(doc: Document, pir: Pir, incident: Incident | None, policy: Blameless) -> list[Finding]:
+    """Blame language and named individuals in the analysis, as warnings with their lines."""
+    patterns = _phrase_patterns(policy)
+    people = _people(incident) if policy.people else set()
+    out: list[Finding] = []
+    hint = (
+        "describe what in the system or process allowed it; a reviewer may keep the line "
+        f"by adding '{_ALLOW_MARK}'"
+    )
+
+    def emit(line: int | None, where: str, message: str) -> None:
+        out.append(Finding(str(doc.path), line, BLAME, message, hint, where, "warning"))
+
+    for line, where, text in _analysis_texts(doc, pir):
+        if _ALLOW_MARK in text:
+            continue
+        for phrase, pattern in patterns:
+            if pattern.search(text):
+                emit(line, where, f"blame language: '{phrase}'")
+        for match in _HANDLE.finditer(text):
+            handle = "@" + match.group(1)
+            if handle in people:
+                emit(line, where, f"names an individual ({handle}) in the analysis")
+    return out
+
+
+def check_against_base(
+    base: dict[str, Pir], current: dict[str, tuple[Document, Pir]]
+) -> list[Finding]:
+    """Approval happens in a reviewed pull request, and its time is the merge commit's: a
+    change may not write `approved_at` by hand (it exists for imported reviews only)."""
+    out: list[Finding] = []
+    for rel, (doc, pir) in sorted(current.items()):
+        before = base.get(rel)
+        if pir.approved_at is not None and pir.approved_at != (
+            before.approved_at if before else None
+        ):
+            out.append(
+                Finding(
+                    rel,
+                    doc.line_of(("approved_at",)),
+                    "pir-approval",
+                    "approved_at is written by hand in this change",
+                    "remove it: the approval time is the commit that merges the approved PR",
+                    "approved_at",
+                )
+            )
+    return out
