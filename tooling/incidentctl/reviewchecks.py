@@ -115,7 +115,13 @@ class _Report:
 
 
 def check_pir(
-    doc: Document, pir: Pir, incident: Incident | None, review: Review, *, folder_id: str | None
+    doc: Document,
+    pir: Pir,
+    incident: Incident | None,
+    review: Review,
+    *,
+    folder_id: str | None,
+    incident_exists: bool = True,
 ) -> list[Finding]:
     """Every finding for one pir.md. `folder_id` is the incident folder it sits in."""
     report = _Report(doc, pir.status)
@@ -126,7 +132,7 @@ def check_pir(
             f"this PIR sits in {folder_id}'s folder but names incident {pir.incident}",
             f"set `incident: {folder_id}`, or move the file beside its incident",
         )
-    if incident is None:
+    if incident is None and not incident_exists:
         report.at(
             "pir-incident",
             ("incident",),

@@ -500,7 +500,11 @@ def _actions(c: Case) -> list[Deadline]:
     for index, action in enumerate(c.pir.actions, start=1):
         name = action_id(index, action)
         title = str(action.get("title") or "")
-        done = str(action.get("status") or "").strip().lower() == "done"
+        status = str(action.get("status") or "").strip().lower()
+        if status == "cancelled":
+            out.append(Deadline("action-due", NOT_APPLICABLE, subject=name, note="cancelled"))
+            continue
+        done = status == "done"
         done_at = loose_time(action.get("done_at")) if done else None
         due = loose_time(action.get("due"))
         horizon = c.policy.review.action_horizons.get(str(action.get("horizon") or ""))

@@ -22,9 +22,10 @@ from incidentctl.commands.common import (
     show_diff,
     style,
 )
+from incidentctl.documents import Document
 from incidentctl.errors import DocumentError, DocumentErrors, IncidentctlError
 from incidentctl.model import ACTION_ID_PATTERN, Horizon, Incident, Pir
-from incidentctl.store import Loaded, Repo
+from incidentctl.store import INCIDENT_FILE, Loaded, Repo
 from incidentctl.timevalues import TimeValueError, format_timestamp, parse_date
 
 PIR_TEMPLATE = "pir.md.j2"
@@ -151,8 +152,10 @@ def _day(text: str, option: str) -> date:
 
 def check_one(
     repo: Repo, path: Path, incidents_by_folder: dict[str, Loaded | None]
-) -> tuple[list[Finding], Pir | None]:
-    """All findings of one pir.md (schema errors included) and the PIR if it parsed."""
+) -> tuple[list[Finding], tuple[Document, Pir] | None]:
+    """All findings of one pir.md (schema errors included) and the PIR if it parsed.
+
+    `incidents_by_folder` caches the incidents by folder name (None: unreadable)."""
     try:
         doc, parsed = repo.load_pir(path)
     except DocumentErrors as exc:
@@ -160,14 +163,12 @@ def check_one(
     except DocumentError as exc:
         return [Finding.from_error(exc)], None
     folder = path.parent.name
+    incident_file = path.parent / INCIDENT_FILE
     if folder not in incidents_by_folder:
-        incident_file = path.parent / "incident.md"
         try:
-            incidents_by_folder[folder] = (
-                repo.load(incident_file) if incident_file.is_file() else None
-            )
-        except (DocumentError, DocumentErrors):
-            incidents_by_folder[folder] = None
+            incidents_by_folder[folder] = repo.load(incident_file)
+        except (OSError, DocumentError, DocumentErrors):
+            incidents_by_folder[folder] = None  # its own errors are reported by validate
     loaded = incidents_by_folder[folder]
     findings = reviewchecks.check_pir(
         doc,
@@ -175,8 +176,9 @@ def check_one(
         loaded.incident if loaded else None,
         repo.policy().review,
         folder_id=folder,
+        incident_exists=incident_file.is_file(),
     )
-    return findings, parsed
+    return findings, (doc, parsed)
 
 
 def _missing(repo: Repo, loaded: Loaded) -> Finding | None:
@@ -250,7 +252,7 @@ def check(ctx: click.Context, incident_id: str | None, fmt: str) -> None:
     for path in paths:
         found, parsed = check_one(repo, path, by_folder)
         findings += found
-        statuses[repo.rel(path)] = parsed.status.value if parsed else "unreadable"
+        statuses[repo.rel(path)] = parsed[1].status.value if parsed else "unreadable"
     findings.sort(key=lambda f: (f.path, f.line or 0, f.rule))
     bad = [f for f in findings if failing(f)]
     if fmt == "json":

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import click
 
-from incidentctl import lifecycle, timers
+from incidentctl import lifecycle, timers, vcs
 from incidentctl.commands.common import (
     apply_transition,
     current_now,
@@ -25,19 +26,39 @@ from incidentctl.documents import parse
 from incidentctl.errors import DocumentError, DocumentErrors, IncidentctlError
 from incidentctl.model import Priority, Runbook
 from incidentctl.policy import Policy
-from incidentctl.store import Loaded, Repo
+from incidentctl.store import PIR_FILE, Loaded, Repo
 from incidentctl.timevalues import format_duration, format_timestamp
 
-PIR_FILE = "pir.md"
 _STATE_COLOR = {"overdue": "red", "due-soon": "yellow", "missed": "red", "pending": "cyan"}
 
 
-def read_pir(repo: Repo, loaded: Loaded) -> timers.Pir | None:
+class Approvals:
+    """When each PIR was approved, from git: read once, and only if a PIR needs it."""
+
+    def __init__(self, repo: Repo) -> None:
+        self.repo = repo
+        self._times: dict[str, datetime] | None = None
+
+    def at(self, rel: str) -> datetime | None:
+        if self._times is None:
+            self._times = vcs.approval_times(self.repo.root, "incidents", PIR_FILE)
+            if vcs.is_shallow(self.repo.root):
+                click.echo(
+                    "warning: shallow git clone: PIR approval times may be wrong "
+                    "(check out with fetch-depth: 0)",
+                    err=True,
+                )
+        return self._times.get(rel)
+
+
+def read_pir(repo: Repo, loaded: Loaded, approvals: Approvals | None = None) -> timers.Pir | None:
     """The PIR beside incident.md, read loosely (None when there is none).
 
-    A PIR that cannot be read is reported on stderr and counts as not approved.
+    An approved PIR without a recorded `approved_at` (the normal case: approval is a reviewed
+    PR) was approved when the commit that set `status: approved` landed. A PIR that cannot be
+    read is reported on stderr and counts as not approved.
     """
-    path = repo.root / loaded.path.parent / PIR_FILE
+    path = repo.pir_path(loaded)
     if not path.is_file():
         return None
     try:
@@ -45,7 +66,10 @@ def read_pir(repo: Repo, loaded: Loaded) -> timers.Pir | None:
     except DocumentError as exc:
         click.echo(f"warning: PIR counted as not approved: {exc.render()}", err=True)
         return timers.Pir()
-    return timers.pir_from_front(doc.data)
+    pir = timers.pir_from_front(doc.data)
+    if pir.approved and pir.approved_at is None and approvals is not None:
+        pir = replace(pir, approved_at=approvals.at(repo.rel(path)))
+    return pir
 
 
 def _runbooks(repo: Repo, paths: dict[str, str]) -> list[tuple[str, Runbook]]:
@@ -63,6 +87,7 @@ def _subjects(repo: Repo) -> tuple[list[timers.Subject], dict[str, str]]:
     subjects: list[timers.Subject] = []
     paths: dict[str, str] = {}
     policies: dict[str | None, Policy] = {}  # one lookup per policy digest, not per incident
+    approvals = Approvals(repo)
     for item in repo.scan():
         if isinstance(item, DocumentErrors):
             click.echo(f"skipped: {item.errors[0].render()}", err=True)
@@ -71,7 +96,7 @@ def _subjects(repo: Repo) -> tuple[list[timers.Subject], dict[str, str]]:
         if incident.policy not in policies:
             policies[incident.policy] = repo.policy_for(incident)
         policy = policies[incident.policy]
-        subjects.append(timers.Subject(incident, policy, read_pir(repo, item)))
+        subjects.append(timers.Subject(incident, policy, read_pir(repo, item, approvals)))
         paths[incident.id] = str(item.path)
     return subjects, paths
 
@@ -206,7 +231,7 @@ def deadlines(ctx: click.Context, incident_id: str, now_text: str | None, fmt: s
     loaded = repo.find(incident_id)
     incident = loaded.incident
     policy = repo.policy_for(incident)
-    entries = timers.schedule(incident, policy, now, pir=read_pir(repo, loaded))
+    entries = timers.schedule(incident, policy, now, pir=read_pir(repo, loaded, Approvals(repo)))
     if incident.detected_at > now:
         raise IncidentctlError(
             f"{incident.id} was detected at {format_timestamp(incident.detected_at)}, "

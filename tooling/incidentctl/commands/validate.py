@@ -6,14 +6,17 @@ import json
 from pathlib import Path
 
 import click
+from pydantic import ValidationError
 
-from incidentctl import checks, vcs
+from incidentctl import checks, reviewchecks, vcs
 from incidentctl.checks import Context, Finding
-from incidentctl.commands.common import github_annotation, repo_from, style
-from incidentctl.documents import parse
+from incidentctl.commands.common import finding_annotation, finding_text, repo_from, style
+from incidentctl.commands.review import check_one
+from incidentctl.documents import Document, parse
 from incidentctl.errors import DocumentError, DocumentErrors
-from incidentctl.model import Incident
-from incidentctl.store import INCIDENT_FILE, Loaded, Repo, validate_incident
+from incidentctl.model import Incident, Pir
+from incidentctl.runbooks import check_runbook
+from incidentctl.store import INCIDENT_FILE, PIR_FILE, Loaded, Repo, validate_incident
 
 
 def _selected(repo: Repo, paths: tuple[str, ...]) -> list[Path] | None:
@@ -25,11 +28,53 @@ def _selected(repo: Repo, paths: tuple[str, ...]) -> list[Path] | None:
         path = Path(raw).resolve()
         if path.is_dir():
             chosen.extend(p for p in repo.incident_files() if path in p.parents)
+        elif path.is_file() and path.name == PIR_FILE:
+            continue  # reviews are chosen by _selected_pirs
         elif path.is_file():
             chosen.append(path)
         else:
             raise click.BadParameter(f"{raw}: no such file or folder", param_hint="PATHS")
     return chosen
+
+
+def _selected_pirs(repo: Repo, paths: tuple[str, ...]) -> list[Path]:
+    """The pir.md files PATHS name: inside named folders, named directly, or beside a named
+    incident.md."""
+    if not paths:
+        return repo.pir_files()
+    chosen: list[Path] = []
+    for raw in paths:
+        path = Path(raw).resolve()
+        if path.is_dir():
+            chosen.extend(p for p in repo.pir_files() if path in p.resolve().parents)
+        elif path.name == PIR_FILE:
+            chosen.append(path)
+        elif (path.parent / PIR_FILE).is_file():
+            chosen.append(path.parent / PIR_FILE)
+    return sorted(set(chosen))
+
+
+def _reviews(
+    repo: Repo, pirs: list[Path], loaded: list[Loaded], base: str | None
+) -> list[Finding]:
+    """Every PIR's schema, completeness (errors once in review) and blameless findings."""
+    findings: list[Finding] = []
+    by_folder: dict[str, Loaded | None] = {item.path.parent.name: item for item in loaded}
+    current: dict[str, tuple[Document, Pir]] = {}
+    for path in pirs:
+        found, parsed = check_one(repo, path, by_folder)
+        findings += found
+        if parsed is not None:
+            current[repo.rel(path)] = parsed
+    if base:
+        before: dict[str, Pir] = {}
+        for rel, content in vcs.files_at(repo.root, base, "incidents", PIR_FILE).items():
+            try:
+                before[rel] = Pir.model_validate(parse(Path(rel), content).data)
+            except (DocumentError, DocumentErrors, ValidationError):
+                continue  # a broken base file is the base's problem, not this change's
+        findings += reviewchecks.check_against_base(before, current)
+    return findings
 
 
 def collect(repo: Repo, paths: tuple[str, ...], base: str | None) -> list[Finding]:
@@ -41,7 +86,8 @@ def collect(repo: Repo, paths: tuple[str, ...], base: str | None) -> list[Findin
     runbooks = set()
     for path in repo.runbook_files():
         try:
-            repo.load_runbook(path)
+            doc, book = repo.load_runbook(path)
+            findings += check_runbook(doc, book, known_services=policy.known_services())
         except DocumentErrors as exc:
             findings += checks.findings_from(exc)
         except DocumentError as exc:
@@ -71,6 +117,7 @@ def collect(repo: Repo, paths: tuple[str, ...], base: str | None) -> list[Findin
         findings += checks.check_repository(loaded)
     if base:
         findings += _against_base(repo, base, loaded, partial=selected is not None)
+    findings += _reviews(repo, _selected_pirs(repo, paths), loaded, base)
     return findings
 
 
@@ -136,10 +183,10 @@ def validate(ctx: click.Context, paths: tuple[str, ...], base: str | None, fmt: 
         )
     elif fmt == "github":
         for f in findings:
-            click.echo(_annotation(f))
+            click.echo(finding_annotation(f))
     else:
         for f in findings:
-            click.echo(_text(f))
+            click.echo(finding_text(f))
         count = len(repo.incident_files()) if not paths else None
         scope = f"{count} incident(s)" if count is not None else "selected files"
         summary = f"{len(errors)} error(s), {warnings} warning(s) in {scope}"
@@ -148,24 +195,6 @@ def validate(ctx: click.Context, paths: tuple[str, ...], base: str | None, fmt: 
             err=bool(findings),
         )
     ctx.exit(1 if errors else 0)
-
-
-def _text(f: Finding) -> str:
-    where = f.path + (f":{f.line}" if f.line else "")
-    label = style(f.severity, fg="red" if f.severity == "error" else "yellow")
-    field = f"{f.field}: " if f.field else ""
-    line = f"{where}: {label}: [{f.rule}] {field}{f.message}"
-    if f.hint:
-        line += f"\n  hint: {f.hint}"
-    return line
-
-
-def _annotation(f: Finding) -> str:
-    message = (f"{f.field}: " if f.field else "") + f.message
-    if f.hint:
-        message += f" (hint: {f.hint})"
-    level = "error" if f.severity == "error" else "warning"
-    return github_annotation(level, message, file=f.path, line=f.line, title=f.rule)
 
 
 COMMANDS = [validate]
