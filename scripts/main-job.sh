@@ -15,3 +15,6 @@ if incidentctl overdue --help >/dev/null 2>&1; then
   echo "== incidentctl overdue --now $now --include-due-soon"
   incidentctl overdue --now "$now" --include-due-soon || true
 fi
+echo
+echo "== incidentctl pir check"
+incidentctl pir check || true
