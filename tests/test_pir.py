@@ -492,3 +492,26 @@ def test_sample_reviews(cli: Invoke) -> None:
     paths = {f["path"] for f in data["findings"]}
     assert paths == {"incidents/2026/11/INC-20261118-B6NE/pir.md"}  # only the draft has gaps
     assert result.code == 1
+
+
+def test_show_says_where_the_review_stands(repo: Path, cli: Invoke) -> None:
+    incident_id = _resolved_incident(cli)
+    assert "review:" not in cli("show", incident_id, "--now", NOW).out
+    assert cli("pir", "new", incident_id, "--now", NOW).code == 0
+    for horizon in ("immediate", "long-term"):
+        added = cli("pir", "add-action", incident_id, "--title", "t", "--owner", "@a",
+                    "--horizon", horizon, "--now", NOW)  # fmt: skip
+        assert added.code == 0
+    path = _pir_path(repo, incident_id)
+    path.write_text(path.read_text().replace("status: open", "status: done", 1))
+    out = cli("show", incident_id, "--now", NOW).out
+    assert f"  review:    draft, 2 action(s), 1 not done  ({path.relative_to(repo)})" in out
+
+
+def test_schema_of_the_pir_front_matter(cli: Invoke) -> None:
+    result = cli("schema", "--document", "pir")
+    assert result.code == 0
+    data = json.loads(result.out)
+    assert data["title"] == "incidentctl pir front-matter"
+    assert set(data["properties"]) >= {"status", "whys", "contributing_factors", "actions"}
+    assert data["additionalProperties"] is False

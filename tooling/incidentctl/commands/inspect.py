@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 import click
+from pydantic import BaseModel
 
 from incidentctl.commands.common import (
     age,
@@ -17,9 +18,9 @@ from incidentctl.commands.common import (
     repo_from,
     style,
 )
-from incidentctl.errors import DocumentErrors
-from incidentctl.model import LIFECYCLE_TIMESTAMPS, Incident, Priority, Status
-from incidentctl.store import Loaded
+from incidentctl.errors import DocumentError, DocumentErrors
+from incidentctl.model import LIFECYCLE_TIMESTAMPS, Incident, Pir, Priority, Runbook, Status
+from incidentctl.store import Loaded, Repo
 from incidentctl.timevalues import format_timestamp
 
 _PRIORITY_COLOR = {"P0": "red", "P1": "yellow", "P2": "cyan", "P3": "white"}
@@ -178,6 +179,7 @@ def show(ctx: click.Context, incident_id: str, now_text: str | None, fmt: str) -
         for name, who in inc.roles.model_dump().items():
             if who:
                 click.echo(f"  {name.replace('_', ' ')}: {who}")
+    _review_line(repo, loaded)
     click.echo("  times:")
     for name in LIFECYCLE_TIMESTAMPS:
         value = getattr(inc, name)
@@ -201,12 +203,47 @@ def show(ctx: click.Context, incident_id: str, now_text: str | None, fmt: str) -
         )
 
 
-@click.command(epilog="\b\nExamples:\n  incidentctl schema > .vscode/incident.schema.json")
-def schema() -> None:
-    """Print the JSON Schema of the incident front-matter (for editor validation)."""
-    data = Incident.model_json_schema(mode="validation")
+def _review_line(repo: Repo, loaded: Loaded) -> None:
+    """The PIR's state in one line, so `show` answers "is the review done?"."""
+    path = repo.pir_path(loaded)
+    if not path.is_file():
+        return
+    try:
+        _, pir = repo.load_pir(path)
+    except (DocumentError, DocumentErrors):
+        where = repo.rel(path)
+        click.echo(f"  review:    unreadable ({where}): incidentctl pir check {loaded.incident.id}")
+        return
+    waiting = sum(not a.status.is_finished for a in pir.actions)
+    click.echo(
+        f"  review:    {pir.status.value}, {len(pir.actions)} action(s), {waiting} not done"
+        f"  ({repo.rel(path)})"
+    )
+
+
+_DOCUMENTS: dict[str, type[BaseModel]] = {"incident": Incident, "pir": Pir, "runbook": Runbook}
+
+
+@click.command(
+    epilog="""\b
+Examples:
+  incidentctl schema > .vscode/incident.schema.json
+  incidentctl schema --document pir > .vscode/pir.schema.json
+  incidentctl schema --document runbook
+"""
+)
+@click.option(
+    "--document",
+    type=click.Choice(list(_DOCUMENTS)),
+    default="incident",
+    show_default=True,
+    help="Which front-matter: incident.md, pir.md or a runbook.",
+)
+def schema(document: str) -> None:
+    """Print the JSON Schema of a document's front-matter (for editor validation)."""
+    data = _DOCUMENTS[document].model_json_schema(mode="validation")
     data["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-    data["title"] = "incidentctl incident front-matter"
+    data["title"] = f"incidentctl {document} front-matter"
     click.echo(json.dumps(data, indent=2))
 
 
