@@ -346,11 +346,57 @@ class Pir(_Model):
 
 
 class Runbook(_Model):
+    """A runbook's front-matter. Its body's sections are checked by runbooks.py."""
+
     title: str = Field(min_length=1)
-    owner: str = Field(min_length=1)
+    owner: str = Field(min_length=1, description="GitHub user or team, e.g. @org/team")
     services: list[str] = Field(min_length=1)
-    last_tested: Day | None = None
-    symptoms: list[str] = Field(default_factory=list)
+    last_tested: Day | None = Field(None, description="Day of the last drill that passed")
+    symptoms: list[str] = Field(default_factory=list, description="Alerts and reports, one each")
+    drills: list[Drill] = Field(default_factory=list, description="Exercises, oldest first")
+
+    @staticmethod
+    def valid_name(name: str) -> bool:
+        """Names are file names and link targets: lowercase slugs, never a path."""
+        return re.fullmatch(r"[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?", name) is not None
+
+
+def _when(value: Any) -> datetime | date:
+    """A drill's time: a timestamp, or a bare date for drills recorded by hand."""
+    if isinstance(value, str) and len(value.strip()) == len("2026-11-27"):
+        return _date(value)
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    return _timestamp(value)
+
+
+def _when_text(value: datetime | date) -> str:
+    return format_timestamp(value) if isinstance(value, datetime) else value.isoformat()
+
+
+DrillTime = Annotated[
+    datetime | date,
+    BeforeValidator(_when),
+    PlainSerializer(_when_text, return_type=str, when_used="json"),
+]
+
+
+class DrillResult(StrEnum):
+    PASSED = "passed"
+    PARTIAL = "partial"
+    FAILED = "failed"
+
+
+class Drill(_Model):
+    """One exercise of a runbook (game day, staging failover, real incident)."""
+
+    at: DrillTime
+    by: str | None = None
+    result: DrillResult = DrillResult.PASSED
+    note: str | None = None
+
+
+Runbook.model_rebuild()  # Drill is defined after the class that uses it
 
 
 LIFECYCLE_TIMESTAMPS = (

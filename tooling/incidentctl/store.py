@@ -366,6 +366,18 @@ class Repo:
             write_atomic(path, text)
         return path
 
+    def save_pir(self, doc: Document, *, dry_run: bool = False) -> str:
+        """Write an edited pir.md after checking that it still parses and validates."""
+        text = doc.text()
+        reparsed = parse(doc.path, text.encode("utf-8"))
+        try:
+            Pir.model_validate(reparsed.data)
+        except ValidationError as exc:
+            raise DocumentErrors(explain(exc, Pir, doc.path, reparsed.line_of)) from None
+        if not dry_run:
+            write_atomic(self.root / doc.path, text)
+        return text
+
     # -- runbooks ------------------------------------------------------------------------
     def runbook_files(self) -> list[Path]:
         if not self.runbooks_dir.is_dir():
@@ -381,6 +393,77 @@ class Repo:
 
     def runbook_names(self) -> set[str]:
         return {p.stem for p in self.runbook_files()}
+
+    def runbook_path(self, name: str) -> Path:
+        """runbooks/NAME.md; NAME is a slug, so it can never point outside runbooks/."""
+        if not Runbook.valid_name(name) or name == "readme":
+            raise IncidentctlError(
+                f"{name!r} is not a valid runbook name",
+                hint="use lowercase letters, digits and '-', e.g. checkout-5xx "
+                "(it becomes runbooks/NAME.md and the name incidents link to)",
+            )
+        return self.runbooks_dir / f"{name}.md"
+
+    def find_runbook(self, name: str) -> tuple[Document, Runbook]:
+        """Load runbook NAME; an unknown name is an error with the closest existing one."""
+        import difflib
+
+        path = self.runbooks_dir / f"{name}.md" if Runbook.valid_name(name) else None
+        if path is None or not path.is_file():
+            close = difflib.get_close_matches(name.lower(), sorted(self.runbook_names()), n=1)
+            raise IncidentctlError(
+                f"no runbook {name!r} in {self.rel(self.runbooks_dir)}/",
+                hint=f"did you mean '{close[0]}'?"
+                if close
+                else "`incidentctl runbook list` shows the runbooks; "
+                "`incidentctl runbook new` creates one",
+            )
+        return self.load_runbook(path)
+
+    def create_runbook(self, name: str, text: str, *, dry_run: bool = False) -> Path:
+        """Write a new runbook after checking its front-matter; never overwrites one."""
+        path = self.runbook_path(name)
+        taken = {n.lower() for n in self.runbook_names()}
+        if path.exists() or name in taken:
+            raise IncidentctlError(
+                f"{self.rel(path)} already exists",
+                hint="edit it, or choose another name",
+            )
+        doc = parse(Path(self.rel(path)), text.encode("utf-8"))
+        try:
+            Runbook.model_validate(doc.data)
+        except ValidationError as exc:
+            raise DocumentErrors(explain(exc, Runbook, doc.path, doc.line_of)) from None
+        if not dry_run:
+            write_atomic(path, text)
+        return path
+
+    def save_runbook(
+        self, doc: Document, before: Runbook, after: Runbook, *, dry_run: bool = False
+    ) -> str:
+        """Apply the difference as minimal edits (like `save`), verify by re-parsing, write."""
+        front = doc.front
+        old = before.model_dump(mode="json", exclude_none=True)
+        new = after.model_dump(mode="json", exclude_none=True)
+        for key in Runbook.model_fields:
+            was, now = old.get(key), new.get(key)
+            if was == now:
+                continue
+            if isinstance(was, list) and isinstance(now, list) and was and now[: len(was)] == was:
+                for item in now[len(was) :]:
+                    front = editing.append_item(front, key, item)
+            else:
+                front = editing.set_key(front, key, now)
+        edited = Document(
+            path=doc.path, data={}, front=front, body=doc.body, bom=doc.bom, crlf=doc.crlf
+        )
+        text = edited.text()
+        reparsed = parse(doc.path, text.encode("utf-8"))
+        if Runbook.model_validate(reparsed.data) != after:
+            raise RuntimeError(f"edit of {doc.path} did not round-trip; nothing was written")
+        if not dry_run:
+            write_atomic(self.root / doc.path, text)
+        return text
 
 
 def validate_incident(doc: Document) -> Incident:
