@@ -630,10 +630,18 @@ def _write_support(out: Path) -> None:
             "  - Error rate above the SLO burn threshold\n"
             "---\n\n"
             f"# {title}\n\n"
+            "## Symptoms\n\n"
+            f"- Alert {name} fires; the error rate is above the SLO burn threshold.\n\n"
+            "## Diagnosis\n\n"
             "1. Open the service dashboard and confirm the symptom.\n"
-            "2. Check the deploy log for a release in the last hour; roll back if one matches.\n"
-            "3. If the database is saturated, follow postgres-failover.\n"
-            "4. Post a status update and escalate to tier 2 if not mitigated in 15 minutes.\n"
+            "2. Check the deploy log for a release in the last hour.\n\n"
+            "## Mitigation\n\n"
+            "1. Roll back a matching release.\n"
+            "2. If the database is saturated, follow postgres-failover.\n\n"
+            "## Escalation\n\n"
+            "Escalate to tier 2 if not mitigated in 15 minutes; post a status update.\n\n"
+            "## Prevention\n\n"
+            "Alert on saturation before errors; canary every release.\n"
         )
         (out / "runbooks" / f"{name}.md").write_text(text, encoding="utf-8")
 

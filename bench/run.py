@@ -34,6 +34,7 @@ from typing import NamedTuple
 import yaml
 
 from corpus import END, generate
+from reviews import add_reviews
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "out" / "results.json"
@@ -53,6 +54,7 @@ class Command(NamedTuple):
 COMMANDS: list[Command] = [
     Command("incidentctl validate", ["validate"]),
     Command("incidentctl overdue", ["overdue", "--now", NOW, "--format", "json"]),
+    Command("incidentctl pir check", ["pir", "check", "--format", "json"]),
 ]
 
 
@@ -223,6 +225,7 @@ def prepare_corpus(args: argparse.Namespace) -> tuple[Path, bool, float | None]:
         delete = not args.keep
     start = time.perf_counter()
     generate(root, args.count, open_share=args.open_share, seed=args.seed)
+    add_reviews(root, seed=args.seed)
     return root, delete, time.perf_counter() - start
 
 

@@ -246,6 +246,7 @@ def check(ctx: click.Context, incident_id: str | None, fmt: str) -> None:
         for item in repo.scan():
             if isinstance(item, DocumentErrors):
                 continue
+            by_folder[item.path.parent.name] = item
             missing = _missing(repo, item)
             if missing:
                 findings.append(missing)
