@@ -9,6 +9,7 @@ as an explicit "unknown", never as a blank or "None".
 
 from __future__ import annotations
 
+import html
 from collections.abc import Mapping
 from datetime import date, datetime
 from enum import Enum
@@ -17,7 +18,7 @@ from types import TracebackType
 from typing import Any
 
 import jinja2
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from incidentctl.documents import dump_scalar
 from incidentctl.errors import IncidentctlError
@@ -44,7 +45,7 @@ def _finalize_markdown(value: Any) -> Any:
     shown = _finalize(value)
     if isinstance(shown, Markup):
         return shown
-    return str(escape(str(shown)))
+    return html.escape(str(shown), quote=False)
 
 
 def environment(repo_root: Path | None, *, html_safe: bool = False) -> jinja2.Environment:

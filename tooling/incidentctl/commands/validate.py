@@ -54,9 +54,7 @@ def _selected_pirs(repo: Repo, paths: tuple[str, ...]) -> list[Path]:
     return sorted(set(chosen))
 
 
-def _reviews(
-    repo: Repo, pirs: list[Path], loaded: list[Loaded], base: str | None
-) -> list[Finding]:
+def _reviews(repo: Repo, pirs: list[Path], loaded: list[Loaded], base: str | None) -> list[Finding]:
     """Every PIR's schema, completeness (errors once in review) and blameless findings."""
     findings: list[Finding] = []
     by_folder: dict[str, Loaded | None] = {item.path.parent.name: item for item in loaded}
