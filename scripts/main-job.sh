@@ -18,3 +18,6 @@ fi
 echo
 echo "== incidentctl pir check"
 incidentctl pir check || true
+echo
+echo "== incidentctl notify INC-20261127-9TRX --template initial-alert --now $now"
+incidentctl notify INC-20261127-9TRX --template initial-alert --now "$now"
