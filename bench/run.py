@@ -3,7 +3,7 @@
     python bench/run.py [--count 10000] [--corpus DIR] [--keep] [--repeat 3]
 
 Times, on the same corpus and machine:
-  floor A   list and read every incident file (bytes): what any tool pays;
+  floor A   list and read every incident and PIR file (bytes): what any tool pays;
   floor B   floor A + split the front-matter + yaml.load(front, Loader=yaml.CSafeLoader);
   COMMANDS  each `incidentctl ...` command below, run as a child process in the corpus
             (wall time, peak RSS of the child, exit code);
@@ -39,6 +39,7 @@ from reviews import add_reviews
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "out" / "results.json"
 INCIDENT_FILE = "incident.md"
+PIR_FILE = "pir.md"
 NOW = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(END))  # for commands that take --now
 
 
@@ -82,12 +83,13 @@ class ChildRun:
 
 
 def incident_files(root: Path) -> list[Path]:
-    """Every incidents/**/incident.md, found the way the store finds them (one walk)."""
+    """Every incidents/**/incident.md and pir.md (the documents `validate` parses), one walk."""
     found: list[Path] = []
     for folder, dirs, files in os.walk(root / "incidents"):
         dirs.sort()
-        if INCIDENT_FILE in files:
-            found.append(Path(folder) / INCIDENT_FILE)
+        for name in (INCIDENT_FILE, PIR_FILE):
+            if name in files:
+                found.append(Path(folder) / name)
     return found
 
 
@@ -287,9 +289,10 @@ def main(argv: list[str] | None = None) -> int:
         files = incident_files(root)
         size = sum(p.stat().st_size for p in files)
         how = f"generated in {generated:.1f} s" if generated is not None else "reused"
+        reviews = sum(1 for p in files if p.name == PIR_FILE)
         print(
-            f"corpus {root}: {len(files):,} incidents, {size / len(files) / 1024:.1f} KiB "
-            f"average ({how})",
+            f"corpus {root}: {len(files) - reviews:,} incidents and {reviews:,} PIRs, "
+            f"{size / len(files) / 1024:.1f} KiB average ({how})",
             file=sys.stderr,
         )
 

@@ -281,13 +281,14 @@ def _approval(pir: Pir, incident: Incident | None, report: _Report) -> None:
 
 
 # -- blameless ---------------------------------------------------------------------------
-def _phrase_patterns(policy: Blameless) -> list[tuple[str, re.Pattern[str]]]:
+def _phrase_pattern(policy: Blameless) -> re.Pattern[str] | None:
+    """One alternation for every phrase (one search per line, not one per phrase)."""
     allowed = {a.casefold() for a in policy.allow}
-    return [
-        (p, re.compile(r"(?<!\w)" + re.escape(p) + r"(?!\w)", re.IGNORECASE))
-        for p in policy.phrases
-        if p.casefold() not in allowed
-    ]
+    phrases = sorted({p for p in policy.phrases if p.casefold() not in allowed}, key=len)
+    if not phrases:
+        return None
+    alternatives = "|".join(re.escape(p) for p in reversed(phrases))  # longest first
+    return re.compile(r"(?<!\w)(?:" + alternatives + r")(?!\w)", re.IGNORECASE)
 
 
 def _people(incident: Incident | None) -> set[str]:
@@ -299,17 +300,21 @@ def _people(incident: Incident | None) -> set[str]:
     return {n for n in names if n and n.startswith("@") and "/" not in n}
 
 
-def _analysis_texts(doc: Document, pir: Pir) -> Iterator[tuple[int | None, str, str]]:
-    """(line, where, text) for every piece of analysis a person wrote."""
+_Where = int | tuple[str | int, ...]  # a body line, or a front-matter key path
+
+
+def _analysis_texts(doc: Document, pir: Pir) -> Iterator[tuple[_Where, str, str]]:
+    """(where, field, text) for every piece of analysis a person wrote. Front-matter lines
+    are looked up only for a finding: composing the YAML again costs as much as parsing it."""
     for index, level in enumerate(pir.whys):
         for key in ("why", "because"):
             value = getattr(level, key)
             if isinstance(value, str):
-                yield doc.line_of(("whys", index, key)), f"whys[{index}].{key}", value
+                yield ("whys", index, key), f"whys[{index}].{key}", value
     for group in FISHBONE_GROUPS:
         for index, factor in enumerate(getattr(pir.contributing_factors, group)):
             loc = ("contributing_factors", group, index)
-            yield doc.line_of(loc), field_name(loc), factor
+            yield loc, field_name(loc), factor
     for section in sections(doc):
         if section.level != 2 or section.title.casefold() in _FACTUAL:
             continue
@@ -319,7 +324,8 @@ def _analysis_texts(doc: Document, pir: Pir) -> Iterator[tuple[int | None, str, 
 
 def blame(doc: Document, pir: Pir, incident: Incident | None, policy: Blameless) -> list[Finding]:
     """Blame language and named individuals in the analysis, as warnings with their lines."""
-    patterns = _phrase_patterns(policy)
+    pattern = _phrase_pattern(policy)
+    canonical = {p.casefold(): p for p in policy.phrases}
     people = _people(incident) if policy.people else set()
     out: list[Finding] = []
     hint = (
@@ -327,19 +333,25 @@ def blame(doc: Document, pir: Pir, incident: Incident | None, policy: Blameless)
         f"by adding '{_ALLOW_MARK}'"
     )
 
-    def emit(line: int | None, where: str, message: str) -> None:
-        out.append(Finding(str(doc.path), line, BLAME, message, hint, where, "warning"))
+    def emit(where: _Where, field: str, message: str) -> None:
+        line = where if isinstance(where, int) else doc.line_of(where)
+        out.append(Finding(str(doc.path), line, BLAME, message, hint, field, "warning"))
 
-    for line, where, text in _analysis_texts(doc, pir):
+    for where, field, text in _analysis_texts(doc, pir):
         if _ALLOW_MARK in text:
             continue
-        for phrase, pattern in patterns:
-            if pattern.search(text):
-                emit(line, where, f"blame language: '{phrase}'")
-        for match in _HANDLE.finditer(text):
-            handle = "@" + match.group(1)
-            if handle in people:
-                emit(line, where, f"names an individual ({handle}) in the analysis")
+        if pattern is not None:
+            seen: set[str] = set()
+            for match in pattern.finditer(text):
+                phrase = canonical.get(match.group(0).casefold(), match.group(0))
+                if phrase not in seen:
+                    seen.add(phrase)
+                    emit(where, field, f"blame language: '{phrase}'")
+        if people and "@" in text:
+            for match in _HANDLE.finditer(text):
+                handle = "@" + match.group(1)
+                if handle in people:
+                    emit(where, field, f"names an individual ({handle}) in the analysis")
     return out
 
 

@@ -62,7 +62,7 @@ def _reviews(repo: Repo, pirs: list[Path], loaded: list[Loaded], base: str | Non
     for path in pirs:
         found, parsed = check_one(repo, path, by_folder)
         findings += found
-        if parsed is not None:
+        if parsed is not None and base:  # kept only to compare with the base
             current[repo.rel(path)] = parsed
     if base:
         before: dict[str, Pir] = {}
