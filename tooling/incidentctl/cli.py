@@ -13,12 +13,16 @@ import click
 
 from incidentctl import __version__
 from incidentctl.commands import (
+    github,
     inspect,
     lifecycle,
+    maintenance,
+    metrics,
     notify,
     review,
     runbook,
     scaffold,
+    site,
     timers,
     validate,
 )
@@ -47,7 +51,21 @@ def main(ctx: click.Context, repo: str | None) -> None:
     ctx.obj = {"repo": repo}
 
 
-for module in (lifecycle, inspect, validate, scaffold, timers, review, runbook, notify):
+_MODULES = (
+    lifecycle,
+    inspect,
+    validate,
+    scaffold,
+    timers,
+    review,
+    runbook,
+    notify,
+    maintenance,
+    site,
+    github,
+    metrics,
+)
+for module in _MODULES:
     for command in module.COMMANDS:
         main.add_command(command)
 
