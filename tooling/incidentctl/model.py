@@ -343,6 +343,10 @@ class Pir(_Model):
     contributing_factors: ContributingFactors = Field(default_factory=ContributingFactors)
     impact: PirImpact = Field(default_factory=PirImpact)
     actions: list[ActionItem] = Field(default_factory=list)
+    public: bool = Field(False, description="Publish public_summary on the status page")
+    public_summary: str | None = Field(
+        None, description="Customer-facing summary (markdown), shown once approved and public"
+    )
 
 
 class Runbook(_Model):
@@ -414,3 +418,36 @@ LIFECYCLE_TIMESTAMPS = (
 def valid_id(value: str) -> bool:
     """IDs become folder names: letters, digits, '-' and '_' only, never a path."""
     return bool(_ID_RE.match(value))
+
+
+# -- scheduled maintenance -------------------------------------------------------------------
+MAINTENANCE_ID_PATTERN = r"^MNT-[A-Za-z0-9_-]{1,60}$"
+
+
+class MaintenanceUpdate(_Model):
+    """A public note on a maintenance (started early, extended, done)."""
+
+    at: Timestamp
+    text: str = Field(min_length=1)
+    by: str | None = None
+
+
+class Maintenance(_Model):
+    """A scheduled maintenance window (maintenances/<ID>.md), shown on the status page.
+
+    Its status is computed from `now`: scheduled before `scheduled_for`, in progress until
+    `scheduled_until` (or `completed_at` when it ended early), completed after.
+    """
+
+    id: str = Field(pattern=MAINTENANCE_ID_PATTERN)
+    title: str = Field(min_length=1)
+    description: str | None = Field(None, description="Public text (markdown)")
+    components: list[str] = Field(min_length=1)
+    scheduled_for: Timestamp
+    scheduled_until: Timestamp
+    completed_at: Timestamp | None = None
+    cancelled: bool = False
+    public: bool = True
+    created_at: Timestamp | None = None
+    by: str | None = None
+    updates: list[MaintenanceUpdate] = Field(default_factory=list)

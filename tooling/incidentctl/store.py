@@ -25,7 +25,15 @@ from incidentctl import editing
 from incidentctl.diagnostics import explain
 from incidentctl.documents import Document, decode, line_in_yaml, load_yaml, parse
 from incidentctl.errors import DocumentError, DocumentErrors, IncidentctlError
-from incidentctl.model import BusinessImpact, Incident, Pir, Roles, Runbook, valid_id
+from incidentctl.model import (
+    BusinessImpact,
+    Incident,
+    Maintenance,
+    Pir,
+    Roles,
+    Runbook,
+    valid_id,
+)
 from incidentctl.policy import POLICY_FILES, Policy, assemble, default_text, merge
 
 INCIDENT_FILE = "incident.md"
@@ -464,6 +472,72 @@ class Repo:
         if not dry_run:
             write_atomic(self.root / doc.path, text)
         return text
+
+    # -- maintenances --------------------------------------------------------------------
+    @property
+    def maintenances_dir(self) -> Path:
+        return self.root / "maintenances"
+
+    def maintenance_files(self) -> list[Path]:
+        """maintenances/<ID>.md, in a stable order (README.md is documentation)."""
+        if not self.maintenances_dir.is_dir():
+            return []
+        return sorted(
+            p for p in self.maintenances_dir.glob("*.md") if p.name.lower() != "readme.md"
+        )
+
+    def maintenance_path(self, maintenance_id: str) -> Path:
+        from incidentctl.model import MAINTENANCE_ID_PATTERN
+
+        if not re.fullmatch(MAINTENANCE_ID_PATTERN, maintenance_id):
+            raise IncidentctlError(
+                f"{maintenance_id!r} is not a valid maintenance ID",
+                hint="IDs look like MNT-20261201-7K3Q: letters, digits, '-' and '_' only",
+            )
+        return self.maintenances_dir / f"{maintenance_id}.md"
+
+    def load_maintenance(self, path: Path) -> tuple[Document, Maintenance]:
+        """Parse and validate one maintenance file; DocumentErrors lists every problem."""
+        doc = parse(Path(self.rel(path)), path.read_bytes())
+        try:
+            return doc, Maintenance.model_validate(doc.data)
+        except ValidationError as exc:
+            raise DocumentErrors(explain(exc, Maintenance, doc.path, doc.line_of)) from None
+
+    def scan_maintenances(self) -> Iterator[tuple[Document, Maintenance] | DocumentErrors]:
+        for path in self.maintenance_files():
+            try:
+                yield self.load_maintenance(path)
+            except DocumentErrors as exc:
+                yield exc
+            except DocumentError as exc:
+                yield DocumentErrors([exc])
+
+    def create_maintenance(
+        self, maintenance: Maintenance, body: str, *, dry_run: bool = False
+    ) -> tuple[Path, str]:
+        """Write a new maintenance file after checking it re-parses; never overwrites one."""
+        from incidentctl.documents import dump_block
+
+        path = self.maintenance_path(maintenance.id)
+        if path.exists():
+            raise IncidentctlError(
+                f"{self.rel(path)} already exists",
+                hint="choose another --id, or omit --id to get a fresh one",
+            )
+        data = maintenance.model_dump(mode="json", exclude_none=True)
+        if not data.get("updates"):
+            data.pop("updates", None)
+        text = "---\n" + dump_block(data, 0) + "---\n" + body
+        doc = parse(Path(self.rel(path)), text.encode("utf-8"))
+        try:
+            if Maintenance.model_validate(doc.data) != maintenance:
+                raise RuntimeError(f"{doc.path} did not round-trip; nothing was written")
+        except ValidationError as exc:
+            raise DocumentErrors(explain(exc, Maintenance, doc.path, doc.line_of)) from None
+        if not dry_run:
+            write_atomic(path, text)
+        return path, text
 
 
 def validate_incident(doc: Document) -> Incident:

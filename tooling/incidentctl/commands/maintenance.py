@@ -1,7 +1,209 @@
-"""Placeholder: filled in by its issue."""
+"""`incidentctl maintenance schedule|list`: scheduled maintenance windows for the status page.
+
+A maintenance is a file, maintenances/<ID>.md: front-matter with the window
+(`scheduled_for`, `scheduled_until`), the affected components and a public description;
+`validate` checks it like an incident. Its status (scheduled, in progress, completed) is
+computed from the time, so a scheduled site build moves it along without an edit.
+"""
 
 from __future__ import annotations
 
-import click
+import difflib
 
-COMMANDS: list[click.Command] = []
+import click
+from pydantic import ValidationError
+
+from incidentctl.commands.common import (
+    current_now,
+    default_actor,
+    echo_json,
+    format_option,
+    now_option,
+    pad_columns,
+    parse_time,
+    repo_from,
+    show_diff,
+    write_options,
+)
+from incidentctl.errors import DocumentErrors, IncidentctlError
+from incidentctl.model import Maintenance
+from incidentctl.site.status import maintenance_status
+from incidentctl.store import new_id
+from incidentctl.timevalues import Duration, TimeValueError, format_timestamp
+
+
+def _split(value: str) -> list[str]:
+    return [part.strip() for part in value.split(",") if part.strip()]
+
+
+@click.group(
+    epilog="""\b
+Examples:
+  incidentctl maintenance schedule --title "Database upgrade" --components database \\
+      --start 2026-12-06T02:00:00Z --duration 2h
+  incidentctl maintenance list --format json
+"""
+)
+def maintenance() -> None:
+    """Scheduled maintenance windows shown on the status page."""
+
+
+@maintenance.command(
+    "schedule",
+    epilog="""\b
+Examples:
+  incidentctl maintenance schedule --title "PostgreSQL 17 upgrade" --components database,auth \\
+      --start 2026-12-06T02:00:00Z --end 2026-12-06T04:00:00Z \\
+      --description "Sign-in may be unavailable for up to 10 minutes."
+  incidentctl maintenance schedule --title "Carrier API migration" --components tracking \\
+      --start 2026-12-10T06:00:00Z --duration 90m --dry-run
+""",
+)
+@click.option("--title", required=True, help="What is being done, in customers' words.")
+@click.option("--components", required=True, metavar="A,B", help="Affected component IDs.")
+@click.option("--start", "start_text", required=True, metavar="TS", help="Window start.")
+@click.option("--end", "end_text", metavar="TS", help="Window end (or --duration).")
+@click.option("--duration", metavar="D", help="Window length, e.g. 2h or 90m (or --end).")
+@click.option("--description", help="Public text (markdown) shown with the maintenance.")
+@click.option("--private", is_flag=True, help="Record it but keep it off the status page.")
+@click.option("--id", "maintenance_id", metavar="ID", help="Use this ID (MNT-...).")
+@write_options
+@format_option()
+@click.pass_context
+def schedule(
+    ctx: click.Context,
+    title: str,
+    components: str,
+    start_text: str,
+    end_text: str | None,
+    duration: str | None,
+    description: str | None,
+    private: bool,
+    maintenance_id: str | None,
+    at_text: str | None,
+    by: str | None,
+    dry_run: bool,
+    now_text: str | None,
+    fmt: str,
+) -> None:
+    """Schedule a maintenance window: writes maintenances/<ID>.md."""
+    repo = repo_from(ctx)
+    now = current_now(now_text)
+    at = parse_time(at_text, now, "--at")
+    start = parse_time(start_text, now, "--start")
+    if (end_text is None) == (duration is None):
+        raise click.UsageError("give exactly one of --end and --duration")
+    if end_text is not None:
+        end = parse_time(end_text, now, "--end")
+    else:
+        try:
+            end = start + Duration.parse(duration or "").timedelta
+        except TimeValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--duration") from None
+    if end <= start:
+        raise IncidentctlError(
+            f"the window ends ({format_timestamp(end)}) before it starts "
+            f"({format_timestamp(start)})",
+            hint="--end must be after --start; --duration must be positive",
+        )
+    known = [c.id for c in repo.policy().components]
+    chosen = _split(components)
+    if not chosen:
+        raise click.BadParameter("name at least one component", param_hint="--components")
+    for component in chosen:
+        if component not in known:
+            close = difflib.get_close_matches(component, known, n=1)
+            raise IncidentctlError(
+                f"unknown component '{component}'",
+                hint=f"did you mean '{close[0]}'?"
+                if close
+                else "components are listed in policies/components.yaml: " + ", ".join(known),
+            )
+    if maintenance_id is not None:
+        repo.maintenance_path(maintenance_id)  # refuses an ID that is not a safe file name
+    else:
+        taken = {p.stem for p in repo.maintenance_files()}
+        maintenance_id = "MNT-" + new_id(start, {"INC-" + t[4:] for t in taken})[4:]
+    try:
+        item = Maintenance(
+            id=maintenance_id,
+            title=title.strip(),
+            description=description.strip() if description and description.strip() else None,
+            components=chosen,
+            scheduled_for=start,
+            scheduled_until=end,
+            public=not private,
+            created_at=at,
+            by=by or default_actor(),
+        )
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise IncidentctlError(f"invalid maintenance: {problems}") from None
+    body = f"# {item.title}\n\n## Notes\n\n"
+    path, text = repo.create_maintenance(item, body, dry_run=dry_run)
+    if dry_run:
+        show_diff(repo.rel(path), "", text)
+        return
+    if fmt == "json":
+        echo_json({"id": item.id, "path": repo.rel(path), **item.model_dump(mode="json")})
+        return
+    click.echo(item.id)
+    click.echo(
+        f"  {repo.rel(path)}: {format_timestamp(start)} to {format_timestamp(end)}", err=True
+    )
+
+
+@maintenance.command(
+    "list",
+    epilog="""\b
+Examples:
+  incidentctl maintenance list
+  incidentctl maintenance list --format json --now 2026-12-06T03:00:00Z
+""",
+)
+@now_option
+@format_option()
+@click.pass_context
+def list_(ctx: click.Context, now_text: str | None, fmt: str) -> None:
+    """Every maintenance with its status now (scheduled, in progress, completed)."""
+    repo = repo_from(ctx)
+    now = current_now(now_text)
+    rows: list[dict[str, object]] = []
+    for entry in repo.scan_maintenances():
+        if isinstance(entry, DocumentErrors):
+            raise entry
+        doc, item = entry
+        status = maintenance_status(item, now)
+        rows.append(
+            {
+                "id": item.id,
+                "title": item.title,
+                "status": status,
+                "public": item.public,
+                "components": item.components,
+                "scheduled_for": format_timestamp(item.scheduled_for),
+                "scheduled_until": format_timestamp(item.scheduled_until),
+                "path": str(doc.path),
+            }
+        )
+    rows.sort(key=lambda r: (str(r["scheduled_for"]), str(r["id"])), reverse=True)
+    if fmt == "json":
+        echo_json({"maintenances": rows})
+        return
+    if not rows:
+        click.echo("no maintenances (incidentctl maintenance schedule ... creates one)")
+        return
+    table = [
+        [
+            str(r["id"]),
+            str(r["status"]),
+            f"{r['scheduled_for']} .. {r['scheduled_until']}",
+            str(r["title"]) + ("" if r["public"] else " (private)"),
+        ]
+        for r in rows
+    ]
+    for row in pad_columns(table):
+        click.echo("  ".join(row).rstrip())
+
+
+COMMANDS: list[click.Command] = [maintenance]

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 from pydantic import ValidationError
 
-from incidentctl import checks, reviewchecks, vcs
+from incidentctl import checks, maintchecks, reviewchecks, vcs
 from incidentctl.checks import Context, Finding
 from incidentctl.commands.common import finding_annotation, finding_text, repo_from, style
 from incidentctl.commands.review import check_one
@@ -116,6 +116,8 @@ def collect(repo: Repo, paths: tuple[str, ...], base: str | None) -> list[Findin
     if base:
         findings += _against_base(repo, base, loaded, partial=selected is not None)
     findings += _reviews(repo, _selected_pirs(repo, paths), loaded, base)
+    if not paths:
+        findings += maintchecks.check_all(repo.scan_maintenances(), policy)
     return findings
 
 

@@ -1,0 +1,315 @@
+"""`site build`: one scan of the repository, every page and document rendered in memory from
+the public projections, then written to the output folder.
+
+Deterministic: the same files and `now` give the same bytes (sorted inputs, no clock, no
+random IDs). Incremental on disk: a file whose bytes did not change is not rewritten, and a
+file an earlier build wrote that this build no longer produces (an incident made private,
+say) is deleted. The folder's manifest (`.incidentctl-site`) records what the build owns; an
+output folder holding other files is refused rather than cleaned.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+
+from incidentctl.errors import DocumentError, DocumentErrors, IncidentctlError
+from incidentctl.model import Pir
+from incidentctl.site import feeds
+from incidentctl.site.api import Api, Page, dumps
+from incidentctl.site.pages import Renderer
+from incidentctl.site.status import (
+    INDICATOR_TEXT,
+    PublicIncident,
+    PublicMaintenance,
+    component_views,
+    indicator,
+    publish,
+    publish_maintenance,
+)
+from incidentctl.store import PIR_FILE, Repo
+
+MANIFEST = ".incidentctl-site"
+RECENT_ON_INDEX = 10
+
+
+@dataclass
+class BuildResult:
+    out: Path
+    files: int = 0
+    written: int = 0
+    removed: int = 0
+    incidents: int = 0
+    published: int = 0
+    maintenances: int = 0
+    skipped: list[str] = field(default_factory=list)  # files that did not load
+
+
+@dataclass(frozen=True)
+class Month:
+    slug: str  # YYYY-MM
+    label: str
+    count: int
+
+
+def _month_key(value: datetime) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m")
+
+
+def _months_between(first: str, last: str) -> list[str]:
+    year, month = map(int, first.split("-"))
+    out = []
+    while f"{year:04d}-{month:02d}" <= last:
+        out.append(f"{year:04d}-{month:02d}")
+        month += 1
+        if month == 13:
+            year, month = year + 1, 1
+    return out
+
+
+def _label(slug: str) -> str:
+    return datetime.strptime(slug + "-01", "%Y-%m-%d").strftime("%B %Y")
+
+
+def load(
+    repo: Repo, now: datetime, result: BuildResult
+) -> tuple[list[PublicIncident], list[PublicMaintenance]]:
+    """Every publishable incident (newest first) and maintenance, from one scan."""
+    components = repo.policy().components
+    incidents: list[PublicIncident] = []
+    for item in repo.scan():
+        if isinstance(item, DocumentErrors):
+            result.skipped.extend(sorted({e.path for e in item.errors}))
+            continue
+        result.incidents += 1
+        incident = item.incident
+        if incident.detected_at > now or not incident.public:
+            continue
+        pir: Pir | None = None
+        if not incident.is_open:
+            pir_path = repo.root / item.path.parent / PIR_FILE
+            # only a PIR with a public summary can add to the page: skip parsing the others
+            # (a byte search is ~100x cheaper than the YAML parse, which dominates the build)
+            if pir_path.is_file() and b"public_summary" in pir_path.read_bytes():
+                try:
+                    _, pir = repo.load_pir(pir_path)
+                except (DocumentErrors, DocumentError):
+                    result.skipped.append(repo.rel(pir_path))
+        public = publish(incident, pir, components)
+        if public is not None:
+            incidents.append(public)
+    incidents.sort(key=lambda i: (i.started_at, i.id), reverse=True)
+    maintenances: list[PublicMaintenance] = []
+    for entry in repo.scan_maintenances():
+        if isinstance(entry, DocumentErrors):
+            result.skipped.extend(sorted({e.path for e in entry.errors}))
+            continue
+        shown = publish_maintenance(entry[1], now)
+        if shown is not None:
+            maintenances.append(shown)
+    maintenances.sort(key=lambda m: (m.scheduled_for, m.id), reverse=True)
+    result.published = len(incidents)
+    result.maintenances = len(maintenances)
+    return incidents, maintenances
+
+
+def render_site(
+    repo: Repo, *, now: datetime, name: str, base_url: str, result: BuildResult
+) -> dict[str, str]:
+    """Relative path -> content of every file of the site."""
+    policy = repo.policy()
+    incidents, maintenances = load(repo, now, result)
+    page = Page(name=name, base_url=base_url, now=now)
+    views = component_views(policy.components, incidents, maintenances, now)
+    level = indicator(incidents, maintenances)
+    names = {c.id: c.name for c in policy.components}
+    files: dict[str, str] = {}
+    renderer = Renderer(repo.root)
+    common = {"page": page, "names": names}
+
+    groups: list[tuple[str | None, list[object]]] = []
+    for view in views:
+        if groups and groups[-1][0] == view.group:
+            groups[-1][1].append(view)
+        else:
+            groups.append((view.group, [view]))
+    current = [m for m in maintenances if m.status in ("in_progress", "scheduled")]
+    current.sort(key=lambda m: (m.status != "in_progress", m.scheduled_for, m.id))
+    files["index.html"] = renderer.render(
+        "index.html.j2",
+        **common,
+        root="",
+        path="",
+        section="status",
+        indicator=level,
+        indicator_text=INDICATOR_TEXT[level],
+        active=[i for i in incidents if i.is_open],
+        current_maintenances=current,
+        groups=groups,
+        recent=[i for i in incidents if not i.is_open][:RECENT_ON_INDEX],
+    )
+    for inc in incidents:
+        rel = f"incidents/{inc.id}.html"
+        files[rel] = renderer.render(
+            "incident.html.j2",
+            **common,
+            root="../",
+            path=rel,
+            section="history",
+            inc=inc,
+            month=_month_key(inc.started_at),
+        )
+    files.update(_history(renderer, common, incidents, now))
+    finished = [m for m in maintenances if m.status == "completed"]
+    files["maintenance.html"] = renderer.render(
+        "maintenance.html.j2",
+        **common,
+        root="",
+        path="maintenance.html",
+        section="maintenance",
+        sections=[
+            ("In progress", [m for m in current if m.status == "in_progress"]),
+            ("Upcoming", [m for m in current if m.status == "scheduled"]),
+            ("Completed", finished),
+        ],
+    )
+    api = Api(page, views, incidents, maintenances, level)
+    for rel, data in api.documents().items():
+        files[rel] = dumps(data)
+    files["history.atom"] = feeds.atom(
+        page, title=f"{name} status: incidents", feed_path="history.atom", incidents=incidents,
+        prefix="",
+    )  # fmt: skip
+    by_component: dict[str, list[PublicIncident]] = defaultdict(list)
+    for inc in incidents:
+        for cid in inc.components:
+            by_component[cid].append(inc)
+    files["badges/overall.svg"] = feeds.badge(name, INDICATOR_TEXT[level].lower(), level)
+    for view in views:
+        files[f"feeds/{view.id}.atom"] = feeds.atom(
+            page,
+            title=f"{name} status: {view.name}",
+            feed_path=f"feeds/{view.id}.atom",
+            incidents=by_component[view.id],
+            prefix="../",
+        )
+        files[f"badges/{view.id}.svg"] = feeds.component_badge(view.name, view.status)
+    css = resources.files("incidentctl") / "site" / "static" / "style.css"
+    files["static/style.css"] = css.read_text(encoding="utf-8")
+    files[".nojekyll"] = ""
+    return files
+
+
+def _history(
+    renderer: Renderer, common: dict[str, object], incidents: list[PublicIncident], now: datetime
+) -> dict[str, str]:
+    """history/index.html (every month, newest first) and one page per month."""
+    by_month: dict[str, list[PublicIncident]] = defaultdict(list)
+    for inc in incidents:
+        by_month[_month_key(inc.started_at)].append(inc)
+    last = _month_key(now)
+    first = min([*by_month, last])
+    slugs = list(reversed(_months_between(first, last)))
+    months = [Month(s, _label(s), len(by_month.get(s, []))) for s in slugs]
+    files = {
+        "history/index.html": renderer.render(
+            "history.html.j2",
+            **common,
+            root="../",
+            path="history/index.html",
+            section="history",
+            heading="Incident history",
+            months=months,
+        )
+    }
+    for index, month in enumerate(months):
+        rel = f"history/{month.slug}.html"
+        files[rel] = renderer.render(
+            "history.html.j2",
+            **common,
+            root="../",
+            path=rel,
+            section="history",
+            heading=f"Incidents in {month.label}",
+            incidents=by_month.get(month.slug, []),
+            newer=months[index - 1] if index > 0 else None,
+            older=months[index + 1] if index + 1 < len(months) else None,
+        )
+    return files
+
+
+def write_site(out: Path, files: dict[str, str], result: BuildResult) -> None:
+    """Write what changed, delete what an earlier build wrote and this one did not."""
+    manifest = out / MANIFEST
+    previous: set[str] = set()
+    if out.exists() and not out.is_dir():
+        raise IncidentctlError(f"--out {out}: not a folder")
+    if out.is_dir() and any(out.iterdir()):
+        if not manifest.is_file():
+            raise IncidentctlError(
+                f"--out {out} holds files that `incidentctl site build` did not write",
+                hint="choose an empty or new folder (an earlier build's folder is fine)",
+            )
+        previous = set(manifest.read_text(encoding="utf-8").splitlines())
+    out.mkdir(parents=True, exist_ok=True)
+    for rel in sorted(files):
+        data = files[rel].encode("utf-8")
+        target = out / rel
+        try:
+            if target.read_bytes() == data:
+                continue
+        except (FileNotFoundError, NotADirectoryError):
+            pass
+        target.parent.mkdir(parents=True, exist_ok=True)
+        _replace(target, data)
+        result.written += 1
+    for rel in sorted(previous - set(files)):
+        stale = out / rel
+        if ".." in Path(rel).parts or not rel or rel.startswith("/"):
+            continue  # a tampered manifest must not reach outside the folder
+        if stale.is_file():
+            stale.unlink()
+            result.removed += 1
+    _replace(manifest, ("\n".join(sorted(files)) + "\n").encode("utf-8"))
+    result.files = len(files)
+
+
+def _replace(path: Path, data: bytes) -> None:
+    """store.write_atomic without its fsync: a site is rebuilt from the repository at will,
+    and an fsync per page would dominate a 10,000-page build."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def build(
+    repo: Repo,
+    out: Path,
+    *,
+    now: datetime,
+    name: str,
+    base_url: str = "",
+    progress: Callable[[str], None] | None = None,
+) -> BuildResult:
+    """Render the whole site into `out`."""
+    if base_url and not base_url.endswith("/"):
+        base_url += "/"
+    result = BuildResult(out=out)
+    files = render_site(repo, now=now, name=name, base_url=base_url, result=result)
+    if progress is not None:
+        progress(f"rendered {len(files)} files; writing {out}")
+    write_site(out, files, result)
+    return result

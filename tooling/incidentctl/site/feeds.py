@@ -1,0 +1,134 @@
+"""Atom feeds and SVG status badges, built as XML trees and serialized by ElementTree.
+
+No text templates: every title and update is an element's text or an attribute value, so the
+serializer escapes it. Entry IDs are stable UUIDs derived from the incident ID; links are
+absolute when a base URL is configured, else relative to the feed (which Atom allows).
+"""
+
+from __future__ import annotations
+
+import uuid
+import xml.etree.ElementTree as ET
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from incidentctl.site import markup
+from incidentctl.site.api import Page
+from incidentctl.site.status import LABELS, PublicIncident
+
+ATOM = "http://www.w3.org/2005/Atom"
+FEED_SIZE = 50
+_NAMESPACE = uuid.UUID("4f0e5a1e-8c1b-4b8e-9a53-7d1c0e2f6a10")
+
+
+def _ts(value: datetime) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _sub(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:
+    element = ET.SubElement(parent, tag, attrs)
+    if text is not None:
+        element.text = text
+    return element
+
+
+def atom(
+    page: Page,
+    *,
+    title: str,
+    feed_path: str,
+    incidents: Sequence[PublicIncident],
+    prefix: str,
+) -> str:
+    """A feed of the most recent incidents (newest first). `prefix` leads from the feed's
+    folder to the site root (for relative links)."""
+    feed = ET.Element("feed", {"xmlns": ATOM, "xml:lang": "en"})
+    _sub(feed, "id", "urn:uuid:" + str(uuid.uuid5(_NAMESPACE, page.id + "/" + feed_path)))
+    _sub(feed, "title", title)
+    chosen = list(incidents[:FEED_SIZE])
+    updated = max((i.updated_at for i in chosen), default=page.now)
+    _sub(feed, "updated", _ts(updated))
+    _sub(feed, "link", rel="self", type="application/atom+xml", href=_href(page, feed_path, ""))
+    _sub(feed, "link", rel="alternate", type="text/html", href=_href(page, "index.html", prefix))
+    _sub(_sub(feed, "author"), "name", page.name)
+    _sub(feed, "generator", "incidentctl")
+    for inc in chosen:
+        entry = _sub(feed, "entry")
+        _sub(entry, "id", "urn:uuid:" + str(uuid.uuid5(_NAMESPACE, page.id + "/" + inc.id)))
+        _sub(entry, "title", inc.title)
+        _sub(entry, "published", _ts(inc.created_at))
+        _sub(entry, "updated", _ts(inc.updated_at))
+        _sub(
+            entry,
+            "link",
+            rel="alternate",
+            type="text/html",
+            href=_href(page, f"incidents/{inc.id}.html", prefix),
+        )
+        latest = inc.updates[0] if inc.updates else None
+        summary = f"{inc.status.capitalize()}"
+        if latest is not None:
+            summary += f": {markup.plain(latest.text)}"
+        _sub(entry, "summary", summary)
+        body = "".join(
+            f"<p><strong>{u.status.capitalize()}</strong> ({_ts(u.at)})</p>{markup.render(u.text)}"
+            for u in inc.updates
+        )
+        _sub(entry, "content", body, type="html")
+    ET.indent(feed, space="  ")
+    return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(feed, "unicode") + "\n"
+
+
+def _href(page: Page, rel: str, prefix: str) -> str:
+    return page.base_url + rel if page.base_url else prefix + rel
+
+
+# -- badges --------------------------------------------------------------------------------
+BADGE_COLOURS = {
+    "operational": "#1a7f37",
+    "under_maintenance": "#0b5cad",
+    "degraded_performance": "#9a6700",
+    "partial_outage": "#bc4c00",
+    "major_outage": "#b3261e",
+    "none": "#1a7f37",
+    "maintenance": "#0b5cad",
+    "minor": "#9a6700",
+    "major": "#bc4c00",
+    "critical": "#b3261e",
+}
+
+
+def _width(text: str) -> int:
+    return 10 + round(sum(7 if c.isupper() or c in "mwMW" else 6 for c in text))
+
+
+def badge(label: str, value: str, state: str) -> str:
+    """A flat two-part badge, its text repeated in <title> for screen readers."""
+    left, right = _width(label), _width(value)
+    total = left + right
+    svg = ET.Element(
+        "svg",
+        {
+            "xmlns": "http://www.w3.org/2000/svg",
+            "width": str(total),
+            "height": "20",
+            "role": "img",
+            "aria-label": f"{label}: {value}",
+        },
+    )
+    _sub(svg, "title", f"{label}: {value}")
+    _sub(svg, "rect", width=str(left), height="20", fill="#444d56")
+    _sub(svg, "rect", x=str(left), width=str(right), height="20", fill=BADGE_COLOURS[state])
+    text = _sub(
+        svg,
+        "g",
+        fill="#ffffff",
+        **{"font-family": "Verdana,DejaVu Sans,sans-serif", "font-size": "11"},
+    )
+    _sub(text, "text", label, x=str(left // 2), y="14", **{"text-anchor": "middle"})
+    _sub(text, "text", value, x=str(left + right // 2), y="14", **{"text-anchor": "middle"})
+    return ET.tostring(svg, "unicode") + "\n"
+
+
+def component_badge(name: str, status: str) -> str:
+    return badge(name, LABELS[status].lower(), status)

@@ -1,0 +1,97 @@
+"""The HTML pages: a strict, autoescaping Jinja2 environment over site/templates.
+
+A repository overrides any page template by putting a file with the same name under its own
+`templates/site/`. Values are data: titles and names are escaped by autoescape; markdown
+(updates, maintenance notes, PIR summaries) goes through `markup.render` (sanitized).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from markupsafe import Markup
+
+from incidentctl.errors import IncidentctlError
+from incidentctl.site import markup
+from incidentctl.site.status import LABELS, format_uptime
+
+_ICONS = {
+    "operational": "✓",
+    "under_maintenance": "🔧",
+    "degraded_performance": "▲",
+    "partial_outage": "◆",
+    "major_outage": "✕",
+    "none": "✓",
+    "maintenance": "🔧",
+    "minor": "▲",
+    "major": "◆",
+    "critical": "✕",
+}
+
+
+def _iso(value: datetime) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _human(value: datetime) -> str:
+    return value.astimezone(UTC).strftime("%-d %b %Y, %H:%M UTC")
+
+
+def _day(value: date) -> str:
+    return value.strftime("%-d %b %Y")
+
+
+def _markdown(text: str | None) -> Markup:
+    return markup.render(text or "")
+
+
+def environment(repo_root: Path | None) -> jinja2.Environment:
+    loaders: list[jinja2.BaseLoader] = []
+    if repo_root is not None and (repo_root / "templates" / "site").is_dir():
+        loaders.append(jinja2.FileSystemLoader(repo_root / "templates" / "site"))
+    loaders.append(jinja2.PackageLoader("incidentctl", "site/templates"))
+    env = jinja2.Environment(
+        loader=jinja2.ChoiceLoader(loaders),
+        undefined=jinja2.StrictUndefined,
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(
+        iso=_iso,
+        human=_human,
+        day=_day,
+        markdown=_markdown,
+        label=lambda s: LABELS.get(s, s),
+        icon=lambda s: _ICONS.get(s, ""),
+        uptime=format_uptime,
+    )
+    return env
+
+
+class Renderer:
+    """Renders pages by template name, turning template errors into user errors."""
+
+    def __init__(self, repo_root: Path | None) -> None:
+        self.env = environment(repo_root)
+        self._cache: dict[str, jinja2.Template] = {}
+
+    def render(self, name: str, **values: Any) -> str:
+        try:
+            template = self._cache.get(name)
+            if template is None:
+                template = self._cache[name] = self.env.get_template(name)
+            return template.render(**values)
+        except jinja2.TemplateSyntaxError as exc:
+            raise IncidentctlError(
+                f"{exc.filename or name}:{exc.lineno}: template syntax error: {exc.message}",
+                hint="fix the template (repository overrides live in templates/site/)",
+            ) from None
+        except jinja2.UndefinedError as exc:
+            raise IncidentctlError(
+                f"site template {name}: {exc.message}",
+                hint="a template names a value the site does not provide",
+            ) from None
