@@ -21,3 +21,7 @@ incidentctl pir check || true
 echo
 echo "== incidentctl notify INC-20261127-9TRX --template initial-alert --now $now"
 incidentctl notify INC-20261127-9TRX --template initial-alert --now "$now"
+echo
+echo "== incidentctl site build --out _site --name Parcelly --now $now"
+incidentctl site build --out _site --name Parcelly --now "$now"
+echo "(open _site/index.html, or: incidentctl site serve --out _site)"
