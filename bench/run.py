@@ -56,6 +56,15 @@ COMMANDS: list[Command] = [
     Command("incidentctl validate", ["validate"]),
     Command("incidentctl overdue", ["overdue", "--now", NOW, "--format", "json"]),
     Command("incidentctl pir check", ["pir", "check", "--format", "json"]),
+    # a full build into a new folder (once), then a rebuild where nothing changed
+    Command("incidentctl site build", ["site", "build", "--out", "_site", "--now", NOW], True),
+    Command("incidentctl site build (rebuild)", ["site", "build", "--out", "_site", "--now", NOW]),
+    # the process's numbers over a year beside the year before, and the insights report
+    Command(
+        "incidentctl metrics",
+        ["metrics", "--now", NOW, "--since", "365d", "--compare", "previous", "--format", "json"],
+    ),
+    Command("incidentctl report", ["report", "--out", "_report", "--now", NOW, "--since", "365d"]),
 ]
 
 

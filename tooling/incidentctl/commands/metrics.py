@@ -1,7 +1,277 @@
-"""Placeholder: filled in by its issue."""
+"""`metrics` and `report`: the process's numbers with their definitions, and an insights report."""
 
 from __future__ import annotations
 
+import re
+from datetime import UTC, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+
 import click
 
-COMMANDS: list[click.Command] = []
+from incidentctl import insights, metricstext, vcs
+from incidentctl.commands.common import current_now, echo_json, now_option, repo_from
+from incidentctl.commands.timers import Approvals, read_pir
+from incidentctl.errors import DocumentErrors, IncidentctlError
+from incidentctl.metrics import GROUPINGS, Record, Window, changes, compute
+from incidentctl.model import Priority
+from incidentctl.policy import Policy
+from incidentctl.store import Repo
+from incidentctl.timevalues import Duration, TimeValueError, parse_date, parse_timestamp
+
+_ROOT_CAUSE = re.compile(
+    rb"""^root_cause:[ \t]*["']?([a-z0-9][a-z0-9-]{0,63})["']?[ \t]*(?:#[^\r\n]*)?\r?$""",
+    re.MULTILINE,
+)
+_YAML_WORDS = {"null", "true", "false", "yes", "no", "on", "off"}  # not strings in YAML
+_DEFAULT_SINCE = "90d"
+
+
+def root_cause_key(data: bytes) -> str | None:
+    """A PIR's top-level `root_cause` key, from its front-matter only.
+
+    read_pir has parsed the YAML already; the key is a plain scalar (model.ROOT_CAUSE_PATTERN),
+    so one regex over the front-matter avoids parsing it a second time.
+    """
+    end = data.find(b"\n---", 3)
+    match = _ROOT_CAUSE.search(data[: end if end > 0 else len(data)])
+    key = match.group(1).decode() if match else None
+    quoted = match is not None and match.group(0)[len(b"root_cause:") :].lstrip()[:1] in b"'\""
+    return None if key in _YAML_WORDS and not quoted else key
+
+
+def load_records(repo: Repo) -> list[Record]:
+    """Every readable incident with its policy, its PIR (approval time from git), root cause."""
+    records: list[Record] = []
+    policies: dict[str | None, Policy] = {}
+    approvals = Approvals(repo)
+    for item in repo.scan():
+        if isinstance(item, DocumentErrors):
+            click.echo(f"skipped: {item.errors[0].render()}", err=True)
+            continue
+        incident = item.incident
+        if incident.policy not in policies:
+            policies[incident.policy] = repo.policy_for(incident)
+        pir = read_pir(repo, item, approvals)
+        root_cause = None
+        if pir is not None:
+            root_cause = root_cause_key(repo.pir_path(item).read_bytes())
+        records.append(Record(incident, policies[incident.policy], pir, root_cause))
+    return records
+
+
+def _duration(text: str, option: str) -> timedelta:
+    try:
+        duration = Duration.parse(text)
+    except TimeValueError as exc:
+        raise IncidentctlError(f"{option} {text}: {exc}", hint="e.g. 90d, 4w, 720h") from None
+    if duration.business_days or duration.seconds <= 0:
+        raise IncidentctlError(
+            f"{option} {text}: give a positive calendar duration", hint="e.g. 90d, 4w, 720h"
+        )
+    return duration.timedelta
+
+
+def _moment(text: str, option: str, *, end: bool) -> datetime:
+    """A date (its start; for --to its end, so the day is included) or a timestamp."""
+    try:
+        if len(text.strip()) == len("2026-11-27"):
+            day = parse_date(text)
+            start = datetime.combine(day, time(0), tzinfo=UTC)
+            return start + timedelta(days=1) if end else start
+        return parse_timestamp(text)
+    except TimeValueError as exc:
+        raise IncidentctlError(
+            f"{option} {text}: {exc}", hint="a date (2026-11-01) or a timestamp with a timezone"
+        ) from None
+
+
+def resolve_window(since: str | None, start: str | None, end: str | None, now: datetime) -> Window:
+    if since and start:
+        raise IncidentctlError(
+            "--since and --from both set the window's start", hint="use one of them"
+        )
+    to = _moment(end, "--to", end=True) if end else now
+    if start:
+        begin = _moment(start, "--from", end=False)
+    else:
+        begin = to - _duration(since or _DEFAULT_SINCE, "--since")
+    if begin >= to:
+        raise IncidentctlError(
+            f"the window is empty: from {begin:%Y-%m-%dT%H:%M:%SZ} is not before "
+            f"to {to:%Y-%m-%dT%H:%M:%SZ}",
+            hint="--from must be before --to (and before --now)",
+        )
+    return Window(begin, to)
+
+
+def _window_options(f: Any) -> Any:
+    f = click.option(
+        "--to",
+        "end",
+        metavar="DATE|TS",
+        help="Window end: a date (that day included) or a timestamp (excluded); default now.",
+    )(f)
+    f = click.option(
+        "--from", "start", metavar="DATE|TS", help="Window start: a date or a timestamp."
+    )(f)
+    return click.option(
+        "--since",
+        metavar="DURATION",
+        help=f"Window length back from --to (default {_DEFAULT_SINCE}), e.g. 30d, 12w.",
+    )(f)
+
+
+def _report(
+    ctx: click.Context,
+    *,
+    now_text: str | None,
+    since: str | None,
+    start: str | None,
+    end: str | None,
+    priorities: tuple[str, ...] = (),
+    services: tuple[str, ...] = (),
+    by: tuple[str, ...] = (),
+    compare: str | None = None,
+) -> dict[str, Any]:
+    repo = repo_from(ctx)
+    now = current_now(now_text)
+    window = resolve_window(since, start, end, now)
+    previous = None
+    if compare:
+        previous = (
+            window.previous()
+            if compare.strip().lower() == "previous"
+            else window.shifted(_duration(compare, "--compare"))
+        )
+    records = load_records(repo)
+    common: dict[str, Any] = {
+        "policy": repo.policy(),
+        "commit": vcs.head_commit(repo.root),
+        "priorities": priorities,
+        "services": services,
+    }
+    report = compute(records, window, now, by=by, **common)
+    if previous is not None:
+        before = compute(records, previous, now, **common)
+        report["previous"] = {k: v for k, v in before.items() if k not in ("definitions", "source")}
+        report["changes"] = changes(report, before)
+    return report
+
+
+@click.command(
+    epilog="""\b
+Examples:
+  incidentctl metrics                                   the last 90 days, as tables
+  incidentctl metrics --since 30d --priority P0 --priority P1
+  incidentctl metrics --from 2026-10-01 --to 2026-10-31 --format json
+  incidentctl metrics --by month --format markdown      a table per month for a review
+  incidentctl metrics --since 90d --compare previous    beside the 90 days before
+  incidentctl metrics --compare 365d --format csv       year over year, for a spreadsheet
+Definitions of every figure: `--format json` (the "definitions" key) and the README.
+"""
+)
+@_window_options
+@click.option(
+    "--priority",
+    "priorities",
+    multiple=True,
+    type=click.Choice([p.value for p in Priority], case_sensitive=False),
+    help="Only incidents of this priority; repeatable.",
+)
+@click.option("--service", "services", multiple=True, help="Only incidents of this service.")
+@click.option("--by", type=click.Choice(GROUPINGS), help="Also group the times by this.")
+@click.option(
+    "--compare",
+    metavar="previous|DURATION",
+    help="Beside the previous window of the same length, or this window shifted back.",
+)
+@now_option
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "csv", "markdown"]),
+    default="text",
+    show_default=True,
+    help="text for people, json for scripts, csv for spreadsheets, markdown for issues.",
+)
+@click.pass_context
+def metrics(
+    ctx: click.Context,
+    since: str | None,
+    start: str | None,
+    end: str | None,
+    priorities: tuple[str, ...],
+    services: tuple[str, ...],
+    by: str | None,
+    compare: str | None,
+    now_text: str | None,
+    fmt: str,
+) -> None:
+    """MTTD, MTTA, MTTE, MTTM, MTTR, SLA compliance, tiers, recurrence, PIRs and actions."""
+    report = _report(
+        ctx,
+        now_text=now_text,
+        since=since,
+        start=start,
+        end=end,
+        priorities=priorities,
+        services=services,
+        by=(by,) if by else (),
+        compare=compare,
+    )
+    if fmt == "json":
+        echo_json(report)
+    elif fmt == "csv":
+        click.echo(metricstext.csv_text(report), nl=False)
+    elif fmt == "markdown":
+        click.echo(metricstext.markdown(report), nl=False)
+    else:
+        click.echo(metricstext.text(report), nl=False)
+
+
+@click.command(
+    epilog="""\b
+Examples:
+  incidentctl report --out build/report                 last 90 days: index.html, report.md
+  incidentctl report --out build/report --since 180d --now 2026-11-27T16:00:00Z
+  incidentctl report --out build/q4 --from 2026-10-01 --to 2026-12-31
+The report is internal (never part of the public status site); open index.html in a browser.
+"""
+)
+@click.option(
+    "--out",
+    "out",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder to write index.html and report.md to (created if needed).",
+)
+@_window_options
+@now_option
+@click.pass_context
+def report(
+    ctx: click.Context,
+    out: Path,
+    since: str | None,
+    start: str | None,
+    end: str | None,
+    now_text: str | None,
+) -> None:
+    """An internal HTML insights report with SVG charts, and a markdown variant."""
+    data = _report(
+        ctx,
+        now_text=now_text,
+        since=since,
+        start=start,
+        end=end,
+        by=("week", "month"),
+        compare="previous",
+    )
+    if out.exists() and not out.is_dir():
+        raise IncidentctlError(f"--out {out}: not a folder")
+    written = insights.write(data, out)
+    for path in written:
+        click.echo(str(path))
+
+
+COMMANDS = [metrics, report]
