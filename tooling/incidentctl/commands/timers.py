@@ -140,6 +140,7 @@ Examples:
   incidentctl overdue --include-due-soon --priority P0 --priority P1
   incidentctl overdue --now 2026-11-27T16:00:00Z --format json
   incidentctl overdue --format github              annotations for GitHub Actions
+  incidentctl overdue --post                       and remind on the tracking issues, once each
 Exit code: 0 nothing overdue, 1 something overdue, 2 usage or input error.
 """
 )
@@ -151,6 +152,17 @@ Exit code: 0 nothing overdue, 1 something overdue, 2 usage or input error.
     type=click.Choice([p.value for p in Priority], case_sensitive=False),
     help="Only findings of incidents of this priority; repeatable.",
 )
+@click.option(
+    "--post",
+    is_flag=True,
+    help="Post each overdue finding once on its GitHub tracking issue (uses GITHUB_TOKEN).",
+)
+@click.option(
+    "--repeat",
+    metavar="DURATION",
+    help="With --post: remind again every DURATION while still overdue (default: once).",
+)
+@click.option("--dry-run", is_flag=True, help="With --post: print what would be posted.")
 @now_option
 @format_option(("text", "json", "github"))
 @click.pass_context
@@ -158,10 +170,15 @@ def overdue(
     ctx: click.Context,
     include_due_soon: bool,
     priorities: tuple[str, ...],
+    post: bool,
+    repeat: str | None,
+    dry_run: bool,
     now_text: str | None,
     fmt: str,
 ) -> None:
     """Every overdue acknowledgement, escalation, update, SLA, PIR, action and runbook."""
+    if (repeat or dry_run) and not post:
+        raise click.UsageError("--repeat and --dry-run go with --post")
     repo = repo_from(ctx)
     now = current_now(now_text)
     subjects, paths = _subjects(repo)
@@ -210,6 +227,10 @@ def overdue(
             click.echo(line)
         soon = len(found) - late
         click.echo(f"{late} overdue, {soon} due soon at {format_timestamp(now)}", err=True)
+    if post:
+        from incidentctl.commands.github import post_overdue  # GitHub only when asked
+
+        post_overdue(repo, found, paths, now, dry_run=dry_run, repeat=repeat)
     ctx.exit(1 if late else 0)
 
 
