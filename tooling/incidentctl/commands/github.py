@@ -12,20 +12,25 @@ import os
 import re
 from datetime import datetime
 from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING
 
 import click
 
-from incidentctl import ghsync, timers, vcs
+from incidentctl import timers, vcs
 from incidentctl.commands.common import current_now, now_option, repo_from
 from incidentctl.commands.review import check_one
 from incidentctl.commands.timers import Approvals, read_pir
 from incidentctl.errors import DocumentError, DocumentErrors, IncidentctlError
-from incidentctl.github import GitHub, connect
 from incidentctl.model import Incident, Pir
 from incidentctl.prsummary import Changed, render
 from incidentctl.store import INCIDENT_FILE, PIR_FILE, Loaded, Repo
 from incidentctl.timevalues import Duration, TimeValueError
 from incidentctl.writeback import set_action_key
+
+if TYPE_CHECKING:  # PyGithub costs ~1 s to import: only GitHub commands load it
+    from incidentctl import ghsync
+    from incidentctl.github import GitHub
 
 _LEVELS = ("tier-1", "tier-2", "tier-3", "management", "executive", "security")
 
@@ -35,7 +40,16 @@ def _say(text: str) -> None:
 
 
 def _connect(dry_run: bool) -> GitHub:
+    from incidentctl.github import connect
+
     return connect(dry_run=dry_run, say=_say)
+
+
+def _ghsync() -> ModuleType:
+    """The GitHub operations, imported on first use (they import PyGithub)."""
+    from incidentctl import ghsync
+
+    return ghsync
 
 
 def _incidents(repo: Repo) -> list[tuple[Loaded, str]]:
@@ -88,7 +102,7 @@ def post_overdue(
                     out.append(contact.backup)
         return tuple(dict.fromkeys(out))
 
-    for line in ghsync.post_reminders(
+    for line in _ghsync().post_reminders(
         gh, found, incidents, now, repeat_seconds=repeat_seconds, backups=backups
     ):
         _say(line)
@@ -121,7 +135,7 @@ def sync(ctx: click.Context, dry_run: bool) -> None:
     repo = repo_from(ctx)
     gh = _connect(dry_run)
     items = [(loaded.incident, rel) for loaded, rel in _incidents(repo)]
-    for line in ghsync.sync_incidents(gh, items):
+    for line in _ghsync().sync_incidents(gh, items):
         click.echo(line)
 
 
@@ -210,7 +224,7 @@ def pr_comment(
         click.echo(body)
         return
     number = _pr_number(pr)
-    _say(ghsync.pr_comment(_connect(dry_run), number, body))
+    _say(_ghsync().pr_comment(_connect(dry_run), number, body))
 
 
 @click.group(
@@ -288,7 +302,7 @@ def actions_sync(
     now = current_now(now_text)
     gh = _connect(dry_run)
     pirs = [(rel, pir) for _, rel, pir in _pirs(repo)]
-    lines, back = ghsync.sync_actions(gh, pirs, now)
+    lines, back = _ghsync().sync_actions(gh, pirs, now)
     for line in lines:
         click.echo(line)
     if not back:
