@@ -45,8 +45,10 @@ def git(root: Path, *args: str) -> str:
 
 
 @pytest.fixture(autouse=True)
-def _isolated(monkeypatch: pytest.MonkeyPatch) -> None:
-    """No test depends on the developer's clock, actor or repository."""
+def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """No test depends on the developer's clock, actor, repository or parse cache."""
+    monkeypatch.setenv("INCIDENTCTL_CACHE_DIR", str(tmp_path_factory.mktemp("parse-cache")))
+    monkeypatch.delenv("INCIDENTCTL_CACHE", raising=False)
     for name in ("INCIDENTCTL_NOW", "INCIDENTCTL_REPO", "GITHUB_ACTOR", "NO_COLOR"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("INCIDENTCTL_ACTOR", "@tester")

@@ -21,7 +21,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from incidentctl import editing
+from incidentctl import editing, parsecache
 from incidentctl.diagnostics import explain
 from incidentctl.documents import Document, decode, line_in_yaml, load_yaml, parse
 from incidentctl.errors import DocumentError, DocumentErrors, IncidentctlError
@@ -34,6 +34,7 @@ from incidentctl.model import (
     Runbook,
     valid_id,
 )
+from incidentctl.parsecache import ParseCache
 from incidentctl.policy import POLICY_FILES, Policy, assemble, default_text, merge
 
 INCIDENT_FILE = "incident.md"
@@ -232,19 +233,29 @@ class Repo:
         return Loaded(doc=doc, incident=validate_incident(doc))
 
     def scan(self, paths: list[Path] | None = None) -> Iterator[Loaded | DocumentErrors]:
-        """Load many incidents fast: the collector is paused during the bulk load."""
+        """Load many incidents fast: the collector is paused during the bulk load, and the
+        front-matter of a file whose bytes did not change since the last scan comes from the
+        parse cache instead of the YAML parser."""
+        cache = ParseCache(self.root)
         enabled = gc.isenabled()
         gc.disable()
         try:
             for path in paths if paths is not None else self.incident_files():
                 try:
-                    loaded = self.load(path)
+                    raw = path.read_bytes()
+                    rel, key = self.rel(path), parsecache.digest(raw)
+                    known = cache.get(rel, key)
+                    doc = parse(Path(rel), raw, data=known)
+                    if known is None:
+                        cache.put(rel, key, doc.data)
+                    loaded = Loaded(doc=doc, incident=validate_incident(doc))
                     loaded.doc.data = {}  # the model holds it now; keep bulk loads lean
                     yield loaded
                 except DocumentErrors as exc:
                     yield exc
                 except DocumentError as exc:
                     yield DocumentErrors([exc])
+            cache.save(complete=paths is None)
         finally:
             if enabled:
                 gc.enable()
