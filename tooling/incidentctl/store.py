@@ -17,9 +17,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from incidentctl import editing, parsecache
 from incidentctl.diagnostics import explain
@@ -37,6 +37,7 @@ from incidentctl.model import (
 from incidentctl.parsecache import ParseCache
 from incidentctl.policy import POLICY_FILES, Policy, assemble, default_text, merge
 
+_M = TypeVar("_M", bound=BaseModel)
 INCIDENT_FILE = "incident.md"
 PIR_FILE = "pir.md"
 _ID_LINE = re.compile(r"""^id:[ \t]*["']?([^\s"'#]+)""", re.MULTILINE)
@@ -62,15 +63,20 @@ class Loaded:
         return self.doc.path
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Write via a temp file in the same folder and rename: never a half-written file."""
+def write_atomic(path: Path, content: str | bytes, *, durable: bool = True) -> None:
+    """Write via a temp file in the same folder and rename: never a half-written file.
+
+    `durable=False` skips the fsync, for output rebuilt from the repository at will (the
+    status site), where an fsync per page would dominate a 10,000-page build."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    data = content.encode("utf-8") if isinstance(content, str) else content
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            if durable:
+                handle.flush()
+                os.fsync(handle.fileno())
         if path.exists():
             os.chmod(tmp, path.stat().st_mode & 0o7777)
         else:
@@ -358,10 +364,7 @@ class Repo:
     def load_pir(self, path: Path) -> tuple[Document, Pir]:
         """Parse and validate one pir.md; DocumentErrors lists every problem."""
         doc = parse(Path(self.rel(path)), path.read_bytes())
-        try:
-            return doc, Pir.model_validate(doc.data)
-        except ValidationError as exc:
-            raise DocumentErrors(explain(exc, Pir, doc.path, doc.line_of)) from None
+        return doc, validated(Pir, doc)
 
     def pir_of(self, loaded: Loaded) -> tuple[Document, Pir] | None:
         """The incident's PIR, or None when it has none yet."""
@@ -376,11 +379,7 @@ class Repo:
                 f"{self.rel(path)} already exists",
                 hint="edit it, or `incidentctl pir check " + loaded.incident.id + "`",
             )
-        doc = parse(Path(self.rel(path)), text.encode("utf-8"))
-        try:
-            Pir.model_validate(doc.data)
-        except ValidationError as exc:
-            raise DocumentErrors(explain(exc, Pir, doc.path, doc.line_of)) from None
+        validated(Pir, parse(Path(self.rel(path)), text.encode("utf-8")))
         if not dry_run:
             write_atomic(path, text)
         return path
@@ -388,11 +387,7 @@ class Repo:
     def save_pir(self, doc: Document, *, dry_run: bool = False) -> str:
         """Write an edited pir.md after checking that it still parses and validates."""
         text = doc.text()
-        reparsed = parse(doc.path, text.encode("utf-8"))
-        try:
-            Pir.model_validate(reparsed.data)
-        except ValidationError as exc:
-            raise DocumentErrors(explain(exc, Pir, doc.path, reparsed.line_of)) from None
+        validated(Pir, parse(doc.path, text.encode("utf-8")))
         if not dry_run:
             write_atomic(self.root / doc.path, text)
         return text
@@ -405,10 +400,7 @@ class Repo:
 
     def load_runbook(self, path: Path) -> tuple[Document, Runbook]:
         doc = parse(Path(self.rel(path)), path.read_bytes())
-        try:
-            return doc, Runbook.model_validate(doc.data)
-        except ValidationError as exc:
-            raise DocumentErrors(explain(exc, Runbook, doc.path, doc.line_of)) from None
+        return doc, validated(Runbook, doc)
 
     def runbook_names(self) -> set[str]:
         return {p.stem for p in self.runbook_files()}
@@ -448,11 +440,7 @@ class Repo:
                 f"{self.rel(path)} already exists",
                 hint="edit it, or choose another name",
             )
-        doc = parse(Path(self.rel(path)), text.encode("utf-8"))
-        try:
-            Runbook.model_validate(doc.data)
-        except ValidationError as exc:
-            raise DocumentErrors(explain(exc, Runbook, doc.path, doc.line_of)) from None
+        validated(Runbook, parse(Path(self.rel(path)), text.encode("utf-8")))
         if not dry_run:
             write_atomic(path, text)
         return path
@@ -478,7 +466,7 @@ class Repo:
         )
         text = edited.text()
         reparsed = parse(doc.path, text.encode("utf-8"))
-        if Runbook.model_validate(reparsed.data) != after:
+        if validated(Runbook, reparsed) != after:
             raise RuntimeError(f"edit of {doc.path} did not round-trip; nothing was written")
         if not dry_run:
             write_atomic(self.root / doc.path, text)
@@ -510,10 +498,7 @@ class Repo:
     def load_maintenance(self, path: Path) -> tuple[Document, Maintenance]:
         """Parse and validate one maintenance file; DocumentErrors lists every problem."""
         doc = parse(Path(self.rel(path)), path.read_bytes())
-        try:
-            return doc, Maintenance.model_validate(doc.data)
-        except ValidationError as exc:
-            raise DocumentErrors(explain(exc, Maintenance, doc.path, doc.line_of)) from None
+        return doc, validated(Maintenance, doc)
 
     def scan_maintenances(self) -> Iterator[tuple[Document, Maintenance] | DocumentErrors]:
         for path in self.maintenance_files():
@@ -541,21 +526,23 @@ class Repo:
             data.pop("updates", None)
         text = "---\n" + dump_block(data, 0) + "---\n" + body
         doc = parse(Path(self.rel(path)), text.encode("utf-8"))
-        try:
-            if Maintenance.model_validate(doc.data) != maintenance:
-                raise RuntimeError(f"{doc.path} did not round-trip; nothing was written")
-        except ValidationError as exc:
-            raise DocumentErrors(explain(exc, Maintenance, doc.path, doc.line_of)) from None
+        if validated(Maintenance, doc) != maintenance:
+            raise RuntimeError(f"{doc.path} did not round-trip; nothing was written")
         if not dry_run:
             write_atomic(path, text)
         return path, text
 
 
-def validate_incident(doc: Document) -> Incident:
+def validated(model: type[_M], doc: Document) -> _M:
+    """The document's front-matter as `model`; every schema problem located in the file."""
     try:
-        return Incident.model_validate(doc.data)
+        return model.model_validate(doc.data)
     except ValidationError as exc:
-        raise DocumentErrors(explain(exc, Incident, doc.path, doc.line_of)) from None
+        raise DocumentErrors(explain(exc, model, doc.path, doc.line_of)) from None
+
+
+def validate_incident(doc: Document) -> Incident:
+    return validated(Incident, doc)
 
 
 def _plain(incident: Incident) -> dict[str, Any]:

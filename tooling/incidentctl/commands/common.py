@@ -228,3 +228,16 @@ def finding_annotation(f: Finding) -> str:
         message += f" (hint: {f.hint})"
     level = "error" if f.severity == "error" else "warning"
     return github_annotation(level, message, file=f.path, line=f.line, title=f.rule)
+
+
+def echo_findings(findings: Sequence[Finding], fmt: str, summary: dict[str, Any]) -> None:
+    """Findings as `fmt` asks: json (the summary and every finding), github (annotations) or
+    text (one line and hint each; the caller adds its own summary line)."""
+    if fmt == "json":
+        echo_json({**summary, "findings": [f.as_dict() for f in findings]})
+    elif fmt == "github":
+        for f in findings:
+            click.echo(finding_annotation(f))
+    else:
+        for f in findings:
+            click.echo(finding_text(f))

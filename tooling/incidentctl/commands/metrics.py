@@ -11,11 +11,10 @@ import click
 
 from incidentctl import insights, metricstext, vcs
 from incidentctl.commands.common import current_now, echo_json, now_option, repo_from
-from incidentctl.commands.timers import Approvals, read_pir
-from incidentctl.errors import DocumentErrors, IncidentctlError
+from incidentctl.commands.timers import judged
+from incidentctl.errors import IncidentctlError
 from incidentctl.metrics import GROUPINGS, Record, Window, changes, compute
 from incidentctl.model import Priority
-from incidentctl.policy import Policy
 from incidentctl.store import Repo
 from incidentctl.timevalues import Duration, TimeValueError, parse_date, parse_timestamp
 
@@ -43,20 +42,11 @@ def root_cause_key(data: bytes) -> str | None:
 def load_records(repo: Repo) -> list[Record]:
     """Every readable incident with its policy, its PIR (approval time from git), root cause."""
     records: list[Record] = []
-    policies: dict[str | None, Policy] = {}
-    approvals = Approvals(repo)
-    for item in repo.scan():
-        if isinstance(item, DocumentErrors):
-            click.echo(f"skipped: {item.errors[0].render()}", err=True)
-            continue
-        incident = item.incident
-        if incident.policy not in policies:
-            policies[incident.policy] = repo.policy_for(incident)
-        pir = read_pir(repo, item, approvals)
+    for item, policy, pir in judged(repo):
         root_cause = None
         if pir is not None:
             root_cause = root_cause_key(repo.pir_path(item).read_bytes())
-        records.append(Record(incident, policies[incident.policy], pir, root_cause))
+        records.append(Record(item.incident, policy, pir, root_cause))
     return records
 
 

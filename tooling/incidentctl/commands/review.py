@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from datetime import date
 from pathlib import Path
@@ -14,8 +13,7 @@ from incidentctl.checks import Finding
 from incidentctl.commands.common import (
     current_now,
     default_actor,
-    finding_annotation,
-    finding_text,
+    echo_findings,
     format_option,
     now_option,
     repo_from,
@@ -256,24 +254,8 @@ def check(ctx: click.Context, incident_id: str | None, fmt: str) -> None:
         statuses[repo.rel(path)] = parsed[1].status.value if parsed else "unreadable"
     findings.sort(key=lambda f: (f.path, f.line or 0, f.rule))
     bad = [f for f in findings if failing(f)]
-    if fmt == "json":
-        click.echo(
-            json.dumps(
-                {
-                    "complete": not bad,
-                    "pirs": statuses,
-                    "findings": [f.as_dict() for f in findings],
-                },
-                indent=2,
-                ensure_ascii=False,
-            )
-        )
-    elif fmt == "github":
-        for f in findings:
-            click.echo(finding_annotation(f))
-    else:
-        for f in findings:
-            click.echo(finding_text(f))
+    echo_findings(findings, fmt, {"complete": not bad, "pirs": statuses})
+    if fmt == "text":
         for rel, status in sorted(statuses.items()):
             open_items = sum(1 for f in bad if f.path == rel)
             verdict = (

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -83,9 +84,9 @@ def _runbooks(repo: Repo, paths: dict[str, str]) -> list[tuple[str, Runbook]]:
     return out
 
 
-def _subjects(repo: Repo) -> tuple[list[timers.Subject], dict[str, str]]:
-    subjects: list[timers.Subject] = []
-    paths: dict[str, str] = {}
+def judged(repo: Repo) -> Iterator[tuple[Loaded, Policy, timers.Pir | None]]:
+    """Every readable incident with the policy it was declared under and its PIR (approval
+    time from git); unreadable files are reported on stderr and skipped."""
     policies: dict[str | None, Policy] = {}  # one lookup per policy digest, not per incident
     approvals = Approvals(repo)
     for item in repo.scan():
@@ -95,9 +96,15 @@ def _subjects(repo: Repo) -> tuple[list[timers.Subject], dict[str, str]]:
         incident = item.incident
         if incident.policy not in policies:
             policies[incident.policy] = repo.policy_for(incident)
-        policy = policies[incident.policy]
-        subjects.append(timers.Subject(incident, policy, read_pir(repo, item, approvals)))
-        paths[incident.id] = str(item.path)
+        yield item, policies[incident.policy], read_pir(repo, item, approvals)
+
+
+def _subjects(repo: Repo) -> tuple[list[timers.Subject], dict[str, str]]:
+    subjects: list[timers.Subject] = []
+    paths: dict[str, str] = {}
+    for item, policy, pir in judged(repo):
+        subjects.append(timers.Subject(item.incident, policy, pir))
+        paths[item.incident.id] = str(item.path)
     return subjects, paths
 
 

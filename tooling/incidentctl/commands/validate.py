@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
@@ -10,7 +9,7 @@ from pydantic import ValidationError
 
 from incidentctl import checks, maintchecks, reviewchecks, vcs
 from incidentctl.checks import Context, Finding
-from incidentctl.commands.common import finding_annotation, finding_text, repo_from, style
+from incidentctl.commands.common import echo_findings, repo_from, style
 from incidentctl.commands.review import check_one
 from incidentctl.documents import Document, parse
 from incidentctl.errors import DocumentError, DocumentErrors
@@ -168,30 +167,14 @@ def validate(ctx: click.Context, paths: tuple[str, ...], base: str | None, fmt: 
     findings = sorted(collect(repo, paths, base), key=_sort_key)
     errors = [f for f in findings if f.severity == "error"]
     warnings = len(findings) - len(errors)
-    if fmt == "json":
-        click.echo(
-            json.dumps(
-                {
-                    "valid": not errors,
-                    "errors": len(errors),
-                    "warnings": warnings,
-                    "findings": [f.as_dict() for f in findings],
-                },
-                indent=2,
-                ensure_ascii=False,
-            )
-        )
-    elif fmt == "github":
-        for f in findings:
-            click.echo(finding_annotation(f))
-    else:
-        for f in findings:
-            click.echo(finding_text(f))
+    summary = {"valid": not errors, "errors": len(errors), "warnings": warnings}
+    echo_findings(findings, fmt, summary)
+    if fmt == "text":
         count = len(repo.incident_files()) if not paths else None
         scope = f"{count} incident(s)" if count is not None else "selected files"
-        summary = f"{len(errors)} error(s), {warnings} warning(s) in {scope}"
+        line = f"{len(errors)} error(s), {warnings} warning(s) in {scope}"
         click.echo(
-            style(summary, fg="red" if errors else "green") if findings else f"ok: {scope} valid",
+            style(line, fg="red" if errors else "green") if findings else f"ok: {scope} valid",
             err=bool(findings),
         )
     ctx.exit(1 if errors else 0)

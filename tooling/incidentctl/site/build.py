@@ -10,8 +10,6 @@ output folder holding other files is refused rather than cleaned.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -33,7 +31,7 @@ from incidentctl.site.status import (
     publish,
     publish_maintenance,
 )
-from incidentctl.store import PIR_FILE, Repo
+from incidentctl.store import PIR_FILE, Repo, write_atomic
 
 MANIFEST = ".incidentctl-site"
 RECENT_ON_INDEX = 10
@@ -281,18 +279,8 @@ def write_site(out: Path, files: dict[str, str], result: BuildResult) -> None:
 
 
 def _replace(path: Path, data: bytes) -> None:
-    """store.write_atomic without its fsync: a site is rebuilt from the repository at will,
-    and an fsync per page would dominate a 10,000-page build."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    """A page, atomically; no fsync: the site is rebuilt from the repository at will."""
+    write_atomic(path, data, durable=False)
 
 
 def build(
