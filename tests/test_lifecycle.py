@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import pytest
 
@@ -241,3 +242,36 @@ def test_every_transition_appends_exactly_one_event(policy: Policy) -> None:
         assert len(incident.timeline) == before + 1
     assert incident.status == Status.CLOSED
     assert isinstance(incident.closed_at, datetime)
+
+
+def test_as_of_rewinds_an_incident_to_what_was_known_then(policy: Policy) -> None:
+    from datetime import timedelta
+
+    t0 = T("2026-11-27T15:00:00Z")
+
+    def at(minutes: int) -> dict[str, Any]:
+        return {"at": t0 + timedelta(minutes=minutes), "now": NOW, "by": "@a"}
+
+    inc = _declare(policy)
+    inc = lifecycle.acknowledge(inc, **at(1))
+    inc = lifecycle.engage(inc, **at(5))
+    inc = lifecycle.escalate(
+        inc,
+        kind=EscalationKind.TIER_2,
+        to="@team",
+        reason=None,
+        **at(20),
+    )
+    inc = lifecycle.mitigate(inc, strategy=Strategy.ROLLBACK, note="back", **at(40))
+    inc = lifecycle.resolve(inc, **at(60))
+    then = lifecycle.as_of(inc, t0 + timedelta(minutes=10))
+    assert then.status == Status.INVESTIGATING
+    assert (then.acknowledged_at, then.engaged_at) == (inc.acknowledged_at, inc.engaged_at)
+    assert (then.mitigated_at, then.resolved_at, then.mitigation) == (None, None, None)
+    assert (then.tier, then.escalations) == (1, [])
+    kinds = [e.kind for e in then.timeline]
+    assert kinds == [EventKind.DECLARED, EventKind.ACKNOWLEDGED, EventKind.ENGAGED]
+    later = lifecycle.as_of(inc, t0 + timedelta(minutes=45))
+    assert (later.status, later.tier) == (Status.MITIGATING, 2)
+    assert later.mitigation is not None
+    assert lifecycle.as_of(inc, NOW) is inc  # nothing after now: unchanged

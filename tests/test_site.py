@@ -281,6 +281,20 @@ def test_replay_before_an_incident_hides_it(samples: Path, tmp_path: Path) -> No
     }
 
 
+def test_replay_during_an_incident_shows_only_what_was_known_then(
+    samples: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "s"
+    assert build(samples, out, now="2026-11-03T14:10:00Z") == 0  # the P0, 15 minutes in
+    (incident,) = load(out, "api/v2/incidents/unresolved.json")["incidents"]  # type: ignore[misc]
+    assert incident["id"] == "INC-20261103-4K7Q"
+    assert incident["status"] == "investigating"
+    assert incident["resolved_at"] is None
+    assert [u["status"] for u in incident["incident_updates"]] == ["investigating"]
+    page = (out / "index.html").read_text(encoding="utf-8")
+    assert "rolled it back" not in page  # the 14:19 update had not been written yet
+
+
 def test_incident_page_lists_public_updates_newest_first(cli: Invoke, repo: Path) -> None:
     incident_id = declare(cli)
     for at, text, status in (

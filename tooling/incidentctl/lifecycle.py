@@ -443,3 +443,60 @@ def snooze(
         at=at, kind=EventKind.SNOOZED, by=by, text=text, rule=rule, until=until, reason=reason
     )
     return _with_event(incident, event)
+
+
+_STATUS_BY_TIME = (  # the latest lifecycle time recorded decides the status
+    ("closed_at", Status.CLOSED),
+    ("resolved_at", Status.RESOLVED),
+    ("mitigated_at", Status.MITIGATING),
+    ("engaged_at", Status.INVESTIGATING),
+    ("triaged_at", Status.TRIAGED),
+)
+_TIER_KINDS = {EscalationKind.TIER_2: 2, EscalationKind.TIER_3: 3}
+
+
+def as_of(incident: Incident, now: datetime) -> Incident:
+    """The incident as it stood at `now`: what happened later is not known yet.
+
+    For replays (`site build --now` in the past): events, escalations and lifecycle times after
+    `now` are dropped and status, tier, priority and mitigation follow. A reopen after `now`
+    cannot be undone (the file no longer holds the earlier resolution time)."""
+    changes: dict[str, Any] = {}
+    for name in ("triaged_at", "acknowledged_at", "engaged_at", "mitigated_at", "resolved_at",
+                 "closed_at"):  # fmt: skip
+        value = getattr(incident, name)
+        if value is not None and value > now:
+            changes[name] = None
+    if not changes and all(e.at <= now for e in incident.timeline):
+        return incident
+    kept = incident.model_copy(update=changes)
+    timeline = [e for e in incident.timeline if e.at <= now]
+    escalations = [e for e in incident.escalations if e.at <= now]
+    status = Status.DETECTED
+    for name, implied in _STATUS_BY_TIME:
+        if getattr(kept, name) is not None:
+            status = implied
+            break
+    tier = incident.tier  # a file without escalation records keeps its stated tier
+    if incident.escalations:
+        tier = max([1, *(_TIER_KINDS.get(e.kind, 1) for e in escalations)])
+    priority = incident.priority
+    stated = [e.priority for e in timeline if e.priority is not None and e.kind in (
+        EventKind.DECLARED, EventKind.TRIAGED, EventKind.RECLASSIFIED)]  # fmt: skip
+    if stated and stated[-1] is not None:
+        priority = stated[-1]
+    mitigation = incident.mitigation
+    if mitigation is not None and (
+        kept.mitigated_at is None or (mitigation.at and mitigation.at > now)
+    ):
+        mitigation = None
+    return kept.model_copy(
+        update={
+            "timeline": timeline,
+            "escalations": escalations,
+            "status": status,
+            "tier": tier,
+            "priority": priority,
+            "mitigation": mitigation,
+        }
+    )

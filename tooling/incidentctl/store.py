@@ -371,6 +371,17 @@ class Repo:
         path = self.pir_path(loaded)
         return self.load_pir(path) if path.is_file() else None
 
+    def public_pir(self, loaded: Loaded) -> Pir | None:
+        """The incident's PIR if it may hold a public summary; the others are not parsed (a
+        byte search is ~100x cheaper than the YAML parse, which dominates a site build)."""
+        path = self.pir_path(loaded)
+        if not path.is_file():
+            return None
+        raw = path.read_bytes()
+        if b"public_summary" not in raw:
+            return None
+        return validated(Pir, parse(Path(self.rel(path)), raw))
+
     def create_pir(self, loaded: Loaded, text: str, *, dry_run: bool = False) -> Path:
         """Write a new pir.md; refuses to overwrite one (a PIR holds people's analysis)."""
         path = self.pir_path(loaded)

@@ -18,6 +18,7 @@ from importlib import resources
 from pathlib import Path
 
 from incidentctl.errors import DocumentError, DocumentErrors, IncidentctlError
+from incidentctl.lifecycle import as_of
 from incidentctl.model import Pir
 from incidentctl.site import feeds
 from incidentctl.site.api import Api, Page, dumps
@@ -31,7 +32,7 @@ from incidentctl.site.status import (
     publish,
     publish_maintenance,
 )
-from incidentctl.store import PIR_FILE, Repo, write_atomic
+from incidentctl.store import Repo, write_atomic
 
 MANIFEST = ".incidentctl-site"
 RECENT_ON_INDEX = 10
@@ -86,19 +87,15 @@ def load(
             result.skipped.extend(sorted({e.path for e in item.errors}))
             continue
         result.incidents += 1
-        incident = item.incident
-        if incident.detected_at > now or not incident.public:
+        if item.incident.detected_at > now or not item.incident.public:
             continue
+        incident = as_of(item.incident, now)  # a replay shows only what was known then
         pir: Pir | None = None
         if not incident.is_open:
-            pir_path = repo.root / item.path.parent / PIR_FILE
-            # only a PIR with a public summary can add to the page: skip parsing the others
-            # (a byte search is ~100x cheaper than the YAML parse, which dominates the build)
-            if pir_path.is_file() and b"public_summary" in pir_path.read_bytes():
-                try:
-                    _, pir = repo.load_pir(pir_path)
-                except (DocumentErrors, DocumentError):
-                    result.skipped.append(repo.rel(pir_path))
+            try:
+                pir = repo.public_pir(item)
+            except (DocumentErrors, DocumentError):
+                result.skipped.append(repo.rel(repo.pir_path(item)))
         public = publish(incident, pir, components)
         if public is not None:
             incidents.append(public)
