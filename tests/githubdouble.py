@@ -247,7 +247,7 @@ class GitHubDouble:
             "url": f"{self.url}/repos/{self.repository}/issues/comments/{cid}",
             "html_url": f"https://github.example/{self.repository}/issues/{comment['issue']}"
             f"#issuecomment-{cid}",
-            "user": {"login": "github-actions[bot]", "id": 3, "type": "Bot"},
+            "user": comment.get("user") or {"login": "github-actions[bot]", "id": 3, "type": "Bot"},
             "created_at": "2026-11-27T16:00:00Z",
         }
 

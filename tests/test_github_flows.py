@@ -72,6 +72,26 @@ def test_overdue_post_posts_each_breach_once_mentioning_who_must_act(
     assert all(k not in keys for k in new)
 
 
+def test_a_marker_pasted_by_someone_else_does_not_silence_a_reminder(
+    cli: Invoke, api: GitHubDouble
+) -> None:
+    declare(cli, at="2026-11-27T15:00:00Z")
+    assert cli("overdue", "--now", NOW, "--post").code == 1
+    (issue,) = api.issues("incident")
+    ours = {cid: dict(c) for cid, c in api.state.comments.items()}
+    for cid, comment in ours.items():  # replay every reminder as a comment by another user
+        del api.state.comments[cid]
+        api.state.comments[cid + 1000] = {
+            **comment,
+            "id": cid + 1000,
+            "user": {"login": "mallory", "id": 66, "type": "User"},
+        }
+    assert cli("overdue", "--now", NOW, "--post").code == 1
+    by_bot = [c for c in api.comments_on(issue["number"]) if "user" not in c]
+    assert sorted(c["body"] for c in by_bot) == sorted(c["body"] for c in ours.values())
+    assert len(api.comments_on(issue["number"])) == 2 * len(ours)  # mallory's are left alone
+
+
 def test_snoozed_rules_are_not_posted_and_repeat_follows_the_cadence(
     cli: Invoke, api: GitHubDouble
 ) -> None:

@@ -184,7 +184,7 @@ def post_reminders(
         incident, rel = incidents[incident_id]
         spec = incident_issue(incident, gh.settings.file_url(rel), rel)
         ticket, _ = tracker.ensure(spec)
-        notes = gh.comments(ticket) if ticket else []
+        notes = _ours(gh.comments(ticket), ticket) if ticket else []
         posted = _keys(notes, "reminder")
         for f in found:
             key = reminder_key(f, now, repeat_seconds)
@@ -225,6 +225,14 @@ def _earlier(posted: set[str], key: str) -> int:
     return sum(1 for k in posted if k.startswith(breach))
 
 
+def _ours(notes: list[Note], ticket: Ticket) -> list[Note]:
+    """Only comments by whoever opened the tracking issue (this tool) carry trusted markers:
+    anyone who can comment could otherwise paste a marker and silence a reminder."""
+    if ticket.author is None:
+        return notes
+    return [n for n in notes if n.author == ticket.author]
+
+
 def _keys(notes: list[Note], kind: str) -> set[str]:
     out: set[str] = set()
     for note in notes:
@@ -241,7 +249,7 @@ def _finder(gh: GitHub, ticket: Ticket, kind: str, key: str | None) -> Callable[
         if not looked[0]:  # the caller has just listed the comments
             looked[0] = True
             return None
-        for note in gh.comments(ticket):
+        for note in _ours(gh.comments(ticket), ticket):
             if marker_of(note.body) == (kind, key):
                 return note
         return None
@@ -251,7 +259,7 @@ def _finder(gh: GitHub, ticket: Ticket, kind: str, key: str | None) -> Callable[
 
 def _dedupe_comments(gh: GitHub, ticket: Ticket, kind: str) -> None:
     seen: set[str | None] = set()
-    for note in sorted(gh.comments(ticket), key=lambda n: n.id):
+    for note in sorted(_ours(gh.comments(ticket), ticket), key=lambda n: n.id):
         mark = marker_of(note.body)
         if not mark or mark[0] != kind:
             continue

@@ -335,7 +335,7 @@ class GitHub:
     def comments(self, ticket: Ticket) -> list[Note]:
         issue: Issue = ticket.handle
         found = self.call(f"list comments of #{ticket.number}", lambda: list(issue.get_comments()))
-        return [Note(c.id, c.body or "", c.html_url, c) for c in found]
+        return [Note(c.id, c.body or "", c.html_url, c, _login(c.user)) for c in found]
 
     def create_comment(
         self, ticket: Ticket, what: str, find: Callable[[], Note | None], body: str
@@ -344,7 +344,7 @@ class GitHub:
 
         def create() -> Note:
             c = issue.create_comment(body)
-            return Note(c.id, c.body or "", c.html_url, c)
+            return Note(c.id, c.body or "", c.html_url, c, _login(c.user))
 
         return self.create_once(what, find, create)
 
@@ -394,6 +394,7 @@ class Ticket:
     state_reason: str | None
     url: str
     handle: Any = field(repr=False, compare=False)
+    author: str | None = None  # the login that opened it
 
 
 @dataclass(frozen=True)
@@ -404,6 +405,11 @@ class Note:
     body: str
     url: str
     handle: Any = field(repr=False, compare=False)
+    author: str | None = None
+
+
+def _login(user: Any) -> str | None:
+    return getattr(user, "login", None) if user is not None else None
 
 
 def _ticket(issue: Issue) -> Ticket:
@@ -421,6 +427,7 @@ def _ticket(issue: Issue) -> Ticket:
         state_reason=issue.state_reason,
         url=issue.html_url or "",
         handle=issue,
+        author=_login(issue.user),
     )
 
 
