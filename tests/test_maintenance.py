@@ -190,3 +190,36 @@ def test_list_and_site_show_the_maintenance(cli: Invoke, with_components: Path) 
     assert statuses["database"] == "under_maintenance"
     page = (out / "maintenance.html").read_text(encoding="utf-8")
     assert 'id="MNT-db"' in page
+
+
+def test_update_complete_and_cancel(cli: Invoke, with_components: Path) -> None:
+    code, _, err = schedule(cli, "--duration", "2h", "--id", "MNT-20261206-PG17")
+    assert code == 0, err
+    path = with_components / "maintenances" / "MNT-20261206-PG17.md"
+    path.write_text(path.read_text().replace("---\n# ", "---\n<!-- ops notes -->\n# ", 1))
+    before = path.read_text()
+
+    def update(*args: str, now: str = "2026-12-06T03:00:00Z") -> tuple[int, str]:
+        result = cli("maintenance", "update", "MNT-20261206-PG17", *args, "--now", now)
+        return result.code, result.out + result.err
+
+    early = update("--complete", "--at", "2026-12-06T01:00:00Z")
+    assert early[0] == 2
+    assert "its window starts at 2026-12-06T02:00:00Z" in early[1]
+    assert update("-m", "Started", "--at", "2026-12-06T02:05:00Z") == (
+        0, "MNT-20261206-PG17: updated at 2026-12-06T02:05:00Z\n"
+    )  # fmt: skip
+    assert update("-m", "Done", "--complete")[0] == 0
+    after = path.read_text()
+    assert after.endswith(before.split("---\n", 2)[2])  # the body is kept byte for byte
+    _, item = Repo(with_components).load_maintenance(path)
+    assert [u.text for u in item.updates] == ["Started", "Done"]
+    assert item.completed_at == parse_timestamp("2026-12-06T03:00:00Z")
+    again = update("--cancel")
+    assert again[0] == 2
+    assert "already completed at 2026-12-06T03:00:00Z" in again[1]
+    assert update()[0] == 2  # nothing to do is a usage error
+    unknown = cli("maintenance", "update", "MNT-20261206-PG1", "-m", "x", "--now", NOW)
+    assert unknown.code == 2
+    assert "did you mean MNT-20261206-PG17?" in unknown.err
+    assert cli("validate").code == 0

@@ -506,6 +506,30 @@ class Repo:
             )
         return self.maintenances_dir / f"{maintenance_id}.md"
 
+    def find_maintenance(self, maintenance_id: str) -> tuple[Document, Maintenance]:
+        """One maintenance by ID; an unknown ID names the closest known one."""
+        path = self.maintenance_path(maintenance_id)
+        if not path.is_file():
+            import difflib
+
+            known = [p.stem for p in self.maintenance_files()]
+            close = difflib.get_close_matches(maintenance_id, known, n=1)
+            raise IncidentctlError(
+                f"no maintenance {maintenance_id} in maintenances/",
+                hint=f"did you mean {close[0]}?"
+                if close
+                else "`incidentctl maintenance list` shows them",
+            )
+        return self.load_maintenance(path)
+
+    def save_maintenance(self, doc: Document, *, dry_run: bool = False) -> str:
+        """Write an edited maintenance file after checking that it still parses and validates."""
+        text = doc.text()
+        validated(Maintenance, parse(doc.path, text.encode("utf-8")))
+        if not dry_run:
+            write_atomic(self.root / doc.path, text)
+        return text
+
     def load_maintenance(self, path: Path) -> tuple[Document, Maintenance]:
         """Parse and validate one maintenance file; DocumentErrors lists every problem."""
         doc = parse(Path(self.rel(path)), path.read_bytes())

@@ -1,4 +1,4 @@
-"""`incidentctl maintenance schedule|list`: scheduled maintenance windows for the status page.
+"""`incidentctl maintenance schedule|update|list`: maintenance windows for the status page.
 
 A maintenance is a file, maintenances/<ID>.md: front-matter with the window
 (`scheduled_for`, `scheduled_until`), the affected components and a public description;
@@ -13,6 +13,7 @@ import difflib
 import click
 from pydantic import ValidationError
 
+from incidentctl import editing
 from incidentctl.commands.common import (
     current_now,
     default_actor,
@@ -41,6 +42,7 @@ def _split(value: str) -> list[str]:
 Examples:
   incidentctl maintenance schedule --title "Database upgrade" --components database \\
       --start 2026-12-06T02:00:00Z --duration 2h
+  incidentctl maintenance update MNT-20261206-PG17 -m "Done." --complete
   incidentctl maintenance list --format json
 """
 )
@@ -151,6 +153,79 @@ def schedule(
     click.echo(
         f"  {repo.rel(path)}: {format_timestamp(start)} to {format_timestamp(end)}", err=True
     )
+
+
+@maintenance.command(
+    "update",
+    epilog="""\b
+Examples:
+  incidentctl maintenance update MNT-20261206-PG17 -m "The upgrade has started."
+  incidentctl maintenance update MNT-20261206-PG17 -m "Done; all systems normal." --complete
+  incidentctl maintenance update MNT-20261206-PG17 --cancel -m "Postponed to next week."
+A completed or cancelled maintenance takes no further update.
+""",
+)
+@click.argument("maintenance_id", metavar="ID")
+@click.option("-m", "--message", help="A public update (markdown) on the status page.")
+@click.option("--complete", is_flag=True, help="It ended (at --at, default now).")
+@click.option("--cancel", is_flag=True, help="It will not happen (or stopped).")
+@write_options
+@click.pass_context
+def update(
+    ctx: click.Context,
+    maintenance_id: str,
+    message: str | None,
+    complete: bool,
+    cancel: bool,
+    at_text: str | None,
+    by: str | None,
+    dry_run: bool,
+    now_text: str | None,
+) -> None:
+    """Post an update on a maintenance, or mark it completed or cancelled."""
+    if not (message or complete or cancel):
+        raise click.UsageError("give --message, --complete or --cancel")
+    if complete and cancel:
+        raise click.UsageError("--complete and --cancel exclude each other")
+    repo = repo_from(ctx)
+    now = current_now(now_text)
+    at = parse_time(at_text, now, "--at")
+    if at > now:
+        raise click.BadParameter(f"{format_timestamp(at)} is in the future", param_hint="--at")
+    doc, item = repo.find_maintenance(maintenance_id)
+    if item.cancelled or item.completed_at is not None:
+        ended = "cancelled"
+        if item.completed_at is not None:
+            ended = f"completed at {format_timestamp(item.completed_at)}"
+        raise IncidentctlError(
+            f"{item.id} is already {ended}", hint="schedule a new maintenance instead"
+        )
+    if complete and at < item.scheduled_for:
+        raise IncidentctlError(
+            f"{item.id} cannot complete at {format_timestamp(at)}: its window starts at "
+            f"{format_timestamp(item.scheduled_for)}",
+            hint="cancel it instead, or give --at within the window",
+        )
+    if item.updates and at < item.updates[-1].at:
+        raise IncidentctlError(
+            f"{format_timestamp(at)} is before the last update "
+            f"({format_timestamp(item.updates[-1].at)})",
+            hint="updates are appended in time order",
+        )
+    before = doc.text()
+    if message:
+        entry = {"at": format_timestamp(at), "text": message.strip(), "by": by or default_actor()}
+        doc.front = editing.append_item(doc.front, "updates", {k: v for k, v in entry.items() if v})
+    if complete:
+        doc.front = editing.set_key(doc.front, "completed_at", format_timestamp(at))
+    if cancel:
+        doc.front = editing.set_key(doc.front, "cancelled", True)
+    text = repo.save_maintenance(doc, dry_run=dry_run)
+    if dry_run:
+        show_diff(str(doc.path), before, text)
+        return
+    what = "completed" if complete else "cancelled" if cancel else "updated"
+    click.echo(f"{item.id}: {what} at {format_timestamp(at)}")
 
 
 @maintenance.command(
