@@ -382,3 +382,25 @@ def test_root_cause_key(text: bytes, key: str | None) -> None:
 def test_root_cause_key_quoted_word_is_a_string() -> None:
     assert root_cause_key(b'---\nroot_cause: "null"\n---\n') == "null"
     assert root_cause_key(b"---\nroot_cause: no\n---\n") is None
+
+
+def test_rate_targets_come_from_the_policy(repo: Path, cli: Invoke) -> None:
+    import shutil
+
+    root = Path(__file__).resolve().parents[1]
+    for name in ("incidents", "runbooks", "policies"):
+        shutil.rmtree(repo / name, ignore_errors=True)
+        shutil.copytree(root / name, repo / name)
+
+    def action_target() -> dict[str, Any]:
+        out = cli("metrics", "--now", "2026-11-27T16:00:00Z", "--format", "json").out
+        (row,) = [r for r in json.loads(out)["targets"] if r["target"] == _ACTIONS]
+        return dict(row)
+
+    shipped = action_target()
+    assert (shipped["actual"], shipped["limit"], shipped["met"]) == (0.8333, 0.9, False)
+    (repo / "policies" / "review.yaml").write_text("targets:\n  action_on_time: 0.8\n")
+    assert (action_target()["limit"], action_target()["met"]) == (0.8, True)
+
+
+_ACTIONS = "Preventive actions done on time"

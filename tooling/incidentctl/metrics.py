@@ -461,7 +461,7 @@ def compute(
     `records` is the whole repository (recurrence looks at incidents outside the window);
     `policy` is the current one (its digest is stamped; its SLAs are the time targets).
     """
-    targets = targets or Targets()
+    targets = targets or Targets.of(policy)
     selection = Selection(window, frozenset(p.upper() for p in priorities), frozenset(services))
     facts = [_facts(r, now) for r in records if selection.wants(r.incident, now)]
     by_priority: dict[str, Any] = {}

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from incidentctl.policy import Policy
+
 # metric -> (from, to): each a lifecycle timestamp of the incident file
 DURATIONS: dict[str, tuple[str, str]] = {
     "mttd": ("started_at", "detected_at"),
@@ -42,7 +44,8 @@ SLA_RULES: tuple[str, ...] = (
 class Targets:
     """The process's targets for the rate metrics (DESIGN.md section 3, Key Metrics).
 
-    The time targets (MTTD, MTTA, MTTE, MTTR) come from the policy's SLAs instead.
+    The time targets (MTTD, MTTA, MTTE, MTTR) come from the policy's SLAs; these rates from its
+    review `targets` (the defaults are the process's numbers).
     """
 
     tiers: dict[int, tuple[float, float]] = field(
@@ -52,6 +55,20 @@ class Targets:
     recurrence_days: int = 90
     pir_completion: float = 1.0
     action_on_time: float = 0.90
+
+    @classmethod
+    def of(cls, policy: Policy) -> Targets:
+        """The targets a repository's policy sets (policies/review.yaml `targets`)."""
+        rates = policy.review.targets
+        window = rates.recurrence_window
+        days = round(window.seconds / 86400) if window and not window.business_days else 90
+        return cls(
+            tiers=dict(rates.tier_resolution),
+            recurrence_max=rates.recurrence_max,
+            recurrence_days=days,
+            pir_completion=rates.pir_completion,
+            action_on_time=rates.action_on_time,
+        )
 
 
 DEFINITIONS: dict[str, str] = {

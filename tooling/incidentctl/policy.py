@@ -144,6 +144,18 @@ class Blameless(_Strict):
     people: bool = True  # flag individuals named in the incident's roles and timeline
 
 
+class RateTargets(_Strict):
+    """The process's targets for the rate metrics (the time targets are the SLAs)."""
+
+    tier_resolution: dict[int, tuple[float, float]] = Field(
+        default_factory=lambda: {1: (0.60, 0.80), 2: (0.15, 0.30), 3: (0.05, 0.10)}
+    )
+    recurrence_max: float = Field(0.05, ge=0, le=1)
+    recurrence_window: Dur = Duration(seconds=90 * 86400)
+    pir_completion: float = Field(1.0, ge=0, le=1)
+    action_on_time: float = Field(0.90, ge=0, le=1)
+
+
 class Review(_Strict):
     pir: dict[Priority, PirRule]
     action_horizons: dict[str, Dur] = Field(default_factory=dict)
@@ -152,6 +164,7 @@ class Review(_Strict):
     pir_min_whys: int = Field(5, ge=1, le=10)
     pir_impact: list[str] = Field(default_factory=list)
     blameless: Blameless = Field(default_factory=Blameless)
+    targets: RateTargets = Field(default_factory=RateTargets)
 
 
 class Policy(_Strict):
