@@ -12,7 +12,8 @@ from typing import Any
 
 import pytest
 
-from incidentctl.commands.metrics import root_cause_key
+from incidentctl import timers
+from incidentctl.documents import parse
 from incidentctl.model import Incident
 from incidentctl.store import Repo
 from tests.conftest import Invoke, git
@@ -373,15 +374,13 @@ def test_sample_november_p0(cli: Invoke, tmp_path: Path) -> None:
         (b"---\nwhys:\n  root_cause: nested\n---\n", None),
         (b"---\nincident: X\n---\nroot_cause: in-the-body\n", None),
         (b"---\nroot_cause: Not A Key\n---\n", None),
+        (b'---\nroot_cause: "null"\n---\n', "null"),
+        (b"---\nroot_cause: no\n---\n", None),
     ],
 )
-def test_root_cause_key(text: bytes, key: str | None) -> None:
-    assert root_cause_key(text) == key
-
-
-def test_root_cause_key_quoted_word_is_a_string() -> None:
-    assert root_cause_key(b'---\nroot_cause: "null"\n---\n') == "null"
-    assert root_cause_key(b"---\nroot_cause: no\n---\n") is None
+def test_root_cause_key_as_metrics_read_it(text: bytes, key: str | None) -> None:
+    pir = timers.pir_from_front(parse(Path("pir.md"), text).data)
+    assert pir.root_cause == key
 
 
 def test_rate_targets_come_from_the_policy(repo: Path, cli: Invoke) -> None:

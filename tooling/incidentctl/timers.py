@@ -27,6 +27,7 @@ Boundary semantics (tested in tests/test_timers.py):
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -34,7 +35,7 @@ from typing import Any
 
 from incidentctl import reminders
 from incidentctl.businessdays import advance
-from incidentctl.model import Incident, Priority, Runbook
+from incidentctl.model import ROOT_CAUSE_PATTERN, Incident, Priority, Runbook
 from incidentctl.policy import Policy
 from incidentctl.timerules import (
     AFTER_CLOSE,
@@ -74,6 +75,7 @@ __all__ = [
 ]
 
 RULES = reminders.RULES
+_ROOT_CAUSE = re.compile(ROOT_CAUSE_PATTERN)
 DUE_SOON = "due-soon"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -111,13 +113,16 @@ class Finding:
 
 
 def pir_from_front(data: Mapping[str, Any]) -> Pir:
-    """Read a PIR's front-matter loosely: status, approved_at, actions (a list of mappings)."""
+    """Read a PIR's front-matter loosely: status, approved_at, actions (a list of mappings),
+    root_cause (a key, or None when it is not one)."""
     raw = data.get("actions")
     actions = tuple(a for a in raw if isinstance(a, Mapping)) if isinstance(raw, list) else ()
+    key = data.get("root_cause")
     return Pir(
         approved=str(data.get("status") or "").strip().lower() == "approved",
         approved_at=loose_time(data.get("approved_at")),
         actions=actions,
+        root_cause=key if isinstance(key, str) and _ROOT_CAUSE.match(key) else None,
     )
 
 

@@ -32,6 +32,7 @@ class Pir:
     approved: bool = False
     approved_at: datetime | None = None
     actions: tuple[Mapping[str, Any], ...] = ()
+    root_cause: str | None = None  # the key incidents share when they recur
 
 
 @dataclass(frozen=True)

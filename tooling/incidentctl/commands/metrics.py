@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -18,35 +17,14 @@ from incidentctl.model import Priority
 from incidentctl.store import Repo
 from incidentctl.timevalues import Duration, TimeValueError, parse_date, parse_timestamp
 
-_ROOT_CAUSE = re.compile(
-    rb"""^root_cause:[ \t]*["']?([a-z0-9][a-z0-9-]{0,63})["']?[ \t]*(?:#[^\r\n]*)?\r?$""",
-    re.MULTILINE,
-)
-_YAML_WORDS = {"null", "true", "false", "yes", "no", "on", "off"}  # not strings in YAML
 _DEFAULT_SINCE = "90d"
-
-
-def root_cause_key(data: bytes) -> str | None:
-    """A PIR's top-level `root_cause` key, from its front-matter only.
-
-    read_pir has parsed the YAML already; the key is a plain scalar (model.ROOT_CAUSE_PATTERN),
-    so one regex over the front-matter avoids parsing it a second time.
-    """
-    end = data.find(b"\n---", 3)
-    match = _ROOT_CAUSE.search(data[: end if end > 0 else len(data)])
-    key = match.group(1).decode() if match else None
-    quoted = match is not None and match.group(0)[len(b"root_cause:") :].lstrip()[:1] in b"'\""
-    return None if key in _YAML_WORDS and not quoted else key
 
 
 def load_records(repo: Repo) -> list[Record]:
     """Every readable incident with its policy, its PIR (approval time from git), root cause."""
     records: list[Record] = []
     for item, policy, pir in judged(repo):
-        root_cause = None
-        if pir is not None:
-            root_cause = root_cause_key(repo.pir_path(item).read_bytes())
-        records.append(Record(item.incident, policy, pir, root_cause))
+        records.append(Record(item.incident, policy, pir, pir.root_cause if pir else None))
     return records
 
 
