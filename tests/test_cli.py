@@ -409,3 +409,17 @@ def test_usage_error_exit_code(cli: Invoke) -> None:
     result = cli("escalate", "INC-20261127-AAAA")
     assert result.code == 2
     assert "give exactly one of --tier 2|3, --management, --executive, --security" in result.err
+
+
+def test_init_lays_down_the_repositorys_own_workflows_installing_the_release() -> None:
+    """The scaffolded workflows are this repository's, except that they install the released
+    incidentctl from PyPI instead of this checkout: they cannot drift apart."""
+    from incidentctl import __version__, scaffold
+
+    root = Path(__file__).resolve().parents[1]
+    files = scaffold.files()
+    for name in scaffold.WORKFLOWS:
+        ours = (root / ".github" / "workflows" / f"{name}.yml").read_text(encoding="utf-8")
+        theirs = files[f".github/workflows/{name}.yml"]
+        assert f'pip install --quiet "incidentctl=={__version__}"' in theirs
+        assert theirs.replace(f'"incidentctl=={__version__}"', ".") == ours

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from importlib import resources
 
+from incidentctl import __version__
 from incidentctl.policy import POLICY_FILES, default_text
+
+WORKFLOWS = ("validate", "reminders", "sync", "pages")
+_VERSION_MARK = "@VERSION@"  # the scaffolded workflows install this release from PyPI
 
 
 def _scaffold(name: str) -> str:
@@ -23,4 +27,7 @@ def files() -> dict[str, str]:
     out["runbooks/example-service-5xx.md"] = _scaffold("runbook-example.md")
     out["CODEOWNERS"] = _scaffold("CODEOWNERS")
     out["README.md"] = _scaffold("README.md")
+    for name in WORKFLOWS:
+        text = _scaffold(f"workflows/{name}.yml").replace(_VERSION_MARK, __version__)
+        out[f".github/workflows/{name}.yml"] = text
     return out

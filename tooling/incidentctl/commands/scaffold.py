@@ -21,7 +21,7 @@ Existing files are never overwritten; they are listed as kept.
 @click.argument("directory", default=".", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--dry-run", is_flag=True, help="List what would be created; write nothing.")
 def init(directory: Path, dry_run: bool) -> None:
-    """Scaffold an incident repository: policies, runbooks, CODEOWNERS, README."""
+    """Scaffold an incident repository: policies, runbooks, CODEOWNERS, README, workflows."""
     created, kept = [], []
     for rel, content in scaffold.files().items():
         target = directory / rel
