@@ -423,3 +423,36 @@ def test_init_lays_down_the_repositorys_own_workflows_installing_the_release() -
         theirs = files[f".github/workflows/{name}.yml"]
         assert f'pip install --quiet "incidentctl=={__version__}"' in theirs
         assert theirs.replace(f'"incidentctl=={__version__}"', ".") == ours
+
+
+def test_progress_on_a_terminal_is_one_erased_line(repo: Path) -> None:
+    import io
+
+    from incidentctl.commands.common import progress_printer
+    from incidentctl.store import Repo
+
+    screen = io.StringIO()
+    show = progress_printer(screen, least=1)
+    store = Repo(repo)
+    store.progress = show
+    (repo / "incidents/2026/11").mkdir(parents=True)
+    assert list(store.scan()) == []  # nothing to load: nothing shown
+    show(250, 1000)
+    show(1000, 1000)
+    last = "loading incidents 1,000/1,000"
+    assert screen.getvalue() == "\rloading incidents 250/1,000" + "\r" + " " * len(last) + "\r"
+    quiet = io.StringIO()
+    progress_printer(quiet)(250, 999)  # small repositories load too fast to need it
+    assert quiet.getvalue() == ""
+
+
+def test_bulk_loads_report_progress(cli: Invoke, repo: Path) -> None:
+    from incidentctl.store import Repo
+
+    for minute in range(3):
+        declare(cli, at=f"2026-11-27T15:0{minute}:00Z")
+    calls: list[tuple[int, int]] = []
+    store = Repo(repo)
+    store.progress = lambda done, total: calls.append((done, total))
+    assert len(list(store.scan())) == 3
+    assert calls == [(3, 3)]

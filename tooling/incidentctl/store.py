@@ -13,7 +13,7 @@ import os
 import re
 import secrets
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -125,6 +125,8 @@ class Repo:
         self._policy: Policy | None = None
         self._digest: str | None = None
         self._snapshots: dict[str, Policy] = {}
+        # told (done, total) now and then during a bulk load; the CLI sets it on a terminal
+        self.progress: Callable[[int, int], None] | None = None
 
     # -- paths -------------------------------------------------------------------------
     @property
@@ -246,7 +248,10 @@ class Repo:
         enabled = gc.isenabled()
         gc.disable()
         try:
-            for path in paths if paths is not None else self.incident_files():
+            files = paths if paths is not None else self.incident_files()
+            for done, path in enumerate(files, start=1):
+                if self.progress is not None and (done % 250 == 0 or done == len(files)):
+                    self.progress(done, len(files))
                 try:
                     raw = path.read_bytes()
                     rel, key = self.rel(path), parsecache.digest(raw)

@@ -12,7 +12,7 @@ import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TextIO, TypeVar
 
 import click
 
@@ -32,8 +32,26 @@ def repo_from(ctx: click.Context) -> Repo:
         path = Path(root)
         if not path.is_dir():
             raise IncidentctlError(f"--repo {root}: no such folder")
-        return Repo(path.resolve())
-    return Repo(locate_root())
+        repo = Repo(path.resolve())
+    else:
+        repo = Repo(locate_root())
+    if sys.stderr.isatty() and not os.environ.get("CI"):
+        repo.progress = progress_printer(sys.stderr)
+    return repo
+
+
+def progress_printer(stream: TextIO, *, least: int = 1000) -> Callable[[int, int], None]:
+    """A one-line counter for long loads on a terminal, erased when done; nothing for small
+    repositories, and never in CI (the caller decides: only on a TTY)."""
+
+    def show(done: int, total: int) -> None:
+        if total < least:
+            return
+        line = f"loading incidents {done:,}/{total:,}"
+        stream.write(f"\r{line}" if done < total else "\r" + " " * len(line) + "\r")
+        stream.flush()
+
+    return show
 
 
 def parse_time(value: str | None, now: datetime, option: str) -> datetime:
