@@ -280,3 +280,29 @@ def test_help_has_examples(cli: Invoke, command: str) -> None:
     assert result.code == 0
     assert "Examples:" in result.out
     assert f"incidentctl {command}" in result.out
+
+
+def test_recording_the_regulator_notice_stops_the_regulatory_clock(repo: Path, cli: Invoke) -> None:
+    sla = repo / "policies" / "sla.yaml"
+    sla.write_text(sla.read_text().replace("regulatory: {}", "regulatory: {gdpr: 72h}"))
+    incident_id = declare(cli, "--category", "security", "--security-breach")
+
+    def regulatory() -> dict[str, Any]:
+        _, data = _json(cli, "deadlines", incident_id, "--now", "2026-11-30T16:00:00Z")
+        (entry,) = [d for d in data["deadlines"] if d["rule"] == "regulatory-deadline"]
+        return dict(entry)
+
+    assert (regulatory()["state"], regulatory()["due"]) == ("overdue", "2026-11-30T15:00:00Z")
+    wrong = cli("regulatory", incident_id, "--regime", "ccpa", "-m", "x", "--now", NOW)
+    assert wrong.code == 2
+    assert "no regulatory clock 'ccpa'" in wrong.err
+    assert "configured: gdpr" in wrong.err
+    done = cli("regulatory", incident_id, "--regime", "gdpr", "--ref", "DPA-1",
+               "-m", "Notified the DPA", "--at", "2026-11-28T09:00:00Z",
+               "--now", "2026-11-28T09:30:00Z")  # fmt: skip
+    assert done.code == 0, done.err
+    entry = regulatory()
+    assert (entry["state"], entry["done_at"]) == ("met", "2026-11-28T09:00:00Z")
+    text = incident_file(repo, incident_id).read_text()
+    assert "rule: regulatory-deadline:gdpr" in text
+    assert "ref: DPA-1" in text

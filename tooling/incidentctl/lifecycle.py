@@ -304,6 +304,40 @@ def update(
     return _with_event(incident, event)
 
 
+def regulatory_notice(
+    incident: Incident,
+    *,
+    regime: str,
+    message: str,
+    ref: str | None,
+    at: datetime,
+    now: datetime,
+    by: str | None,
+    policy: Policy,
+) -> Incident:
+    """Record that a regulator was notified: stops that regime's regulatory clock."""
+    clocks = policy.sla.regulatory
+    if regime not in clocks:
+        known = ", ".join(sorted(clocks)) or "none"
+        raise TransitionError(
+            f"no regulatory clock '{regime}' in the policy {incident.id} was declared under "
+            f"(configured: {known})",
+            hint="regulatory clocks are set in policies/sla.yaml under `regulatory:`",
+        )
+    if not message.strip():
+        raise TransitionError("say what was filed", hint="--message 'Notified the DPA, ref ...'")
+    _check_time(incident, at, now)
+    event = TimelineEvent(
+        at=at,
+        kind=EventKind.NOTE,
+        by=by,
+        text=message,
+        rule=f"regulatory-deadline:{regime}",
+        ref=ref,
+    )
+    return _with_event(incident, event)
+
+
 def mitigate(
     incident: Incident,
     *,

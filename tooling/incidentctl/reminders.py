@@ -107,8 +107,8 @@ _DO = {
     "resolve-sla": "SLA breached: escalate to the incident commander{stakeholder_cadence}.",
     "business-continuity": "Declare a major incident and activate business continuity; "
     "notify executives.",
-    "regulatory-deadline": "Notify the regulator ({subject}) and record it in the timeline "
-    "with rule: regulatory-deadline:{subject}.",
+    "regulatory-deadline": "Notify the regulator ({subject}) and record it: "
+    "incidentctl regulatory {id} --regime {subject} --message '...'",
     "pir-due": "Write the blameless PIR and get it approved: incidentctl pir new {id}",
     "action-due": "Finish it, or agree a new due date with its owner in the PIR.",
 }

@@ -387,4 +387,52 @@ def mitigate(
     _apply(ctx, incident_id, lifecycle.mitigate, strategy=Strategy(strategy), note=note, **kw)
 
 
-COMMANDS = [declare, triage, ack, engage, escalate, update, mitigate, resolve, close, reopen]
+@click.command(
+    epilog="""\b
+Examples:
+  incidentctl regulatory INC-20261126-H3ZD --regime gdpr \\
+      --message "Breach notified to the lead supervisory authority" --ref DPA-2026-4411
+The regimes and their clocks (e.g. gdpr: 72h from detection) are in policies/sla.yaml.
+"""
+)
+@click.argument("incident_id", metavar="ID")
+@click.option("--regime", required=True, help="The regulatory clock, e.g. gdpr.")
+@click.option("--message", "-m", required=True, help="What was filed, with whom.")
+@click.option("--ref", help="The regulator's case or reference number.")
+@write_options
+@click.pass_context
+def regulatory(
+    ctx: click.Context,
+    /,
+    incident_id: str,
+    regime: str,
+    message: str,
+    ref: str | None,
+    **kw: Any,
+) -> None:
+    """Record that a regulator was notified (stops that regulatory clock)."""
+    _apply(
+        ctx,
+        incident_id,
+        lifecycle.regulatory_notice,
+        regime=regime,
+        message=message,
+        ref=ref,
+        with_policy=True,
+        **kw,
+    )
+
+
+COMMANDS = [
+    declare,
+    triage,
+    ack,
+    engage,
+    escalate,
+    update,
+    regulatory,
+    mitigate,
+    resolve,
+    close,
+    reopen,
+]
