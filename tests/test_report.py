@@ -160,3 +160,14 @@ def test_report_on_an_empty_repository(
         assert problems == []
     finally:
         context.close()
+
+
+def test_report_filters_by_priority_and_service(cli: Invoke, tmp_path: Path) -> None:
+    root = Path(__file__).resolve().parents[1]
+    out = tmp_path / "p0"
+    result = cli("--repo", str(root), "report", "--out", str(out), "--priority", "P0",
+                 "--service", "checkout-api", "--now", "2026-11-27T16:00:00Z")  # fmt: skip
+    assert result.code == 0, result.err
+    text = (out / "report.md").read_text(encoding="utf-8")
+    assert "**1** (1 resolved, 0 open)" in text  # the sample P0 alone
+    assert "Only priority P0; service checkout-api." in text

@@ -259,6 +259,15 @@ def _table(rows: list[list[str]]) -> list[str]:
     return out
 
 
+def _filters_sentence(window: dict[str, Any]) -> str:
+    parts = []
+    if window.get("priority"):
+        parts.append("priority " + ", ".join(window["priority"]))
+    if window.get("service"):
+        parts.append("service " + ", ".join(window["service"]))
+    return f" Only {'; '.join(parts)}." if parts else ""
+
+
 def markdown(report: dict[str, Any], *, title: str = "Incident metrics") -> str:
     w, src = report["window"], report["source"]
     o = report["overall"]
@@ -267,7 +276,8 @@ def markdown(report: dict[str, Any], *, title: str = "Incident metrics") -> str:
         "",
         f"Incidents detected from **{w['from']}** to **{w['to']}** (as of {w['now']}): "
         f"**{o['count']}** ({o['resolved']} resolved, {o['open']} open). "
-        f"Commit `{(src['commit'] or 'unknown')[:12]}`, policy `{src['policy']}`.",
+        f"Commit `{(src['commit'] or 'unknown')[:12]}`, policy `{src['policy']}`."
+        + _filters_sentence(w),
         "",
         "### Response times",
         "",

@@ -90,6 +90,20 @@ def _window_options(f: Any) -> Any:
     )(f)
 
 
+def _filter_options(f: Any) -> Any:
+    """--priority and --service, shared by metrics and report."""
+    f = click.option(
+        "--service", "services", multiple=True, help="Only incidents of this service; repeatable."
+    )(f)
+    return click.option(
+        "--priority",
+        "priorities",
+        multiple=True,
+        type=click.Choice([p.value for p in Priority], case_sensitive=False),
+        help="Only incidents of this priority; repeatable.",
+    )(f)
+
+
 def _report(
     ctx: click.Context,
     *,
@@ -140,14 +154,7 @@ Definitions of every figure: `--format json` (the "definitions" key) and the REA
 """
 )
 @_window_options
-@click.option(
-    "--priority",
-    "priorities",
-    multiple=True,
-    type=click.Choice([p.value for p in Priority], case_sensitive=False),
-    help="Only incidents of this priority; repeatable.",
-)
-@click.option("--service", "services", multiple=True, help="Only incidents of this service.")
+@_filter_options
 @click.option("--by", type=click.Choice(GROUPINGS), help="Also group the times by this.")
 @click.option(
     "--compare",
@@ -204,6 +211,7 @@ Examples:
   incidentctl report --out build/report                 last 90 days: index.html, report.md
   incidentctl report --out build/report --since 180d --now 2026-11-27T16:00:00Z
   incidentctl report --out build/q4 --from 2026-10-01 --to 2026-12-31
+  incidentctl report --out build/checkout --service checkout-api --priority P0 --priority P1
 The report is internal (never part of the public status site); open index.html in a browser.
 """
 )
@@ -215,6 +223,7 @@ The report is internal (never part of the public status site); open index.html i
     help="Folder to write index.html and report.md to (created if needed).",
 )
 @_window_options
+@_filter_options
 @now_option
 @click.pass_context
 def report(
@@ -223,6 +232,8 @@ def report(
     since: str | None,
     start: str | None,
     end: str | None,
+    priorities: tuple[str, ...],
+    services: tuple[str, ...],
     now_text: str | None,
 ) -> None:
     """An internal HTML insights report with SVG charts, and a markdown variant."""
@@ -232,6 +243,8 @@ def report(
         since=since,
         start=start,
         end=end,
+        priorities=priorities,
+        services=services,
         by=("week", "month"),
         compare="previous",
     )
