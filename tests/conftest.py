@@ -158,3 +158,19 @@ def serve() -> Iterator[Callable[[Path], str]]:
     for server in servers:
         server.shutdown()
         server.server_close()
+
+
+# -- the GitHub API double ----------------------------------------------------------------------
+@pytest.fixture
+def api(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """The GitHub API double, running on 127.0.0.1, with the Actions environment pointing at
+    it and a fake clock for the adapter's waits (tests/githubdouble.py)."""
+    from incidentctl import github as adapter
+    from tests.githubdouble import FakeClock, GitHubDouble, environment
+
+    double = GitHubDouble().start()
+    for name, value in environment(double).items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setattr(adapter, "CLOCK", FakeClock(double.now))
+    yield double
+    double.stop()

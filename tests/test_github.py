@@ -6,7 +6,6 @@ import os
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,16 +16,6 @@ from incidentctl.store import Repo
 from incidentctl.tracking import marker_of
 from tests.conftest import NOW, Invoke, declare
 from tests.githubdouble import FakeClock, GitHubDouble, environment
-
-
-@pytest.fixture
-def api(monkeypatch: pytest.MonkeyPatch) -> Iterator[GitHubDouble]:
-    double = GitHubDouble().start()
-    for name, value in environment(double).items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.setattr(adapter, "CLOCK", FakeClock(double.now))
-    yield double
-    double.stop()
 
 
 def _clock() -> FakeClock:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import difflib
 import threading
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -17,16 +16,6 @@ from incidentctl.tracking import marker_of, reminder_key
 from incidentctl.writeback import set_action_key
 from tests.conftest import NOW, Invoke, declare, git, incident_file
 from tests.githubdouble import FakeClock, GitHubDouble, environment
-
-
-@pytest.fixture
-def api(monkeypatch: pytest.MonkeyPatch) -> Iterator[GitHubDouble]:
-    double = GitHubDouble().start()
-    for name, value in environment(double).items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.setattr(adapter, "CLOCK", FakeClock(double.now))
-    yield double
-    double.stop()
 
 
 def _reminders(api: GitHubDouble, number: int) -> list[str]:
