@@ -72,3 +72,22 @@ def test_cache_can_be_turned_off_and_survives_corruption(
     yaml_parses.clear()
     assert cli("validate").code == 0
     assert _incident_parses(yaml_parses) == []
+
+
+def test_reviews_are_cached_too_and_deleted_files_are_forgotten(
+    repo: Path, cli: Invoke, yaml_parses: list[str]
+) -> None:
+    incident_id = declare(cli, at="2026-11-27T10:00:00Z")
+    assert cli("resolve", incident_id, "--at", "2026-11-27T11:00:00Z", "--now", NOW).code == 0
+    assert cli("pir", "new", incident_id, "--now", NOW).code == 0
+    assert cli("pir", "check").code == 1  # a fresh draft: gaps
+    assert cli("overdue", "--now", NOW).code == 1
+    yaml_parses.clear()
+    assert cli("pir", "check").code == 1
+    assert cli("overdue", "--now", NOW).code == 1
+    assert yaml_parses == []  # incident and review both came from the cache
+    (cache,) = Path(os.environ["INCIDENTCTL_CACHE_DIR"]).glob("*.json")
+    assert "pir.md" in cache.read_text()
+    (incident_file(repo, incident_id).parent / "pir.md").unlink()
+    assert cli("validate").code == 0
+    assert "pir.md" not in cache.read_text()  # a full scan forgets files that are gone

@@ -79,12 +79,14 @@ class ParseCache:
             self._entries[rel] = [key, data]
             self._dirty = True
 
-    def save(self, *, complete: bool) -> None:
-        """Write the cache back if anything changed; a complete scan forgets removed files."""
+    def save(self, *, prune: Path | None = None) -> None:
+        """Write the cache back if anything changed; with `prune` (the repository root),
+        forget the entries of files that no longer exist."""
         if not self.enabled:
             return
-        if complete:
-            gone = self._entries.keys() - self._seen
+        if prune is not None:
+            gone = [rel for rel in self._entries if rel not in self._seen
+                    and not (prune / rel).is_file()]  # fmt: skip
             for rel in gone:
                 del self._entries[rel]
             self._dirty = self._dirty or bool(gone)

@@ -127,6 +127,26 @@ class Repo:
         self._snapshots: dict[str, Policy] = {}
         # told (done, total) now and then during a bulk load; the CLI sets it on a terminal
         self.progress: Callable[[int, int], None] | None = None
+        self._cache: ParseCache | None = None
+
+    # -- the parse cache ---------------------------------------------------------------------
+    def parsed(self, path: Path) -> Document:
+        """Read and split a document; its front-matter from the parse cache when the bytes
+        are the same as last time, else from the YAML parser (and remembered)."""
+        if self._cache is None:
+            self._cache = ParseCache(self.root)
+        raw = path.read_bytes()
+        rel, key = self.rel(path), parsecache.digest(raw)
+        known = self._cache.get(rel, key)
+        doc = parse(Path(rel), raw, data=known)
+        if known is None:
+            self._cache.put(rel, key, doc.data)
+        return doc
+
+    def save_cache(self, *, prune: bool = False) -> None:
+        """Keep what this run parsed for the next one (call after bulk loads)."""
+        if self._cache is not None:
+            self._cache.save(prune=self.root if prune else None)
 
     # -- paths -------------------------------------------------------------------------
     @property
@@ -244,7 +264,6 @@ class Repo:
         """Load many incidents fast: the collector is paused during the bulk load, and the
         front-matter of a file whose bytes did not change since the last scan comes from the
         parse cache instead of the YAML parser."""
-        cache = ParseCache(self.root)
         enabled = gc.isenabled()
         gc.disable()
         try:
@@ -253,12 +272,7 @@ class Repo:
                 if self.progress is not None and (done % 250 == 0 or done == len(files)):
                     self.progress(done, len(files))
                 try:
-                    raw = path.read_bytes()
-                    rel, key = self.rel(path), parsecache.digest(raw)
-                    known = cache.get(rel, key)
-                    doc = parse(Path(rel), raw, data=known)
-                    if known is None:
-                        cache.put(rel, key, doc.data)
+                    doc = self.parsed(path)
                     loaded = Loaded(doc=doc, incident=validate_incident(doc))
                     loaded.doc.data = {}  # the model holds it now; keep bulk loads lean
                     yield loaded
@@ -266,7 +280,7 @@ class Repo:
                     yield exc
                 except DocumentError as exc:
                     yield DocumentErrors([exc])
-            cache.save(complete=paths is None)
+            self.save_cache(prune=paths is None)
         finally:
             if enabled:
                 gc.enable()
@@ -368,8 +382,14 @@ class Repo:
 
     def load_pir(self, path: Path) -> tuple[Document, Pir]:
         """Parse and validate one pir.md; DocumentErrors lists every problem."""
-        doc = parse(Path(self.rel(path)), path.read_bytes())
+        doc = self.parsed(path)
         return doc, validated(Pir, doc)
+
+    def pir_front(self, loaded: Loaded) -> dict[str, Any] | None:
+        """The front-matter of the incident's PIR as data, unvalidated (the timers read it
+        loosely); None when there is none. Raises DocumentError when it cannot be parsed."""
+        path = self.pir_path(loaded)
+        return self.parsed(path).data if path.is_file() else None
 
     def pir_of(self, loaded: Loaded) -> tuple[Document, Pir] | None:
         """The incident's PIR, or None when it has none yet."""
@@ -415,7 +435,7 @@ class Repo:
         return sorted(p for p in self.runbooks_dir.glob("*.md") if p.name.lower() != "readme.md")
 
     def load_runbook(self, path: Path) -> tuple[Document, Runbook]:
-        doc = parse(Path(self.rel(path)), path.read_bytes())
+        doc = self.parsed(path)
         return doc, validated(Runbook, doc)
 
     def runbook_names(self) -> set[str]:
@@ -537,7 +557,7 @@ class Repo:
 
     def load_maintenance(self, path: Path) -> tuple[Document, Maintenance]:
         """Parse and validate one maintenance file; DocumentErrors lists every problem."""
-        doc = parse(Path(self.rel(path)), path.read_bytes())
+        doc = self.parsed(path)
         return doc, validated(Maintenance, doc)
 
     def scan_maintenances(self) -> Iterator[tuple[Document, Maintenance] | DocumentErrors]:

@@ -252,6 +252,7 @@ def check(ctx: click.Context, incident_id: str | None, fmt: str) -> None:
         found, parsed = check_one(repo, path, by_folder)
         findings += found
         statuses[repo.rel(path)] = parsed[1].status.value if parsed else "unreadable"
+    repo.save_cache()
     findings.sort(key=lambda f: (f.path, f.line or 0, f.rule))
     bad = [f for f in findings if failing(f)]
     echo_findings(findings, fmt, {"complete": not bad, "pirs": statuses})

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import click
@@ -23,7 +22,6 @@ from incidentctl.commands.common import (
     style,
     write_options,
 )
-from incidentctl.documents import parse
 from incidentctl.errors import DocumentError, DocumentErrors, IncidentctlError
 from incidentctl.model import Priority, Runbook
 from incidentctl.policy import Policy
@@ -59,17 +57,16 @@ def read_pir(repo: Repo, loaded: Loaded, approvals: Approvals | None = None) -> 
     PR) was approved when the commit that set `status: approved` landed. A PIR that cannot be
     read is reported on stderr and counts as not approved.
     """
-    path = repo.pir_path(loaded)
-    if not path.is_file():
-        return None
     try:
-        doc = parse(Path(repo.rel(path)), path.read_bytes())
+        data = repo.pir_front(loaded)
     except DocumentError as exc:
         click.echo(f"warning: PIR counted as not approved: {exc.render()}", err=True)
         return timers.Pir()
-    pir = timers.pir_from_front(doc.data)
+    if data is None:
+        return None
+    pir = timers.pir_from_front(data)
     if pir.approved and pir.approved_at is None and approvals is not None:
-        pir = replace(pir, approved_at=approvals.at(repo.rel(path)))
+        pir = replace(pir, approved_at=approvals.at(repo.rel(repo.pir_path(loaded))))
     return pir
 
 
@@ -192,6 +189,7 @@ def overdue(
     found = timers.findings(
         subjects, _runbooks(repo, paths), repo.policy(), now, include_due_soon=include_due_soon
     )
+    repo.save_cache()  # the runbooks were parsed after the incidents
     if priorities:
         wanted = {p.upper() for p in priorities}
         found = [f for f in found if f.priority is not None and f.priority.value in wanted]

@@ -115,6 +115,7 @@ def collect(repo: Repo, paths: tuple[str, ...], base: str | None) -> list[Findin
     if base:
         findings += _against_base(repo, base, loaded, partial=selected is not None)
     findings += _reviews(repo, _selected_pirs(repo, paths), loaded, base)
+    repo.save_cache()  # the reviews were parsed after the incidents
     if not paths:
         findings += maintchecks.check_all(repo.scan_maintenances(), policy)
     return findings
