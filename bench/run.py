@@ -71,9 +71,15 @@ COMMANDS: list[Command] = [
     # the same with the parse cache warm
     Command("incidentctl validate (warm cache)", ["validate"], warm=True),
     Command("incidentctl overdue (warm cache)", ["overdue", "--now", NOW], warm=True),
+    Command("incidentctl pir check (warm cache)", ["pir", "check", "--format", "json"], warm=True),
     Command(
         "incidentctl site build (warm cache)",
         ["site", "build", "--out", "_site", "--now", NOW],
+        warm=True,
+    ),
+    Command(
+        "incidentctl metrics (warm cache)",
+        ["metrics", "--now", NOW, "--since", "365d", "--compare", "previous", "--format", "json"],
         warm=True,
     ),
 ]
