@@ -88,10 +88,7 @@ COMMANDS: list[Command] = [
 def command_env(warm: bool, cache_dir: Path) -> dict[str, str]:
     """The environment of a timed command: the bench's own parse cache, on or off."""
     env = {**os.environ, "INCIDENTCTL_CACHE_DIR": str(cache_dir)}
-    if not warm:
-        env["INCIDENTCTL_CACHE"] = "off"
-    else:
-        env.pop("INCIDENTCTL_CACHE", None)
+    env["INCIDENTCTL_CACHE"] = "on" if warm else "off"
     return env
 
 

@@ -91,3 +91,18 @@ def test_reviews_are_cached_too_and_deleted_files_are_forgotten(
     (incident_file(repo, incident_id).parent / "pir.md").unlink()
     assert cli("validate").code == 0
     assert "pir.md" not in cache.read_text()  # a full scan forgets files that are gone
+
+
+def test_off_in_ci_unless_asked_for(
+    repo: Path, cli: Invoke, monkeypatch: pytest.MonkeyPatch, yaml_parses: list[str]
+) -> None:
+    declare(cli)
+    folder = Path(os.environ["INCIDENTCTL_CACHE_DIR"])
+    monkeypatch.setenv("CI", "true")  # a fresh runner: nothing to reuse, so nothing written
+    assert cli("validate").code == 0
+    assert list(folder.glob("*.json")) == []
+    monkeypatch.setenv("INCIDENTCTL_CACHE", "on")
+    assert cli("validate").code == 0
+    yaml_parses.clear()
+    assert cli("validate").code == 0
+    assert _incident_parses(yaml_parses) == []

@@ -5,8 +5,9 @@ of the same data loads ten times faster. Entries are keyed by the file's path an
 its bytes, so an edited, replaced or restored file is always parsed afresh: the cache can make
 a run faster, never different. It lives outside the repository (nothing to ignore or commit):
 `$INCIDENTCTL_CACHE_DIR`, else `$XDG_CACHE_HOME/incidentctl`, else `~/.cache/incidentctl`, one
-file per repository. `INCIDENTCTL_CACHE=off` turns it off; an unreadable or unwritable cache
-is silently ignored.
+file per repository. Off in CI (`$CI` set: nothing to reuse on a fresh runner);
+`INCIDENTCTL_CACHE=on|off` decides explicitly; an unreadable or unwritable cache is silently
+ignored.
 """
 
 from __future__ import annotations
@@ -35,17 +36,33 @@ def digest(raw: bytes) -> str:
 
 def _json_safe(data: Any) -> bool:
     """Only data that survives JSON unchanged is cached (YAML allows e.g. integer keys)."""
-    try:
-        return bool(json.loads(json.dumps(data)) == data)
-    except (TypeError, ValueError):
+    if data is None or isinstance(data, str | bool | int):
+        return True
+    if isinstance(data, float):
+        return data == data and data not in (float("inf"), float("-inf"))
+    if isinstance(data, list):
+        return all(_json_safe(item) for item in data)
+    if isinstance(data, dict):
+        return all(isinstance(k, str) and _json_safe(v) for k, v in data.items())
+    return False
+
+
+def _wanted() -> bool:
+    """On by default, except in CI (a fresh runner has nothing to reuse and would only pay
+    for writing the cache); INCIDENTCTL_CACHE=on|off decides explicitly."""
+    setting = os.environ.get("INCIDENTCTL_CACHE", "").lower()
+    if setting in ("off", "0", "no", "false"):
         return False
+    if setting in ("on", "1", "yes", "true"):
+        return True
+    return not os.environ.get("CI")
 
 
 class ParseCache:
     """Front-matter data by (repository path, content hash), loaded once, saved once."""
 
     def __init__(self, root: Path) -> None:
-        self.enabled = os.environ.get("INCIDENTCTL_CACHE", "").lower() not in ("off", "0", "no")
+        self.enabled = _wanted()
         name = hashlib.sha256(str(root.resolve()).encode()).hexdigest()[:16] + ".json"
         self.path = _folder() / name
         self._entries: dict[str, list[Any]] = {}
@@ -99,7 +116,11 @@ class ParseCache:
             return  # a cache that cannot be written only costs speed
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump({"version": _VERSION, "files": self._entries}, handle)
+                # dumps, not dump: only the one-shot encoder is the fast C one
+                text = json.dumps(
+                    {"version": _VERSION, "files": self._entries}, separators=(",", ":")
+                )
+                handle.write(text)
             os.replace(tmp, self.path)
             self._dirty = False
         except (OSError, ValueError):
