@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from incidentctl.diagnostics import field_name
+from incidentctl.documents import Document
 from incidentctl.errors import DocumentError, DocumentErrors
 from incidentctl.model import (
     LIFECYCLE_TIMESTAMPS,
@@ -54,6 +55,20 @@ class Finding:
         return asdict(self)
 
     @classmethod
+    def at(
+        cls,
+        doc: Document,
+        rule: str,
+        loc: tuple[str | int, ...],
+        message: str,
+        hint: str | None = None,
+        severity: str = "error",
+    ) -> Finding:
+        """A finding on the value at key path `loc` of a document: its line and field name."""
+        line = doc.line_of(loc) if loc else None
+        return cls(str(doc.path), line, rule, message, hint, field_name(loc) or None, severity)
+
+    @classmethod
     def from_error(cls, error: DocumentError) -> Finding:
         return cls(
             path=error.path,
@@ -78,7 +93,6 @@ class Context:
 
 def check_incident(loaded: Loaded, ctx: Context) -> list[Finding]:
     inc, doc = loaded.incident, loaded.doc
-    path = str(doc.path)
     out: list[Finding] = []
 
     def add(
@@ -88,8 +102,7 @@ def check_incident(loaded: Loaded, ctx: Context) -> list[Finding]:
         hint: str | None = None,
         severity: str = "error",
     ) -> None:
-        field = field_name(loc) or None
-        out.append(Finding(path, doc.line_of(loc), rule, message, hint, field, severity))
+        out.append(Finding.at(doc, rule, loc, message, hint, severity))
 
     _classification(inc, ctx.policy_for(inc) if ctx.policy_for else ctx.policy, add)
     _chronology(inc, add)

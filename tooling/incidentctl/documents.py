@@ -67,6 +67,11 @@ class Document:
             text = text.replace("\n", "\r\n")
         return (_BOM if self.bom else "") + text
 
+    @property
+    def body_line(self) -> int:
+        """Line (1-based, in the file) of the body's first line: after both fences."""
+        return self.front.count("\n") + 3
+
     def line_of(self, loc: tuple[str | int, ...]) -> int | None:
         """Line (1-based, in the file) of the value at a key path, or its nearest parent."""
         if self._nodes is None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from incidentctl.checks import Finding
 from incidentctl.diagnostics import field_name
@@ -40,15 +40,10 @@ class Section:
     lines: list[tuple[int, str]]  # (file line, text) up to the next heading of its level
 
 
-def body_start(doc: Document) -> int:
-    """The file line of the body's first line (after both front-matter fences)."""
-    return doc.front.count("\n") + 3
-
-
 def sections(doc: Document) -> list[Section]:
     """Markdown sections with their lines; a section holds its sub-sections' lines too."""
     raw = doc.body.split("\n")
-    first = body_start(doc)
+    first = doc.body_line
     heads: list[tuple[int, int, str]] = []  # (index, level, title)
     fenced = False
     for index, text in enumerate(raw):
@@ -88,7 +83,6 @@ def _is_placeholder(value: object) -> bool:
 class _Report:
     def __init__(self, doc: Document, status: PirStatus) -> None:
         self.doc, self.status = doc, status
-        self.path = str(doc.path)
         self.out: list[Finding] = []
 
     def at(
@@ -99,19 +93,15 @@ class _Report:
         hint: str | None = None,
         severity: str = "error",
     ) -> None:
-        line = self.doc.line_of(loc) if loc else None
-        self.out.append(
-            Finding(self.path, line, rule, message, hint, field_name(loc) or None, severity)
-        )
+        self.out.append(Finding.at(self.doc, rule, loc, message, hint, severity))
 
     def missing(
         self, loc: tuple[str | int, ...], message: str, hint: str, line: int | None = None
     ) -> None:
+        """Something incomplete: a warning in a draft, an error once it is up for review."""
         severity = "warning" if self.status == PirStatus.DRAFT else "error"
-        where = line if line is not None else (self.doc.line_of(loc) if loc else None)
-        self.out.append(
-            Finding(self.path, where, INCOMPLETE, message, hint, field_name(loc) or None, severity)
-        )
+        finding = Finding.at(self.doc, INCOMPLETE, loc, message, hint, severity)
+        self.out.append(finding if line is None else replace(finding, line=line))
 
 
 def check_pir(

@@ -64,11 +64,6 @@ class Section:
         return words[0] if words else ""
 
 
-def body_start(doc: Document) -> int:
-    """Line (1-based, in the file) of the body's first line: after both fences."""
-    return doc.front.count("\n") + 3
-
-
 def split_sections(body: str, first_line: int) -> tuple[list[tuple[int, str]], list[Section]]:
     """The lines before the first `##` heading, and each `##` section. A `#` heading after
     a section starts an untitled one; headings inside code fences are code."""
@@ -153,7 +148,7 @@ def unknown_services(services: list[str], known: set[str]) -> list[tuple[int, st
 
 def check_runbook(doc: Document, book: Runbook, *, known_services: set[str]) -> list[Finding]:
     """Every problem an on-call engineer would trip over, each with file and line."""
-    intro, sections = split_sections(doc.body, body_start(doc))
+    intro, sections = split_sections(doc.body, doc.body_line)
     out = _sections(doc, sections)
     out += _placeholder_findings(doc, book, intro, sections)
     out += _references(doc, book, known_services)
@@ -199,9 +194,9 @@ def _sections(doc: Document, sections: list[Section]) -> list[Finding]:
         found[key] = section
     # where a missing section is reported when no later one exists: the body's last line,
     # or the closing fence of a runbook without a body
-    last_line = body_start(doc) + len(doc.body.rstrip("\n").split("\n")) - 1
+    last_line = doc.body_line + len(doc.body.rstrip("\n").split("\n")) - 1
     if not doc.body.strip():
-        last_line = body_start(doc) - 1
+        last_line = doc.body_line - 1
     for index, name in enumerate(SECTIONS):
         present = found.get(name.lower())
         if present is None:
