@@ -91,6 +91,19 @@ def key_changes(report: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
+def _change_rows(report: dict[str, Any]) -> list[list[str]]:
+    """The key figures beside the previous window: figure, now, before, change."""
+    return [
+        [
+            row["figure"],
+            figure(row["figure"], row["current"]),
+            figure(row["figure"], row["previous"]),
+            change_text(row["figure"], row["change"]),
+        ]
+        for row in key_changes(report)
+    ]
+
+
 def _pad(rows: list[list[str]]) -> list[str]:
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     return ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
@@ -226,17 +239,7 @@ def text(report: dict[str, Any]) -> str:
     if "changes" in report:
         prev = report["previous"]["window"]
         lines += ["", f"compared with {prev['from']} to {prev['to']}:"]
-        table = [["FIGURE", "NOW", "BEFORE", "CHANGE"]]
-        for row in key_changes(report):
-            path = row["figure"]
-            table.append(
-                [
-                    path,
-                    figure(path, row["current"]),
-                    figure(path, row["previous"]),
-                    change_text(path, row["change"]),
-                ]
-            )
+        table = [["FIGURE", "NOW", "BEFORE", "CHANGE"], *_change_rows(report)]
         lines += _pad(table)
     lines += [
         "",
@@ -315,17 +318,7 @@ def markdown(report: dict[str, Any], *, title: str = "Incident metrics") -> str:
     if "changes" in report:
         prev = report["previous"]["window"]
         lines += ["", f"### Compared with {prev['from']} to {prev['to']}", ""]
-        table = [["figure", "now", "before", "change"]]
-        for row in key_changes(report):
-            path = row["figure"]
-            table.append(
-                [
-                    path,
-                    figure(path, row["current"]),
-                    figure(path, row["previous"]),
-                    change_text(path, row["change"]),
-                ]
-            )
+        table = [["figure", "now", "before", "change"], *_change_rows(report)]
         lines += _table(table)
     lines += ["", "<details><summary>Definitions</summary>", ""]
     lines += [f"- **{k}**: {_cell(v)}" for k, v in report["definitions"].items()]
