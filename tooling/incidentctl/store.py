@@ -136,7 +136,10 @@ class Repo:
         if self._cache is None:
             self._cache = ParseCache(self.root)
         raw = path.read_bytes()
-        rel, key = self.rel(path), parsecache.digest(raw)
+        rel = self.rel(path)
+        if not self._cache.enabled:
+            return parse(Path(rel), raw)
+        key = parsecache.digest(raw)
         known = self._cache.get(rel, key)
         doc = parse(Path(rel), raw, data=known)
         if known is None:
