@@ -25,9 +25,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from incidentctl.model import Level, Priority
-from incidentctl.policy import Policy
-from incidentctl.store import Repo
+from incidentctl.core.model import Level, Priority
+from incidentctl.core.policy import Policy
+from incidentctl.store.repo import Repo
 
 END = 1_795_737_600  # 2026-11-27T00:00:00Z: nothing in the corpus happens later
 YEARS = 3

@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from incidentctl import scaffold
-from incidentctl.cli import run
+from incidentctl.cli.app import run
+from incidentctl.store import scaffold
 
 NOW = "2026-11-27T16:00:00Z"
 GIT_ENV = {
@@ -166,7 +166,7 @@ def serve() -> Iterator[Callable[[Path], str]]:
 def api(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     """The GitHub API double, running on 127.0.0.1, with the Actions environment pointing at
     it and a fake clock for the adapter's waits (tests/githubdouble.py)."""
-    from incidentctl import github as adapter
+    from incidentctl.github import client as adapter
     from tests.githubdouble import FakeClock, GitHubDouble, environment
 
     double = GitHubDouble().start()

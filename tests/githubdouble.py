@@ -388,7 +388,7 @@ def serve_double() -> Iterator[GitHubDouble]:
 
 
 class FakeClock:
-    """Replaces incidentctl.github.CLOCK: sleeping only moves the time on, and is recorded."""
+    """Replaces github.client.CLOCK: sleeping only moves the time on, and is recorded."""
 
     def __init__(self, epoch: int) -> None:
         self.epoch = epoch

@@ -318,7 +318,7 @@ def test_list_filters_and_json(repo: Path, cli: Invoke) -> None:
 
 
 def test_show_json_has_every_model_field(repo: Path, cli: Invoke) -> None:
-    from incidentctl.model import Incident
+    from incidentctl.core.model import Incident
 
     incident_id = declare(cli)
     data = json.loads(cli("show", incident_id, "--format", "json").out)
@@ -397,7 +397,7 @@ def test_schema_is_json_schema(cli: Invoke) -> None:
 
 
 def test_every_command_help_has_an_example(cli: Invoke) -> None:
-    from incidentctl.cli import main
+    from incidentctl.cli.app import main
 
     for name in main.commands:
         result = cli(name, "--help")
@@ -414,7 +414,8 @@ def test_usage_error_exit_code(cli: Invoke) -> None:
 def test_init_lays_down_the_repositorys_own_workflows_installing_the_release() -> None:
     """The scaffolded workflows are this repository's, except that they install the released
     incidentctl from PyPI instead of this checkout: they cannot drift apart."""
-    from incidentctl import __version__, scaffold
+    from incidentctl import __version__
+    from incidentctl.store import scaffold
 
     root = Path(__file__).resolve().parents[1]
     files = scaffold.files()
@@ -428,8 +429,8 @@ def test_init_lays_down_the_repositorys_own_workflows_installing_the_release() -
 def test_progress_on_a_terminal_is_one_erased_line(repo: Path) -> None:
     import io
 
-    from incidentctl.commands.common import progress_printer
-    from incidentctl.store import Repo
+    from incidentctl.cli.common import progress_printer
+    from incidentctl.store.repo import Repo
 
     screen = io.StringIO()
     show = progress_printer(screen, least=1)
@@ -447,7 +448,7 @@ def test_progress_on_a_terminal_is_one_erased_line(repo: Path) -> None:
 
 
 def test_bulk_loads_report_progress(cli: Invoke, repo: Path) -> None:
-    from incidentctl.store import Repo
+    from incidentctl.store.repo import Repo
 
     for minute in range(3):
         declare(cli, at=f"2026-11-27T15:0{minute}:00Z")

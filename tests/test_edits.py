@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from incidentctl import lifecycle
-from incidentctl.documents import parse
-from incidentctl.editing import append_item, set_key
-from incidentctl.model import Level, Strategy
-from incidentctl.store import Repo
-from incidentctl.timevalues import parse_timestamp
+from incidentctl.core import lifecycle
+from incidentctl.core.documents import parse
+from incidentctl.core.model import Level, Strategy
+from incidentctl.core.timevalues import parse_timestamp
+from incidentctl.store.edits import append_item, set_key
+from incidentctl.store.repo import Repo
 
 HAND_WRITTEN = (
     """\

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from incidentctl import ghsync
-from incidentctl import github as adapter
-from incidentctl.store import Repo
-from incidentctl.tracking import marker_of
+from incidentctl.github import client as adapter
+from incidentctl.github import sync as ghsync
+from incidentctl.github.tracking import marker_of
+from incidentctl.store.repo import Repo
 from tests.conftest import NOW, Invoke, declare
 from tests.githubdouble import FakeClock, GitHubDouble, environment
 

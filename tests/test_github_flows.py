@@ -9,11 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from incidentctl import ghsync, timers
-from incidentctl import github as adapter
-from incidentctl.store import Repo
-from incidentctl.tracking import marker_of, reminder_key
-from incidentctl.writeback import set_action_key
+from incidentctl.deadlines import timers
+from incidentctl.github import client as adapter
+from incidentctl.github import sync as ghsync
+from incidentctl.github.tracking import marker_of, reminder_key
+from incidentctl.store.actions import set_action_key
+from incidentctl.store.repo import Repo
 from tests.conftest import NOW, Invoke, declare, git, incident_file
 from tests.githubdouble import FakeClock, GitHubDouble, environment
 

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from incidentctl.writeback import set_action_key
+from incidentctl.store.actions import set_action_key
 
 FRONT = """\
 incident: INC-20261127-7K3Q  # the incident

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from incidentctl import lifecycle
-from incidentctl.errors import TransitionError
-from incidentctl.model import (
+from incidentctl.core import lifecycle
+from incidentctl.core.errors import TransitionError
+from incidentctl.core.model import (
     EscalationKind,
     EventKind,
     Incident,
@@ -19,9 +19,9 @@ from incidentctl.model import (
     Status,
     Strategy,
 )
-from incidentctl.policy import Policy
-from incidentctl.store import Repo
-from incidentctl.timevalues import parse_timestamp
+from incidentctl.core.policy import Policy
+from incidentctl.core.timevalues import parse_timestamp
+from incidentctl.store.repo import Repo
 
 T = parse_timestamp
 NOW = T("2026-11-27T16:00:00Z")

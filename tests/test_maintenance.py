@@ -8,17 +8,17 @@ from pathlib import Path
 
 import pytest
 
-from incidentctl import maintchecks
-from incidentctl.cli import run
-from incidentctl.policy import Component
+from incidentctl.checks import maintenance as maintchecks
+from incidentctl.cli.app import run
+from incidentctl.core.policy import Component
+from incidentctl.core.timevalues import parse_timestamp
 from incidentctl.site.status import (
     component_views,
     indicator,
     maintenance_status,
     publish_maintenance,
 )
-from incidentctl.store import Repo
-from incidentctl.timevalues import parse_timestamp
+from incidentctl.store.repo import Repo
 from tests.conftest import NOW, Invoke
 
 COMPONENTS = (

@@ -12,11 +12,8 @@ from typing import Any
 
 import pytest
 
-from incidentctl import timers
-from incidentctl.documents import load_yaml
-from incidentctl.metrics import Record, Window, compute, percentile, summarize
-from incidentctl.metricsdefs import DURATIONS, SLA_RULES
-from incidentctl.model import (
+from incidentctl.core.documents import load_yaml
+from incidentctl.core.model import (
     Detection,
     Escalation,
     EscalationKind,
@@ -27,8 +24,11 @@ from incidentctl.model import (
     Status,
     TimelineEvent,
 )
-from incidentctl.policy import POLICY_FILES, Policy, assemble, default_text
-from incidentctl.timevalues import parse_timestamp
+from incidentctl.core.policy import POLICY_FILES, Policy, assemble, default_text
+from incidentctl.core.timevalues import parse_timestamp
+from incidentctl.deadlines import timers
+from incidentctl.metrics.compute import Record, Window, compute, percentile, summarize
+from incidentctl.metrics.definitions import DURATIONS, SLA_RULES
 
 T = parse_timestamp
 NOW = T("2026-11-27T16:00:00Z")

@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 
-from incidentctl import timers
-from incidentctl.documents import parse
-from incidentctl.model import Incident
-from incidentctl.store import Repo
+from incidentctl.core.documents import parse
+from incidentctl.core.model import Incident
+from incidentctl.deadlines import timers
+from incidentctl.store.repo import Repo
 from tests.conftest import Invoke, git
 from tests.test_metrics import A, B, C, D, E, F, G
 

@@ -15,12 +15,13 @@ from pathlib import Path
 
 import pytest
 
-from incidentctl import comms, messagevalues
-from incidentctl.cli import run
-from incidentctl.model import Incident, Pir
-from incidentctl.policy import Policy
-from incidentctl.store import Repo
-from incidentctl.timevalues import Duration
+from incidentctl.cli.app import run
+from incidentctl.core.model import Incident, Pir
+from incidentctl.core.policy import Policy
+from incidentctl.core.timevalues import Duration
+from incidentctl.notify import messages
+from incidentctl.notify import values as messagevalues
+from incidentctl.store.repo import Repo
 from tests.conftest import NOW, Invoke, Result, declare, incident_file
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -57,7 +58,7 @@ def _run(capsys: pytest.CaptureFixture[str], *args: str) -> Result:
 
 
 def test_every_builtin_template_has_a_golden() -> None:
-    assert {name for _, name, _ in CASES.values()} == {t.name for t in comms.TEMPLATES}
+    assert {name for _, name, _ in CASES.values()} == {t.name for t in messages.TEMPLATES}
 
 
 @pytest.mark.parametrize("golden", sorted(CASES))
@@ -162,7 +163,7 @@ def _override(repo: Path, name: str, text: str) -> Path:
 
 def test_public_templates_never_show_internal_fields(repo: Path, cli: Invoke) -> None:
     incident = _plant(repo)
-    for template in (t for t in comms.TEMPLATES if t.public):
+    for template in (t for t in messages.TEMPLATES if t.public):
         result = cli("notify", incident, "-t", template.name, "--format", "json", "--now", NOW)
         assert result.code == 0, result.err
         assert "SECRET" not in result.out, template.name
@@ -323,7 +324,7 @@ def test_list(capsys: pytest.CaptureFixture[str]) -> None:
     assert result.code == 0
     lines = result.out.splitlines()
     assert lines[0].split() == ["NAME", "AUDIENCE", "ORIGIN", "DESCRIPTION"]
-    assert [line.split()[0] for line in lines[1:]] == [t.name for t in comms.TEMPLATES]
+    assert [line.split()[0] for line in lines[1:]] == [t.name for t in messages.TEMPLATES]
     assert re.search(r"^status-resolved\s+public\s+built-in\s+Status page", result.out, re.M)
     assert re.search(r"^kb-article\s+internal\s+built-in\s+Knowledge base", result.out, re.M)
 
@@ -453,7 +454,7 @@ def test_to_text_strips_markup() -> None:
         "## Title\n\n**Label**: value with `code`\n```\nx\n```\nsee [runbook](runbooks/a.md)\n"
     )
     assert (
-        comms.to_text(markdown)
+        messages.to_text(markdown)
         == "Title\n\nLabel: value with code\nx\nsee runbook (runbooks/a.md)\n"
     )
 
@@ -461,6 +462,6 @@ def test_to_text_strips_markup() -> None:
 def test_incident_file_is_untouched(repo: Path, cli: Invoke) -> None:
     incident = declare(cli)
     before = incident_file(repo, incident).read_bytes()
-    for template in comms.TEMPLATES:
+    for template in messages.TEMPLATES:
         cli("notify", incident, "-t", template.name, "--now", NOW)
     assert incident_file(repo, incident).read_bytes() == before

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from incidentctl import documents
+from incidentctl.core import documents
 from tests.conftest import NOW, Invoke, declare, incident_file
 
 

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from incidentctl.documents import parse
-from incidentctl.model import Pir
+from incidentctl.core.documents import parse
+from incidentctl.core.model import Pir
 from tests.conftest import GIT_ENV, NOW, Invoke, declare, git, incident_file
 
 DETECTED = "2026-11-27T10:00:00Z"

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from incidentctl.model import Priority
-from incidentctl.store import Repo
-from incidentctl.timevalues import Duration
+from incidentctl.core.model import Priority
+from incidentctl.core.timevalues import Duration
+from incidentctl.store.repo import Repo
 from tests.conftest import Invoke, declare
 
 
@@ -92,7 +92,7 @@ def test_rotation_resolves_on_call(tmp_path: Path) -> None:
         "rotations:\n  - name: primary\n    start: 2026-01-05T09:00:00Z\n    shift: 1w\n"
         "    people: ['@a', '@b']\n"
     )
-    from incidentctl.timevalues import parse_timestamp as t
+    from incidentctl.core.timevalues import parse_timestamp as t
 
     rotation = Repo(tmp_path).policy().escalation.rotations[0]
     assert rotation.on_call(t("2026-01-05T09:00:00Z")) == "@a"

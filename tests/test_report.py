@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from incidentctl import charts
+from incidentctl.report import charts
 from tests.conftest import Invoke, git
 from tests.test_metrics_cli import HOSTILE, NOW, corpus  # noqa: F401  (fixture)
 

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from incidentctl.documents import parse
-from incidentctl.errors import IncidentctlError
-from incidentctl.model import DrillResult, Runbook
-from incidentctl.runbooks import check_runbook, record_drill
-from incidentctl.store import Repo
-from incidentctl.timevalues import parse_timestamp
+from incidentctl.core.documents import parse
+from incidentctl.core.errors import IncidentctlError
+from incidentctl.core.model import DrillResult, Runbook
+from incidentctl.core.timevalues import parse_timestamp
+from incidentctl.runbooks.runbook import check_runbook, record_drill
+from incidentctl.store.repo import Repo
 from tests.conftest import NOW, Invoke, declare, incident_file
 
 ROOT = Path(__file__).resolve().parent.parent

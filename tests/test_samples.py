@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from incidentctl.cli import run
-from incidentctl.model import Status
-from incidentctl.store import Loaded, Repo
+from incidentctl.cli.app import run
+from incidentctl.core.model import Status
+from incidentctl.store.repo import Loaded, Repo
 
 ROOT = Path(__file__).resolve().parent.parent
 

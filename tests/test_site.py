@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from incidentctl.cli import run
-from incidentctl.timevalues import parse_timestamp
+from incidentctl.cli.app import run
+from incidentctl.core.timevalues import parse_timestamp
 from tests.conftest import NOW, Invoke, declare, incident_file
 from tests.site_helpers import MARK, ROOT, copy_samples, plant_markers, site_files, split
 
@@ -328,7 +328,7 @@ def _incident(cli: Invoke, title: str, impact: str, at: str) -> str:
 
 def test_uptime_and_day_states_come_from_impact_windows(cli: Invoke, repo: Path) -> None:
     from incidentctl.site.status import component_views, publish
-    from incidentctl.store import Loaded, Repo
+    from incidentctl.store.repo import Loaded, Repo
 
     (repo / "policies" / "components.yaml").write_text(
         "components:\n  - id: web\n    name: Web\n    services: [example-service]\n"

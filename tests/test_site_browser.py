@@ -16,7 +16,7 @@ from urllib.parse import urldefrag, urljoin
 
 import pytest
 
-from incidentctl.cli import run
+from incidentctl.cli.app import run
 from tests.conftest import NOW, Invoke
 from tests.site_helpers import ROOT, copy_samples
 

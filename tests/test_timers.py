@@ -11,11 +11,11 @@ from typing import Any
 
 import pytest
 
-from incidentctl import lifecycle, timers
-from incidentctl.businessdays import add_business_days
-from incidentctl.documents import load_yaml
-from incidentctl.errors import IncidentctlError, TransitionError
-from incidentctl.model import (
+from incidentctl.core import lifecycle
+from incidentctl.core.businessdays import add_business_days
+from incidentctl.core.documents import load_yaml
+from incidentctl.core.errors import IncidentctlError, TransitionError
+from incidentctl.core.model import (
     Escalation,
     EscalationKind,
     EventKind,
@@ -27,8 +27,9 @@ from incidentctl.model import (
     Status,
     TimelineEvent,
 )
-from incidentctl.policy import POLICY_FILES, BusinessDays, Policy, assemble, default_text
-from incidentctl.timevalues import Duration, parse_date, parse_timestamp
+from incidentctl.core.policy import POLICY_FILES, BusinessDays, Policy, assemble, default_text
+from incidentctl.core.timevalues import Duration, parse_date, parse_timestamp
+from incidentctl.deadlines import timers
 
 T = parse_timestamp
 D = T("2026-11-25T10:00:00Z")  # a Wednesday

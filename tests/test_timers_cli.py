@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from incidentctl.cli import run
+from incidentctl.cli.app import run
 from tests.conftest import NOW, Invoke, declare, git, incident_file
 
 AT = "2026-11-27T15:00:00Z"  # the declarations below happen then

@@ -12,6 +12,6 @@ def main(argv: list[str] | None = None) -> int:
 
         sys.stdout.write(f"incidentctl {__version__}\n")
         return 0
-    from incidentctl.cli import run
+    from incidentctl.cli.app import run
 
     return run(args)

@@ -17,9 +17,9 @@ from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 
-from incidentctl.errors import DocumentError, DocumentErrors, IncidentctlError
-from incidentctl.lifecycle import as_of
-from incidentctl.model import Pir
+from incidentctl.core.errors import DocumentError, DocumentErrors, IncidentctlError
+from incidentctl.core.lifecycle import as_of
+from incidentctl.core.model import Pir
 from incidentctl.site import feeds
 from incidentctl.site.api import Api, Page, dumps
 from incidentctl.site.pages import Renderer
@@ -32,7 +32,7 @@ from incidentctl.site.status import (
     publish,
     publish_maintenance,
 )
-from incidentctl.store import Repo, write_atomic
+from incidentctl.store.repo import Repo, write_atomic
 
 MANIFEST = ".incidentctl-site"
 RECENT_ON_INDEX = 10

@@ -14,7 +14,7 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
-from incidentctl.errors import IncidentctlError
+from incidentctl.core.errors import IncidentctlError
 from incidentctl.site import markup
 from incidentctl.site.status import LABELS, format_uptime
 

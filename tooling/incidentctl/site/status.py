@@ -27,8 +27,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from itertools import pairwise
 
-from incidentctl.model import Category, Incident, Level, Maintenance, Pir, PirStatus, Status
-from incidentctl.policy import Component
+from incidentctl.core.model import Category, Incident, Level, Maintenance, Pir, PirStatus, Status
+from incidentctl.core.policy import Component
 
 OPERATIONAL = "operational"
 UNDER_MAINTENANCE = "under_maintenance"

@@ -1,0 +1,420 @@
+"""Validation rules over one incident and across the repository, each finding located.
+
+Schema problems come from the model (store.load); this module adds the process rules
+the schema cannot express: classification, chronology, status consistency, placement,
+references, duplicate IDs, and, against a base revision, the append-only history.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from incidentctl.core.diagnostics import field_name
+from incidentctl.core.documents import Document
+from incidentctl.core.errors import DocumentError, DocumentErrors
+from incidentctl.core.model import (
+    LIFECYCLE_TIMESTAMPS,
+    EscalationKind,
+    EventKind,
+    Incident,
+    Status,
+)
+from incidentctl.core.policy import Policy
+from incidentctl.core.timevalues import format_timestamp
+from incidentctl.store.repo import Loaded
+
+_HANDLE = re.compile(r"^@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:/[A-Za-z0-9._-]+)?$")
+_ORDER = [
+    "started_at",
+    "detected_at",
+    ("triaged_at", "acknowledged_at"),
+    "engaged_at",
+    "mitigated_at",
+    "resolved_at",
+    "closed_at",
+]
+
+
+@dataclass(frozen=True)
+class Finding:
+    path: str
+    line: int | None
+    rule: str
+    message: str
+    hint: str | None = None
+    field: str | None = None
+    severity: str = "error"
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def at(
+        cls,
+        doc: Document,
+        rule: str,
+        loc: tuple[str | int, ...],
+        message: str,
+        hint: str | None = None,
+        severity: str = "error",
+    ) -> Finding:
+        """A finding on the value at key path `loc` of a document: its line and field name."""
+        line = doc.line_of(loc) if loc else None
+        return cls(str(doc.path), line, rule, message, hint, field_name(loc) or None, severity)
+
+    @classmethod
+    def from_error(cls, error: DocumentError) -> Finding:
+        return cls(
+            path=error.path,
+            line=error.line,
+            rule=error.rule,
+            message=error.message,
+            hint=error.hint,
+            field=error.field,
+        )
+
+
+@dataclass
+class Context:
+    """What the rules need to know about the rest of the repository."""
+
+    policy: Policy  # in force now: services, components
+    runbooks: set[str]
+    snapshot_exists: Callable[[str], bool] | None = None
+    # the policy an incident was declared under (classification is judged by it)
+    policy_for: Callable[[Incident], Policy] | None = None
+
+
+def check_incident(loaded: Loaded, ctx: Context) -> list[Finding]:
+    inc, doc = loaded.incident, loaded.doc
+    out: list[Finding] = []
+
+    def add(
+        rule: str,
+        loc: tuple[str | int, ...],
+        message: str,
+        hint: str | None = None,
+        severity: str = "error",
+    ) -> None:
+        out.append(Finding.at(doc, rule, loc, message, hint, severity))
+
+    _classification(inc, ctx.policy_for(inc) if ctx.policy_for else ctx.policy, add)
+    _chronology(inc, add)
+    _status(inc, add)
+    _placement(inc, doc.path, add)
+    _references(inc, ctx, add)
+    if inc.policy and ctx.snapshot_exists is not None and not ctx.snapshot_exists(inc.policy):
+        add(
+            "policy",
+            ("policy",),
+            f"policy {inc.policy} is unknown: no snapshot in policies/snapshots/",
+            "timers use the current policy; restore the snapshot file from git history",
+            "warning",
+        )
+    return out
+
+
+def _classification(inc: Incident, policy: Policy, add: Any) -> None:
+    computed = policy.priority_for(inc.impact, inc.urgency)
+    override = inc.priority_override
+    if override is not None and override.priority != inc.priority:
+        add(
+            "classification",
+            ("priority_override", "priority"),
+            f"priority_override says {override.priority} but priority is {inc.priority}",
+            "make them agree, or remove the override",
+        )
+    elif inc.priority != computed and override is None:
+        add(
+            "classification",
+            ("priority",),
+            f"{inc.impact.value} impact x {inc.urgency.value} urgency is {computed} by the "
+            f"priority matrix, not {inc.priority}",
+            f"set priority: {computed}, or record priority_override with a reason",
+        )
+
+
+def _chronology(inc: Incident, add: Any) -> None:
+    previous: tuple[str, Any] | None = None
+    for step in _ORDER:
+        names = step if isinstance(step, tuple) else (step,)
+        present = [(n, getattr(inc, n)) for n in names if getattr(inc, n) is not None]
+        for name, value in present:
+            if previous is not None and value < previous[1]:
+                add(
+                    "chronology",
+                    (name,),
+                    f"{name} {format_timestamp(value)} is before {previous[0]} "
+                    f"{format_timestamp(previous[1])}",
+                    "lifecycle times run: started, detected, triaged/acknowledged, engaged, "
+                    "mitigated, resolved, closed",
+                )
+        if present:
+            previous = max(present, key=lambda item: item[1])
+    last = None
+    for index, event in enumerate(inc.timeline):
+        if event.at < inc.detected_at:
+            add(
+                "timeline-order",
+                ("timeline", index, "at"),
+                f"event {event.kind.value} at {format_timestamp(event.at)} is before detection "
+                f"({format_timestamp(inc.detected_at)})",
+            )
+        if last is not None and event.at < last:
+            add(
+                "timeline-order",
+                ("timeline", index, "at"),
+                f"event {event.kind.value} at {format_timestamp(event.at)} is earlier than the "
+                f"event before it ({format_timestamp(last)})",
+                "the timeline is append-only and in time order; fix the time or record a "
+                "correction event",
+            )
+        last = event.at if last is None else max(last, event.at)
+
+
+def _status(inc: Incident, add: Any) -> None:
+    status = inc.status
+    needs = {
+        Status.TRIAGED: "triaged_at",
+        Status.MITIGATING: "mitigated_at",
+        Status.RESOLVED: "resolved_at",
+        Status.CLOSED: "closed_at",
+    }
+    required = needs.get(status)
+    if required and getattr(inc, required) is None:
+        add(
+            "status",
+            ("status",),
+            f"status is {status.value} but {required} is not set",
+            f"set {required}, or use the lifecycle command (incidentctl) that sets both",
+        )
+    if status == Status.CLOSED and inc.resolved_at is None:
+        add("status", ("status",), "status is closed but resolved_at is not set")
+    if status.is_open:
+        for name in ("resolved_at", "closed_at"):
+            if getattr(inc, name) is not None:
+                add(
+                    "status",
+                    (name,),
+                    f"{name} is set but status is {status.value}",
+                    "an open incident has no resolution time; reopen clears it",
+                )
+    if status == Status.RESOLVED and inc.closed_at is not None:
+        add("status", ("closed_at",), "closed_at is set but status is resolved")
+    functional = [
+        e for e in inc.escalations if e.kind in (EscalationKind.TIER_2, EscalationKind.TIER_3)
+    ]
+    reached = max((2 if e.kind == EscalationKind.TIER_2 else 3 for e in functional), default=1)
+    if inc.tier != reached:
+        add(
+            "status",
+            ("tier",),
+            f"tier is {inc.tier} but the escalation history reaches tier {reached}",
+            "use `incidentctl escalate --tier N`, which records both",
+        )
+    for index, event in enumerate(inc.timeline):
+        if event.public and event.status is None:
+            add(
+                "status",
+                ("timeline", index, "status"),
+                "a public update needs a status-page status",
+                "add status: investigating, identified, monitoring or resolved",
+            )
+        if event.kind == EventKind.SNOOZED and (event.rule is None or event.until is None):
+            add("status", ("timeline", index), "a snooze needs rule and until")
+
+
+def _placement(inc: Incident, path: Path, add: Any) -> None:
+    folder = path.parent.name
+    if folder != inc.id:
+        add(
+            "id-path",
+            ("id",),
+            f"id {inc.id} does not match its folder {folder}/",
+            f"rename the folder to {inc.id}/ or fix the id",
+        )
+        return
+    parts = path.parts
+    expected = (f"{inc.detected_at:%Y}", f"{inc.detected_at:%m}")
+    if len(parts) >= 4 and parts[0] == "incidents" and tuple(parts[1:3]) != expected:
+        add(
+            "id-path",
+            ("detected_at",),
+            f"incident is filed under incidents/{parts[1]}/{parts[2]}/ but was detected in "
+            f"{expected[0]}-{expected[1]}",
+            f"git mv it to incidents/{expected[0]}/{expected[1]}/{inc.id}/",
+            "warning",
+        )
+
+
+def _references(inc: Incident, ctx: Context, add: Any) -> None:
+    services = ctx.policy.known_services()
+    components = {c.id for c in ctx.policy.components}
+    references = [
+        # (field, names used, names known, what, hint when nothing is close)
+        ("services", inc.services, services, "service",
+         "add it to a component in policies/components.yaml"),
+        ("components", inc.components, components, "component",
+         "components are listed in policies/components.yaml"),
+        ("runbooks", inc.runbooks, ctx.runbooks, "runbook",
+         "create it with `incidentctl runbook new`"),
+    ]  # fmt: skip
+    for field, used, known, what, fallback in references:
+        if field == "services" and not known:
+            continue  # a policy that lists no services does not restrict them
+        for index, name in enumerate(used):
+            if name in known:
+                continue
+            close = difflib.get_close_matches(name, sorted(known), n=1)
+            suffix = f" (no runbooks/{name}.md)" if field == "runbooks" else ""
+            add(
+                "reference",
+                (field, index),
+                f"unknown {what} '{name}'{suffix}",
+                f"did you mean '{close[0]}'?" if close else fallback,
+            )
+    contacts: list[tuple[tuple[str | int, ...], str | None]] = []
+    if inc.roles is not None:
+        contacts += [(("roles", k), v) for k, v in inc.roles.model_dump().items()]
+    contacts += [(("escalations", i, "to"), e.to) for i, e in enumerate(inc.escalations)]
+    for loc, handle in contacts:
+        if handle and not _HANDLE.match(handle):
+            add(
+                "reference",
+                loc,
+                f"'{handle}' is not a GitHub user or team",
+                "write @user or @org/team so reminders can mention them",
+                "warning",
+            )
+
+
+def check_repository(
+    loaded: Iterable[Loaded], others: dict[str, str] | None = None
+) -> list[Finding]:
+    """Rules across files: every ID appears once. `others` maps the IDs of files that
+    were not loaded (validate PATHS) to their paths."""
+    seen: dict[str, list[str]] = defaultdict(list)
+    items = list(loaded)
+    for item in items:
+        seen[item.incident.id].append(str(item.doc.path))
+    for incident_id, path in (others or {}).items():
+        seen[incident_id].append(path)
+    out: list[Finding] = []
+    for item in items:
+        paths = seen[item.incident.id]
+        if len(paths) > 1:
+            mine = str(item.doc.path)
+            out.append(
+                Finding(
+                    mine,
+                    item.doc.line_of(("id",)),
+                    "duplicate-id",
+                    f"incident ID {item.incident.id} is also used by "
+                    + ", ".join(p for p in paths if p != mine),
+                    "give one of them a new ID (and rename its folder)",
+                    "id",
+                )
+            )
+    return out
+
+
+def findings_from(errors: DocumentErrors) -> list[Finding]:
+    return [Finding.from_error(e) for e in errors.errors]
+
+
+def check_against_base(
+    current: dict[str, Loaded], base: dict[str, Incident], base_ids: dict[str, str]
+) -> list[Finding]:
+    """Append-only history and ID collisions, comparing with the base revision.
+
+    `current` and `base` map repository-relative paths to incidents; `base_ids` maps each
+    base incident ID to its path.
+    """
+    out: list[Finding] = []
+    for path, loaded in sorted(current.items()):
+        inc, doc = loaded.incident, loaded.doc
+        before = base.get(path)
+        if before is None:
+            other = base_ids.get(inc.id)
+            if other is not None and other != path:
+                out.append(
+                    Finding(
+                        path,
+                        doc.line_of(("id",)),
+                        "id-collision",
+                        f"incident ID {inc.id} already exists on the base branch at {other}",
+                        "two incidents were declared with the same ID; give this one a new ID",
+                        "id",
+                    )
+                )
+            continue
+        new_events = inc.timeline[len(before.timeline) :]
+        corrected = any(e.kind == EventKind.CORRECTION for e in new_events)
+        if corrected:
+            continue
+        for index, old_event in enumerate(before.timeline):
+            if index >= len(inc.timeline):
+                out.append(
+                    Finding(
+                        path,
+                        doc.line_of(("timeline",)),
+                        "append-only",
+                        f"timeline event #{index + 1} ({old_event.kind.value} at "
+                        f"{format_timestamp(old_event.at)}) was deleted",
+                        "the timeline is append-only: restore it, or add a correction event "
+                        "that says what changed and why",
+                        "timeline",
+                    )
+                )
+                break
+            if inc.timeline[index] != old_event:
+                out.append(
+                    Finding(
+                        path,
+                        doc.line_of(("timeline", index)),
+                        "append-only",
+                        f"timeline event #{index + 1} ({old_event.kind.value} at "
+                        f"{format_timestamp(old_event.at)}) was edited",
+                        "the timeline is append-only: restore it, or add a correction event "
+                        "(kind: correction) that says what changed and why",
+                        f"timeline[{index}]",
+                    )
+                )
+        reopened = any(e.kind == EventKind.REOPENED for e in new_events)
+        for name in LIFECYCLE_TIMESTAMPS:
+            old, new = getattr(before, name), getattr(inc, name)
+            if old is None or old == new:
+                continue
+            if new is None and name == "resolved_at" and reopened:
+                continue
+            what = "removed" if new is None else ("backdated" if new < old else "changed")
+            out.append(
+                Finding(
+                    path,
+                    doc.line_of((name,)),
+                    "append-only",
+                    f"{name} was {what} (base has {format_timestamp(old)})",
+                    "recorded lifecycle times do not move; add a correction event that says "
+                    "what changed and why",
+                    name,
+                )
+            )
+    current_ids = {c.incident.id for c in current.values()}
+    for path, old_inc in sorted(base.items()):
+        if path not in current and old_inc.id not in current_ids:
+            out.append(
+                Finding(
+                    path,
+                    None,
+                    "append-only",
+                    f"incident {old_inc.id} was deleted",
+                    "incident records are kept; close it instead of deleting it",
+                )
+            )
+    return out

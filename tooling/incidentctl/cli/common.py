@@ -1,0 +1,261 @@
+"""What every command shares: the repository, the clock, the actor, output helpers."""
+
+from __future__ import annotations
+
+import difflib
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, TextIO, TypeVar
+
+import click
+
+from incidentctl.checks.incidents import Finding
+from incidentctl.core.errors import IncidentctlError
+from incidentctl.core.model import Incident
+from incidentctl.core.timevalues import Duration, TimeValueError, parse_timestamp
+from incidentctl.store.repo import Repo, locate_root
+
+F = TypeVar("F", bound=Callable[..., Any])
+_RELATIVE = re.compile(r"^-\s*(.+)$")
+
+
+def repo_from(ctx: click.Context) -> Repo:
+    root = ctx.find_root().obj.get("repo") if ctx.find_root().obj else None
+    if root:
+        path = Path(root)
+        if not path.is_dir():
+            raise IncidentctlError(f"--repo {root}: no such folder")
+        repo = Repo(path.resolve())
+    else:
+        repo = Repo(locate_root())
+    if sys.stderr.isatty() and not os.environ.get("CI"):
+        repo.progress = progress_printer(sys.stderr)
+    return repo
+
+
+def progress_printer(stream: TextIO, *, least: int = 1000) -> Callable[[int, int], None]:
+    """A one-line counter for long loads on a terminal, erased when done; nothing for small
+    repositories, and never in CI (the caller decides: only on a TTY)."""
+
+    def show(done: int, total: int) -> None:
+        if total < least:
+            return
+        line = f"loading incidents {done:,}/{total:,}"
+        stream.write(f"\r{line}" if done < total else "\r" + " " * len(line) + "\r")
+        stream.flush()
+
+    return show
+
+
+def parse_time(value: str | None, now: datetime, option: str) -> datetime:
+    """ISO-8601 with a timezone, 'now', or a relative '-15m' (before now)."""
+    if value is None or value == "now":
+        return now
+    relative = _RELATIVE.match(value.strip())
+    try:
+        if relative:
+            return now - Duration.parse(relative.group(1)).timedelta
+        return parse_timestamp(value)
+    except TimeValueError as exc:
+        raise click.BadParameter(str(exc), param_hint=option) from None
+
+
+def current_now(value: str | None) -> datetime:
+    """--now for replays; otherwise the wall clock, the only place it is read."""
+    if value:
+        try:
+            return parse_timestamp(value)
+        except TimeValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--now") from None
+    env = os.environ.get("INCIDENTCTL_NOW")
+    if env:
+        return parse_timestamp(env)
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+def default_actor() -> str | None:
+    """Who is acting: $INCIDENTCTL_ACTOR, the GitHub Actions actor, or git's user.name."""
+    for name in ("INCIDENTCTL_ACTOR",):
+        if os.environ.get(name):
+            return os.environ[name]
+    if os.environ.get("GITHUB_ACTOR"):
+        return "@" + os.environ["GITHUB_ACTOR"]
+    if shutil.which("git"):
+        result = subprocess.run(
+            ["git", "config", "user.name"], capture_output=True, text=True, check=False
+        )
+        if result.returncode == 0 and result.stdout.strip():
+            return result.stdout.strip()
+    return None
+
+
+def now_option(f: F) -> F:
+    return click.option(
+        "--now",
+        "now_text",
+        metavar="TS",
+        help="Pretend the current time is TS (ISO-8601 with timezone), for replays.",
+    )(f)
+
+
+def write_options(f: F) -> F:
+    """--at, --by, --dry-run and --now, shared by every command that changes a file."""
+    f = click.option("--dry-run", is_flag=True, help="Show the change to the file; write nothing.")(
+        f
+    )
+    f = click.option("--by", metavar="WHO", help="Who did it (default: git user.name).")(f)
+    f = click.option(
+        "--at",
+        "at_text",
+        metavar="TS",
+        help="When it happened: ISO-8601 with timezone, or relative like -10m (default: now).",
+    )(f)
+    return now_option(f)
+
+
+def format_option(choices: Sequence[str] = ("text", "json")) -> Callable[[F], F]:
+    def decorate(f: F) -> F:
+        return click.option(
+            "--format",
+            "fmt",
+            type=click.Choice(list(choices)),
+            default="text",
+            show_default=True,
+            help="Output format: text for people, json for scripts.",
+        )(f)
+
+    return decorate
+
+
+def echo_json(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False, sort_keys=False))
+
+
+def show_diff(path: str, before: str, after: str) -> None:
+    diff = difflib.unified_diff(
+        before.splitlines(keepends=True),
+        after.splitlines(keepends=True),
+        fromfile=f"a/{path}",
+        tofile=f"b/{path}",
+    )
+    sys.stdout.writelines(diff)
+    click.echo("(dry run: nothing written)", err=True)
+
+
+def use_color() -> bool:
+    return sys.stdout.isatty() and "NO_COLOR" not in os.environ
+
+
+def style(text: str, **kwargs: Any) -> str:
+    return click.style(text, **kwargs) if use_color() else text
+
+
+def age(since: datetime, now: datetime) -> str:
+    from incidentctl.core.timevalues import format_duration
+
+    delta: timedelta = now - since
+    return format_duration(delta.total_seconds())
+
+
+def apply_transition(
+    ctx: click.Context,
+    incident_id: str,
+    transition: Callable[..., Incident],
+    *,
+    at_text: str | None,
+    by: str | None,
+    dry_run: bool,
+    now_text: str | None,
+    with_policy: bool = False,
+    **kwargs: Any,
+) -> Incident | None:
+    """Load an incident, apply a pure transition, save it as a minimal edit.
+
+    With `with_policy` the transition also gets the policy the incident was declared
+    under. Returns the updated incident, or None after a dry run (the diff is shown).
+    """
+    repo = repo_from(ctx)
+    now = current_now(now_text)
+    at = parse_time(at_text, now, "--at")
+    loaded = repo.find(incident_id)
+    if with_policy:
+        kwargs["policy"] = repo.policy_for(loaded.incident)
+    updated = transition(loaded.incident, at=at, now=now, by=by or default_actor(), **kwargs)
+    before = loaded.doc.text()
+    after = repo.save(loaded, updated, dry_run=dry_run)
+    if dry_run:
+        show_diff(str(loaded.path), before, after)
+        return None
+    return updated
+
+
+def _escape(value: str, *, prop: bool = False) -> str:
+    value = value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    if prop:
+        value = value.replace(":", "%3A").replace(",", "%2C")
+    return value
+
+
+def github_annotation(
+    level: str,
+    message: str,
+    *,
+    file: str | None = None,
+    line: int | None = None,
+    title: str | None = None,
+) -> str:
+    """A GitHub Actions workflow command (`::error file=...,line=...::message`), escaped."""
+    props = []
+    if file:
+        props.append(f"file={_escape(file, prop=True)}")
+    if line:
+        props.append(f"line={line}")
+    if title:
+        props.append(f"title={_escape(title, prop=True)}")
+    return f"::{level} {','.join(props)}::{_escape(message)}"
+
+
+def pad_columns(rows: list[list[str]]) -> list[list[str]]:
+    """Cells left-aligned to their column's width; the last column is left as it is."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
+    return [[cell.ljust(widths[i]) for i, cell in enumerate(row[:-1])] + [row[-1]] for row in rows]
+
+
+def finding_text(f: Finding) -> str:
+    """`path:line: error: [rule] field: message` and an indented hint: what a person reads."""
+    where = f.path + (f":{f.line}" if f.line else "")
+    label = style(f.severity, fg="red" if f.severity == "error" else "yellow")
+    field = f"{f.field}: " if f.field else ""
+    line = f"{where}: {label}: [{f.rule}] {field}{f.message}"
+    if f.hint:
+        line += f"\n  hint: {f.hint}"
+    return line
+
+
+def finding_annotation(f: Finding) -> str:
+    """The same finding as a GitHub Actions annotation on the file and line."""
+    message = (f"{f.field}: " if f.field else "") + f.message
+    if f.hint:
+        message += f" (hint: {f.hint})"
+    level = "error" if f.severity == "error" else "warning"
+    return github_annotation(level, message, file=f.path, line=f.line, title=f.rule)
+
+
+def echo_findings(findings: Sequence[Finding], fmt: str, summary: dict[str, Any]) -> None:
+    """Findings as `fmt` asks: json (the summary and every finding), github (annotations) or
+    text (one line and hint each; the caller adds its own summary line)."""
+    if fmt == "json":
+        echo_json({**summary, "findings": [f.as_dict() for f in findings]})
+    elif fmt == "github":
+        for f in findings:
+            click.echo(finding_annotation(f))
+    else:
+        for f in findings:
+            click.echo(finding_text(f))

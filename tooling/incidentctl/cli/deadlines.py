@@ -1,0 +1,358 @@
+"""`overdue`, `deadlines` and `snooze`: what is late, the schedule of one incident, quiet a rule."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+import click
+
+from incidentctl.cli.common import (
+    apply_transition,
+    current_now,
+    echo_json,
+    format_option,
+    github_annotation,
+    now_option,
+    pad_columns,
+    repo_from,
+    style,
+    write_options,
+)
+from incidentctl.core import lifecycle
+from incidentctl.core.errors import DocumentError, DocumentErrors, IncidentctlError
+from incidentctl.core.model import Priority, Runbook
+from incidentctl.core.policy import Policy
+from incidentctl.core.timevalues import format_duration, format_timestamp
+from incidentctl.deadlines import timers
+from incidentctl.store import git as vcs
+from incidentctl.store.repo import PIR_FILE, Loaded, Repo
+
+_STATE_COLOR = {"overdue": "red", "due-soon": "yellow", "missed": "red", "pending": "cyan"}
+
+
+class Approvals:
+    """When each PIR was approved, from git: read once, and only if a PIR needs it."""
+
+    def __init__(self, repo: Repo) -> None:
+        self.repo = repo
+        self._times: dict[str, datetime] | None = None
+
+    def at(self, rel: str) -> datetime | None:
+        if self._times is None:
+            self._times = vcs.approval_times(self.repo.root, "incidents", PIR_FILE)
+            if vcs.is_shallow(self.repo.root):
+                click.echo(
+                    "warning: shallow git clone: PIR approval times may be wrong "
+                    "(check out with fetch-depth: 0)",
+                    err=True,
+                )
+        return self._times.get(rel)
+
+
+def read_pir(repo: Repo, loaded: Loaded, approvals: Approvals | None = None) -> timers.Pir | None:
+    """The PIR beside incident.md, read loosely (None when there is none).
+
+    An approved PIR without a recorded `approved_at` (the normal case: approval is a reviewed
+    PR) was approved when the commit that set `status: approved` landed. A PIR that cannot be
+    read is reported on stderr and counts as not approved.
+    """
+    try:
+        data = repo.pir_front(loaded)
+    except DocumentError as exc:
+        click.echo(f"warning: PIR counted as not approved: {exc.render()}", err=True)
+        return timers.Pir()
+    if data is None:
+        return None
+    pir = timers.pir_from_front(data)
+    if pir.approved and pir.approved_at is None and approvals is not None:
+        pir = replace(pir, approved_at=approvals.at(repo.rel(repo.pir_path(loaded))))
+    return pir
+
+
+def _runbooks(repo: Repo, paths: dict[str, str]) -> list[tuple[str, Runbook]]:
+    out: list[tuple[str, Runbook]] = []
+    for path in repo.runbook_files():
+        try:
+            out.append((path.stem, repo.load_runbook(path)[1]))
+            paths.setdefault(path.stem, repo.rel(path))
+        except (DocumentError, DocumentErrors) as exc:
+            click.echo(f"skipped: {exc.render()}", err=True)
+    return out
+
+
+def judged(repo: Repo) -> Iterator[tuple[Loaded, Policy, timers.Pir | None]]:
+    """Every readable incident with the policy it was declared under and its PIR (approval
+    time from git); unreadable files are reported on stderr and skipped."""
+    policies: dict[str | None, Policy] = {}  # one lookup per policy digest, not per incident
+    approvals = Approvals(repo)
+    for item in repo.scan():
+        if isinstance(item, DocumentErrors):
+            click.echo(f"skipped: {item.errors[0].render()}", err=True)
+            continue
+        incident = item.incident
+        if incident.policy not in policies:
+            policies[incident.policy] = repo.policy_for(incident)
+        yield item, policies[incident.policy], read_pir(repo, item, approvals)
+
+
+def _subjects(repo: Repo) -> tuple[list[timers.Subject], dict[str, str]]:
+    subjects: list[timers.Subject] = []
+    paths: dict[str, str] = {}
+    for item, policy, pir in judged(repo):
+        subjects.append(timers.Subject(item.incident, policy, pir))
+        paths[item.incident.id] = str(item.path)
+    return subjects, paths
+
+
+def _late(f: timers.Finding, now: datetime) -> str:
+    """How late (`12m`), or how soon it is due (`in 3m`, `now`)."""
+    if f.due is None:
+        return "never"
+    if f.state == timers.OVERDUE:
+        return format_duration(f.overdue_seconds)
+    left = (f.due - now).total_seconds()
+    return f"in {format_duration(left)}" if left > 0 else "now"
+
+
+def _who(people: list[str], shown: int = 3) -> str:
+    """At most `shown` contacts in the table; JSON has them all."""
+    if len(people) <= shown:
+        return ", ".join(people) or "-"
+    return ", ".join(people[:shown]) + f" +{len(people) - shown}"
+
+
+def _what(f: timers.Finding) -> str:
+    """The message without the priority and the timing, which have their own columns."""
+    what = f.message.rsplit(": ", 1)[0] if f.due else f.message
+    return what.removeprefix(f"{f.priority.value} ") if f.priority else what
+
+
+def _table(rows: list[list[str]], colors: list[str | None]) -> list[str]:
+    lines = []
+    for cells, color in zip(pad_columns(rows), colors, strict=True):
+        if color:
+            cells[0] = style(cells[0], fg=color, bold=True)
+        lines.append("  ".join(cells).rstrip())
+    return lines
+
+
+@click.command(
+    epilog="""\b
+Examples:
+  incidentctl overdue                              what is late now (exit 1 if anything)
+  incidentctl overdue --include-due-soon --priority P0 --priority P1
+  incidentctl overdue --now 2026-11-27T16:00:00Z --format json
+  incidentctl overdue --format github              annotations for GitHub Actions
+  incidentctl overdue --post                       and remind on the tracking issues, once each
+Exit code: 0 nothing overdue, 1 something overdue, 2 usage or input error.
+"""
+)
+@click.option("--include-due-soon", is_flag=True, help="Also list deadlines coming up soon.")
+@click.option(
+    "--priority",
+    "priorities",
+    multiple=True,
+    type=click.Choice([p.value for p in Priority], case_sensitive=False),
+    help="Only findings of incidents of this priority; repeatable.",
+)
+@click.option(
+    "--post",
+    is_flag=True,
+    help="Post each overdue finding once on its GitHub tracking issue (uses GITHUB_TOKEN).",
+)
+@click.option(
+    "--repeat",
+    metavar="DURATION",
+    help="With --post: remind again every DURATION while still overdue (default: once).",
+)
+@click.option("--dry-run", is_flag=True, help="With --post: print what would be posted.")
+@now_option
+@format_option(("text", "json", "github"))
+@click.pass_context
+def overdue(
+    ctx: click.Context,
+    include_due_soon: bool,
+    priorities: tuple[str, ...],
+    post: bool,
+    repeat: str | None,
+    dry_run: bool,
+    now_text: str | None,
+    fmt: str,
+) -> None:
+    """Every overdue acknowledgement, escalation, update, SLA, PIR, action and runbook."""
+    if (repeat or dry_run) and not post:
+        raise click.UsageError("--repeat and --dry-run go with --post")
+    repo = repo_from(ctx)
+    now = current_now(now_text)
+    subjects, paths = _subjects(repo)
+    found = timers.findings(
+        subjects, _runbooks(repo, paths), repo.policy(), now, include_due_soon=include_due_soon
+    )
+    repo.save_cache()  # the runbooks were parsed after the incidents
+    if priorities:
+        wanted = {p.upper() for p in priorities}
+        found = [f for f in found if f.priority is not None and f.priority.value in wanted]
+    late = sum(1 for f in found if f.state == timers.OVERDUE)
+    if fmt == "json":
+        echo_json({"now": format_timestamp(now), "findings": [f.as_dict() for f in found]})
+    elif fmt == "github":
+        for f in found:
+            level = "error" if f.state == timers.OVERDUE else "warning"
+            who = f" (who: {', '.join(f.who)})" if f.who else ""
+            click.echo(
+                github_annotation(
+                    level,
+                    f.message + who,
+                    file=paths.get(f.incident),
+                    title=f"{f.rule} {f.incident}",
+                )
+            )
+    elif not found:
+        click.echo(f"nothing {'due' if include_due_soon else 'overdue'} at {format_timestamp(now)}")
+    else:
+        rows = [["STATE", "LATE", "PRI", "INCIDENT", "RULE", "WHO", "WHAT"]]
+        colors: list[str | None] = [None]
+        for f in found:
+            subject = f"{f.rule}:{f.subject}" if f.subject and f.subject != f.incident else f.rule
+            priority = f.priority.value if f.priority else "-"
+            rows.append(
+                [
+                    f.state,
+                    _late(f, now),
+                    priority,
+                    f.incident,
+                    subject,
+                    _who(f.who),
+                    _what(f),
+                ]
+            )
+            colors.append(_STATE_COLOR.get(f.state))
+        for line in _table(rows, colors):
+            click.echo(line)
+        soon = len(found) - late
+        click.echo(f"{late} overdue, {soon} due soon at {format_timestamp(now)}", err=True)
+    if post:
+        from incidentctl.cli.github import post_overdue  # GitHub only when asked
+
+        post_overdue(repo, found, paths, now, dry_run=dry_run, repeat=repeat)
+    ctx.exit(1 if late else 0)
+
+
+@click.command(
+    epilog="""\b
+Examples:
+  incidentctl deadlines INC-20261127-7K3Q
+  incidentctl deadlines INC-20261127-7K3Q --now 2026-11-27T15:00:00Z --format json
+"""
+)
+@click.argument("incident_id", metavar="ID")
+@now_option
+@format_option()
+@click.pass_context
+def deadlines(ctx: click.Context, incident_id: str, now_text: str | None, fmt: str) -> None:
+    """The full schedule of one incident: every deadline, met, missed, pending or overdue."""
+    repo = repo_from(ctx)
+    now = current_now(now_text)
+    loaded = repo.find(incident_id)
+    incident = loaded.incident
+    policy = repo.policy_for(incident)
+    entries = timers.schedule(incident, policy, now, pir=read_pir(repo, loaded, Approvals(repo)))
+    if incident.detected_at > now:
+        raise IncidentctlError(
+            f"{incident.id} was detected at {format_timestamp(incident.detected_at)}, "
+            f"after --now {format_timestamp(now)}",
+            hint="pass a --now at or after detection",
+        )
+    if fmt == "json":
+        data: dict[str, Any] = {
+            "incident": incident.id,
+            "priority": incident.priority.value,
+            "status": incident.status.value,
+            "policy": incident.policy,
+            "now": format_timestamp(now),
+            "deadlines": [d.as_dict() for d in entries],
+        }
+        echo_json(data)
+        return
+    click.echo(
+        f"{incident.id} {incident.priority} {incident.status.value.upper()}: {incident.title}"
+    )
+    click.echo(f"as of {format_timestamp(now)}, policy {incident.policy or 'current'}")
+    rows = [["STATE", "DUE", "RULE", "DONE", "NOTE"]]
+    colors: list[str | None] = [None]
+    for d in entries:
+        note = d.note
+        if d.snoozed_until:
+            note = f"snoozed until {format_timestamp(d.snoozed_until)}" + (
+                f"; {note}" if note else ""
+            )
+        rule = f"{d.rule}:{d.subject}" if d.subject else d.rule
+        rows.append(
+            [
+                d.state,
+                format_timestamp(d.due) if d.due else "-",
+                rule,
+                format_timestamp(d.done_at) if d.done_at else "-",
+                note,
+            ]
+        )
+        colors.append(_STATE_COLOR.get(d.state))
+    click.echo("")
+    for line in _table(rows, colors):
+        click.echo(line)
+
+
+@click.command(
+    epilog="""\b
+Examples:
+  incidentctl snooze INC-20261127-7K3Q --rule status-update --for 15m \\
+      --reason "Bridge call with the customer until 15:30"
+  incidentctl snooze INC-20261127-7K3Q --rule pir-due --for 1bd --by @alice --dry-run
+Snoozes are capped per priority by policies/sla.yaml snooze_max and do not stack.
+"""
+)
+@click.argument("incident_id", metavar="ID")
+@click.option(
+    "--rule",
+    required=True,
+    metavar="RULE",
+    help="The rule to quiet: " + ", ".join(r for r in timers.RULES if r != "runbook-untested"),
+)
+@click.option("--for", "duration", required=True, metavar="DURATION", help="e.g. 15m, 2h, 1bd.")
+@click.option("--reason", help="Why it can wait.")
+@write_options
+@click.pass_context
+def snooze(
+    ctx: click.Context,
+    incident_id: str,
+    rule: str,
+    duration: str,
+    reason: str | None,
+    at_text: str | None,
+    by: str | None,
+    dry_run: bool,
+    now_text: str | None,
+) -> None:
+    """Do not remind about RULE on this incident for a while (recorded in its timeline)."""
+    updated = apply_transition(
+        ctx,
+        incident_id,
+        lifecycle.snooze,
+        at_text=at_text,
+        by=by,
+        dry_run=dry_run,
+        now_text=now_text,
+        with_policy=True,
+        rule=rule.strip(),
+        duration=duration,
+        reason=reason,
+    )
+    if updated is None:
+        return
+    click.echo(updated.timeline[-1].text or "")
+
+
+COMMANDS = [overdue, deadlines, snooze]

@@ -1,0 +1,250 @@
+"""Read-only commands: list, show, schema."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import click
+from pydantic import BaseModel
+
+from incidentctl.cli.common import (
+    age,
+    current_now,
+    echo_json,
+    format_option,
+    now_option,
+    pad_columns,
+    repo_from,
+    style,
+)
+from incidentctl.core.errors import DocumentError, DocumentErrors
+from incidentctl.core.model import LIFECYCLE_TIMESTAMPS, Incident, Pir, Priority, Runbook, Status
+from incidentctl.core.timevalues import format_timestamp
+from incidentctl.store.repo import Loaded, Repo
+
+_PRIORITY_COLOR = {"P0": "red", "P1": "yellow", "P2": "cyan", "P3": "white"}
+
+
+def incident_json(loaded: Loaded, rel: str) -> dict[str, Any]:
+    data: dict[str, Any] = loaded.incident.model_dump(mode="json")
+    data["path"] = rel
+    return data
+
+
+@click.command(
+    "list",
+    epilog="""\b
+Examples:
+  incidentctl list                       every incident, newest first
+  incidentctl list --status open         only what is not resolved yet
+  incidentctl list --priority P0 --priority P1 --format json
+""",
+)
+@click.option(
+    "--status",
+    "statuses",
+    multiple=True,
+    type=click.Choice(["open", "closed-or-resolved", *[s.value for s in Status]]),
+    help="Filter by status ('open' = not resolved); repeatable.",
+)
+@click.option(
+    "--priority",
+    "priorities",
+    multiple=True,
+    type=click.Choice([p.value for p in Priority], case_sensitive=False),
+    help="Filter by priority; repeatable.",
+)
+@click.option("--service", "services", multiple=True, help="Filter by service; repeatable.")
+@click.option("--limit", type=click.IntRange(min=1), help="Show at most N incidents.")
+@now_option
+@format_option()
+@click.pass_context
+def list_(
+    ctx: click.Context,
+    statuses: tuple[str, ...],
+    priorities: tuple[str, ...],
+    services: tuple[str, ...],
+    limit: int | None,
+    now_text: str | None,
+    fmt: str,
+) -> None:
+    """List incidents, newest first. Files that fail to load are reported on stderr."""
+    repo = repo_from(ctx)
+    now = current_now(now_text)
+    wanted_p = {p.upper() for p in priorities}
+    rows: list[Loaded] = []
+    broken = 0
+    for item in repo.scan():
+        if isinstance(item, DocumentErrors):
+            broken += 1
+            click.echo(f"skipped: {item.errors[0].render()}", err=True)
+            continue
+        inc = item.incident
+        if statuses and not _status_matches(inc, statuses):
+            continue
+        if wanted_p and inc.priority.value not in wanted_p:
+            continue
+        if services and not set(services) & set(inc.services):
+            continue
+        rows.append(item)
+    rows.sort(key=lambda r: r.incident.detected_at, reverse=True)
+    if limit:
+        rows = rows[:limit]
+    if fmt == "json":
+        echo_json([incident_json(r, repo.rel(repo.root / r.path)) for r in rows])
+    else:
+        _table(rows, now)
+    if broken:
+        click.echo(f"{broken} file(s) could not be read; run `incidentctl validate`", err=True)
+
+
+def _status_matches(inc: Incident, statuses: tuple[str, ...]) -> bool:
+    for wanted in statuses:
+        if wanted == "open" and inc.is_open:
+            return True
+        if wanted == "closed-or-resolved" and not inc.is_open:
+            return True
+        if wanted == inc.status.value:
+            return True
+    return False
+
+
+def _table(rows: list[Loaded], now: Any) -> None:
+    if not rows:
+        click.echo("no incidents match")
+        return
+    table = [["ID", "PRI", "STATUS", "TIER", "DETECTED", "AGE", "TITLE"]]
+    for r in rows:
+        inc = r.incident
+        end = inc.resolved_at or now
+        table.append(
+            [
+                inc.id,
+                inc.priority.value,
+                inc.status.value.upper(),
+                str(inc.tier),
+                f"{inc.detected_at:%Y-%m-%d %H:%MZ}",
+                age(inc.detected_at, end) + ("" if inc.is_open else " (resolved)"),
+                inc.title,
+            ]
+        )
+    for index, (row, cells) in enumerate(zip(table, pad_columns(table), strict=True)):
+        if index and row[1] in _PRIORITY_COLOR:
+            cells[1] = style(cells[1], fg=_PRIORITY_COLOR[row[1]], bold=row[1] == "P0")
+        line = "  ".join(cells)
+        click.echo(style(line, bold=True) if index == 0 else line)
+
+
+@click.command(
+    epilog="""\b
+Examples:
+  incidentctl show INC-20261127-7K3Q
+  incidentctl show INC-20261127-7K3Q --format json | jq .timeline
+"""
+)
+@click.argument("incident_id", metavar="ID")
+@now_option
+@format_option()
+@click.pass_context
+def show(ctx: click.Context, incident_id: str, now_text: str | None, fmt: str) -> None:
+    """Show one incident: classification, times, escalations and its timeline."""
+    repo = repo_from(ctx)
+    loaded = repo.find(incident_id)
+    if fmt == "json":
+        echo_json(incident_json(loaded, str(loaded.path)))
+        return
+    inc = loaded.incident
+    now = current_now(now_text)
+    click.echo(style(f"{inc.id}  {inc.title}", bold=True))
+    click.echo(f"  file:      {loaded.path}")
+    reason = f" (override: {inc.priority_override.reason})" if inc.priority_override else ""
+    click.echo(
+        f"  priority:  {inc.priority} = {inc.impact.value} impact x {inc.urgency.value} "
+        f"urgency{reason}"
+    )
+    click.echo(f"  status:    {inc.status.value.upper()}, tier {inc.tier}")
+    if inc.category:
+        click.echo(f"  category:  {inc.category.value}")
+    if inc.services:
+        click.echo(f"  services:  {', '.join(inc.services)}")
+    flags = [
+        n
+        for n, on in (("SECURITY BREACH", inc.security_breach), ("DATA LOSS", inc.data_loss))
+        if on
+    ]
+    if flags:
+        click.echo("  flags:     " + style(", ".join(flags), fg="red", bold=True))
+    if inc.roles:
+        for name, who in inc.roles.model_dump().items():
+            if who:
+                click.echo(f"  {name.replace('_', ' ')}: {who}")
+    _review_line(repo, loaded)
+    click.echo("  times:")
+    for name in LIFECYCLE_TIMESTAMPS:
+        value = getattr(inc, name)
+        if value is not None:
+            since = age(inc.detected_at, value) if name != "started_at" else ""
+            plus = f"  (+{since})" if since and name != "detected_at" else ""
+            click.echo(f"    {name:<16} {format_timestamp(value)}{plus}")
+    if inc.is_open:
+        click.echo(f"    open for         {age(inc.detected_at, now)}")
+    if inc.escalations:
+        click.echo("  escalations:")
+        for e in inc.escalations:
+            click.echo(f"    {format_timestamp(e.at)}  {e.kind.value:<10} -> {e.to or '?'}")
+    click.echo("  timeline:")
+    for event in inc.timeline:
+        public = f" [public: {event.status.value if event.status else '?'}]" if event.public else ""
+        who = f" {event.by}" if event.by else ""
+        click.echo(
+            f"    {format_timestamp(event.at)}  {event.kind.value:<12}{who}{public}  "
+            f"{(event.text or '').strip()}"
+        )
+
+
+def _review_line(repo: Repo, loaded: Loaded) -> None:
+    """The PIR's state in one line, so `show` answers "is the review done?"."""
+    path = repo.pir_path(loaded)
+    if not path.is_file():
+        return
+    try:
+        _, pir = repo.load_pir(path)
+    except (DocumentError, DocumentErrors):
+        where = repo.rel(path)
+        click.echo(f"  review:    unreadable ({where}): incidentctl pir check {loaded.incident.id}")
+        return
+    waiting = sum(not a.status.is_finished for a in pir.actions)
+    click.echo(
+        f"  review:    {pir.status.value}, {len(pir.actions)} action(s), {waiting} not done"
+        f"  ({repo.rel(path)})"
+    )
+
+
+_DOCUMENTS: dict[str, type[BaseModel]] = {"incident": Incident, "pir": Pir, "runbook": Runbook}
+
+
+@click.command(
+    epilog="""\b
+Examples:
+  incidentctl schema > .vscode/incident.schema.json
+  incidentctl schema --document pir > .vscode/pir.schema.json
+  incidentctl schema --document runbook
+"""
+)
+@click.option(
+    "--document",
+    type=click.Choice(list(_DOCUMENTS)),
+    default="incident",
+    show_default=True,
+    help="Which front-matter: incident.md, pir.md or a runbook.",
+)
+def schema(document: str) -> None:
+    """Print the JSON Schema of a document's front-matter (for editor validation)."""
+    data = _DOCUMENTS[document].model_json_schema(mode="validation")
+    data["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    data["title"] = f"incidentctl {document} front-matter"
+    click.echo(json.dumps(data, indent=2))
+
+
+COMMANDS = [list_, show, schema]

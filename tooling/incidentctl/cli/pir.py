@@ -1,0 +1,362 @@
+"""`pir new`, `pir check`, `pir add-action`: the post-incident review, from scaffold to approval."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from pathlib import Path
+
+import click
+
+from incidentctl.checks import pir as reviewchecks
+from incidentctl.checks.incidents import Finding
+from incidentctl.cli.common import (
+    current_now,
+    default_actor,
+    echo_findings,
+    format_option,
+    now_option,
+    repo_from,
+    show_diff,
+    style,
+)
+from incidentctl.core.documents import Document
+from incidentctl.core.errors import DocumentError, DocumentErrors, IncidentctlError
+from incidentctl.core.model import ACTION_ID_PATTERN, Horizon, Incident, Pir
+from incidentctl.core.timevalues import TimeValueError, format_timestamp, parse_date
+from incidentctl.deadlines import timers
+from incidentctl.pir import scaffold as review
+from incidentctl.render import templating
+from incidentctl.store import edits
+from incidentctl.store.repo import INCIDENT_FILE, Loaded, Repo
+
+PIR_TEMPLATE = "pir.md.j2"
+
+
+@click.group(
+    epilog="""\b
+Examples:
+  incidentctl pir new INC-20261103-4K7Q
+  incidentctl pir check INC-20261103-4K7Q
+  incidentctl pir add-action INC-20261103-4K7Q --title "Add canary gate" --owner @sre \\
+      --horizon short-term
+  incidentctl pir check --format github        every PIR, as PR annotations
+"""
+)
+def pir() -> None:
+    """Post-incident reviews: blameless, on time, complete, with tracked actions."""
+
+
+def _linked_runbooks(repo: Repo, incident: Incident) -> list[review.LinkedRunbook]:
+    out = []
+    for name in incident.runbooks:
+        path = repo.runbooks_dir / f"{name}.md"
+        runbook = None
+        if path.is_file():
+            try:
+                runbook = repo.load_runbook(path)[1]
+            except (DocumentError, DocumentErrors) as exc:
+                click.echo(f"warning: {exc.render()}", err=True)
+        out.append(review.LinkedRunbook(name, runbook))
+    return out
+
+
+@pir.command(
+    "new",
+    epilog="""\b
+Examples:
+  incidentctl pir new INC-20261103-4K7Q
+  incidentctl pir new INC-20261103-4K7Q --facilitator @nwright --date 2026-11-04
+  incidentctl pir new INC-20261103-4K7Q --dry-run       print it, write nothing
+The template is templates/pir.md.j2 in the repository if it has one, else the built-in.
+""",
+)
+@click.argument("incident_id", metavar="ID")
+@click.option("--facilitator", metavar="WHO", help="Default: the incident commander, or you.")
+@click.option("--date", "day", metavar="DATE", help="Day of the review meeting (default: today).")
+@click.option("--dry-run", is_flag=True, help="Print the PIR; write nothing.")
+@now_option
+@click.pass_context
+def new(
+    ctx: click.Context,
+    incident_id: str,
+    facilitator: str | None,
+    day: str | None,
+    dry_run: bool,
+    now_text: str | None,
+) -> None:
+    """Write the incident's pir.md, pre-filled from everything the incident file knows."""
+    repo = repo_from(ctx)
+    now = current_now(now_text)
+    loaded = repo.find(incident_id)
+    incident = loaded.incident
+    policy = repo.policy_for(incident)
+    rule = policy.review.pir.get(incident.priority)
+    if rule is None or rule.due is None:
+        click.echo(
+            f"note: the policy asks no PIR for {incident.priority}; writing one anyway", err=True
+        )
+    if incident.is_open:
+        click.echo(
+            f"note: {incident.id} is still {incident.status.value}; the PIR clock starts at "
+            "resolution",
+            err=True,
+        )
+    runbooks = _linked_runbooks(repo, incident)
+    roles = incident.roles
+    context = review.pir_context(
+        incident,
+        policy=repo.policy(),
+        deadlines=timers.schedule(incident, policy, now),
+        runbooks=runbooks,
+        facilitator=facilitator or (roles.incident_commander if roles else None) or default_actor(),
+        today=_day(day, "--date") if day else now.date(),
+        incident_path=str(loaded.path),
+    )
+    env = templating.environment(repo.root)
+    text = templating.render(env, PIR_TEMPLATE, context, repo_root=repo.root)
+    try:
+        path = repo.create_pir(loaded, text, dry_run=dry_run)
+    except (DocumentError, DocumentErrors) as exc:
+        origin = templating.origin(env, repo.root, PIR_TEMPLATE)
+        raise IncidentctlError(
+            f"the {origin} template {PIR_TEMPLATE} produced an invalid PIR:\n{exc.render()}",
+            hint="fix templates/pir.md.j2 (its front-matter must match `incidentctl pir` fields)",
+        ) from None
+    if dry_run:
+        click.echo(text, nl=False)
+        return
+    click.echo(repo.rel(path))
+    for linked in runbooks:
+        if linked.runbook is None:
+            click.echo(f"  runbook {linked.name}: does not exist", err=True)
+        else:
+            tested = linked.runbook.last_tested or "never"
+            click.echo(
+                f"  runbook {linked.name}: {linked.runbook.title} (last tested {tested})", err=True
+            )
+    suggestion = context["runbook_suggestion"]
+    if suggestion:
+        click.echo(f"  suggestion: {suggestion}", err=True)
+    click.echo(
+        f"Next: fill in the TODOs, `incidentctl pir check {incident.id}`, open a pull request;"
+        " the CODEOWNERS reviewers approve it.",
+        err=True,
+    )
+
+
+def _day(text: str, option: str) -> date:
+    try:
+        return parse_date(text)
+    except TimeValueError as exc:
+        raise click.BadParameter(str(exc), param_hint=option) from None
+
+
+def check_one(
+    repo: Repo, path: Path, incidents_by_folder: dict[str, Loaded | None]
+) -> tuple[list[Finding], tuple[Document, Pir] | None]:
+    """All findings of one pir.md (schema errors included) and the PIR if it parsed.
+
+    `incidents_by_folder` caches the incidents by folder name (None: unreadable)."""
+    try:
+        doc, parsed = repo.load_pir(path)
+    except DocumentErrors as exc:
+        return [Finding.from_error(e) for e in exc.errors], None
+    except DocumentError as exc:
+        return [Finding.from_error(exc)], None
+    folder = path.parent.name
+    incident_file = path.parent / INCIDENT_FILE
+    if folder not in incidents_by_folder:
+        try:
+            incidents_by_folder[folder] = repo.load(incident_file)
+        except (OSError, DocumentError, DocumentErrors):
+            incidents_by_folder[folder] = None  # its own errors are reported by validate
+    loaded = incidents_by_folder[folder]
+    findings = reviewchecks.check_pir(
+        doc,
+        parsed,
+        loaded.incident if loaded else None,
+        repo.policy().review,
+        folder_id=folder,
+        incident_exists=incident_file.is_file(),
+    )
+    return findings, (doc, parsed)
+
+
+def _missing(repo: Repo, loaded: Loaded) -> Finding | None:
+    """A required PIR that does not exist although the incident is resolved."""
+    incident = loaded.incident
+    if incident.resolved_at is None or repo.pir_path(loaded).is_file():
+        return None
+    rule = repo.policy_for(incident).review.pir.get(incident.priority)
+    if rule is None or rule.due is None or not rule.required:
+        return None
+    due = ""
+    if not rule.due.business_days:
+        due = f", due {format_timestamp(incident.resolved_at + rule.due.timedelta)}"
+    return Finding(
+        repo.rel(repo.pir_path(loaded)),
+        None,
+        "pir-missing",
+        f"{incident.priority} incident {incident.id} is resolved and has no PIR{due}",
+        f"incidentctl pir new {incident.id}",
+    )
+
+
+def failing(f: Finding) -> bool:
+    """What makes `pir check` exit 1: errors, and anything still missing even in a draft."""
+    return f.severity == "error" or f.rule == reviewchecks.INCOMPLETE
+
+
+@pir.command(
+    "check",
+    epilog="""\b
+Examples:
+  incidentctl pir check INC-20261103-4K7Q     what is still missing in one PIR
+  incidentctl pir check                       every PIR, and required PIRs not yet written
+  incidentctl pir check --format json
+Exit code: 0 complete, 1 something missing or wrong, 2 usage or input error.
+Blame language is a warning and does not change the exit code.
+""",
+)
+@click.argument("incident_id", metavar="[ID]", required=False)
+@format_option(("text", "json", "github"))
+@click.pass_context
+def check(ctx: click.Context, incident_id: str | None, fmt: str) -> None:
+    """Is the PIR complete, consistent and blameless? Says precisely what is missing."""
+    repo = repo_from(ctx)
+    findings: list[Finding] = []
+    statuses: dict[str, str] = {}
+    by_folder: dict[str, Loaded | None] = {}
+    if incident_id:
+        loaded = repo.find(incident_id)
+        by_folder[loaded.path.parent.name] = loaded
+        path = repo.pir_path(loaded)
+        if not path.is_file():
+            findings.append(
+                Finding(
+                    repo.rel(path),
+                    None,
+                    "pir-missing",
+                    f"{incident_id} has no PIR yet",
+                    f"incidentctl pir new {incident_id}",
+                )
+            )
+        paths = [path] if path.is_file() else []
+    else:
+        paths = repo.pir_files()
+        for item in repo.scan():
+            if isinstance(item, DocumentErrors):
+                continue
+            by_folder[item.path.parent.name] = item
+            missing = _missing(repo, item)
+            if missing:
+                findings.append(missing)
+    for path in paths:
+        found, parsed = check_one(repo, path, by_folder)
+        findings += found
+        statuses[repo.rel(path)] = parsed[1].status.value if parsed else "unreadable"
+    repo.save_cache()
+    findings.sort(key=lambda f: (f.path, f.line or 0, f.rule))
+    bad = [f for f in findings if failing(f)]
+    echo_findings(findings, fmt, {"complete": not bad, "pirs": statuses})
+    if fmt == "text":
+        for rel, status in sorted(statuses.items()):
+            open_items = sum(1 for f in bad if f.path == rel)
+            verdict = (
+                style("complete", fg="green")
+                if not open_items
+                else style(f"{open_items} item(s) to do", fg="red")
+            )
+            click.echo(f"{rel}: {status}: {verdict}", err=True)
+        if not statuses and not findings:
+            click.echo("no PIRs yet", err=True)
+    ctx.exit(1 if bad else 0)
+
+
+@pir.command(
+    "add-action",
+    epilog="""\b
+Examples:
+  incidentctl pir add-action INC-20261103-4K7Q --title "Refuse to start without PRICING_API_URL" \\
+      --owner @parcelly/payments --horizon immediate
+  incidentctl pir add-action INC-20261103-4K7Q --title "Canary gate" --owner @sre \\
+      --horizon short-term --due 2026-12-15 --id A7 --dry-run
+The due date defaults from the horizon (policies/review.yaml action_horizons), counted from today.
+""",
+)
+@click.argument("incident_id", metavar="ID")
+@click.option("--title", required=True, help="What to do.")
+@click.option("--owner", required=True, metavar="WHO", help="@user or @org/team.")
+@click.option("--horizon", required=True, type=click.Choice([h.value for h in Horizon]))
+@click.option("--due", "due_text", metavar="DATE", help="Default: today + the horizon.")
+@click.option("--id", "action_id", metavar="ID", help="Default: A1, A2, ... (next free).")
+@click.option("--issue", metavar="URL", help="Tracking issue, if it exists already.")
+@click.option("--dry-run", is_flag=True, help="Show the change; write nothing.")
+@now_option
+@click.pass_context
+def add_action(
+    ctx: click.Context,
+    incident_id: str,
+    title: str,
+    owner: str,
+    horizon: str,
+    due_text: str | None,
+    action_id: str | None,
+    issue: str | None,
+    dry_run: bool,
+    now_text: str | None,
+) -> None:
+    """Append a preventive action to the PIR, keeping the file's comments and layout."""
+    repo = repo_from(ctx)
+    now = current_now(now_text)
+    loaded = repo.find(incident_id)
+    found = repo.pir_of(loaded)
+    if found is None:
+        raise IncidentctlError(
+            f"{incident_id} has no PIR yet", hint=f"incidentctl pir new {incident_id}"
+        )
+    doc, current = found
+    taken = {a.id for a in current.actions}
+    if action_id is None:
+        number = len(current.actions) + 1
+        while f"A{number}" in taken:
+            number += 1
+        action_id = f"A{number}"
+    elif action_id in taken:
+        raise click.BadParameter(f"action {action_id} already exists", param_hint="--id")
+    if not re.match(ACTION_ID_PATTERN, action_id):
+        raise click.BadParameter(
+            f"{action_id!r}: letters, digits, '.', '_' and '-' only", param_hint="--id"
+        )
+    if due_text:
+        due = _day(due_text, "--due")
+    else:
+        span = repo.policy().review.action_horizons.get(horizon)
+        if span is None:
+            raise click.BadParameter(
+                f"policy has no horizon {horizon!r}; give --due", param_hint="--horizon"
+            )
+        due = review.default_due(span.timedelta, now.date())
+    if due < loaded.incident.detected_at.date():
+        raise click.BadParameter(f"{due} is before the incident", param_hint="--due")
+    item = {
+        "id": action_id,
+        "title": title,
+        "owner": owner,
+        "horizon": horizon,
+        "due": due.isoformat(),
+        "status": "open",
+    }
+    if issue:
+        item["issue"] = issue
+    before = doc.text()
+    doc.front = edits.append_item(doc.front, "actions", item)
+    text = repo.save_pir(doc, dry_run=dry_run)
+    if dry_run:
+        show_diff(str(doc.path), before, text)
+        return
+    click.echo(f"{action_id}: due {due.isoformat()} ({horizon}), owner {owner}")
+
+
+COMMANDS = [pir]

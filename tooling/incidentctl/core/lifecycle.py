@@ -1,0 +1,536 @@
+"""Pure lifecycle transitions: (incident, command, at, by) -> new incident, or a refusal.
+
+DETECTED -> TRIAGED -> INVESTIGATING -> MITIGATING -> RESOLVED -> CLOSED. Skipping forward
+is allowed (a responder may go straight to investigating); the only backward move is
+reopen (RESOLVED -> INVESTIGATING). Every transition appends one timeline event.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from incidentctl.core.errors import TransitionError
+from incidentctl.core.model import (
+    Escalation,
+    EscalationKind,
+    EventKind,
+    Incident,
+    Level,
+    Mitigation,
+    Priority,
+    PriorityOverride,
+    PublicStatus,
+    Status,
+    Strategy,
+    TimelineEvent,
+)
+from incidentctl.core.policy import Policy
+from incidentctl.core.timevalues import format_timestamp
+
+ORDER = list(Status)
+# How far in the future an --at may be: clocks drift, intentions do not count.
+FUTURE_TOLERANCE = timedelta(minutes=5)
+
+
+def _stamp(value: datetime) -> str:
+    return format_timestamp(value)
+
+
+def classify(
+    policy: Policy,
+    impact: Level,
+    urgency: Level,
+    priority: Priority | None,
+    reason: str | None,
+    by: str | None,
+) -> tuple[Priority, PriorityOverride | None]:
+    """The matrix priority, or an explicit one that disagrees, if a reason is written."""
+    computed = policy.priority_for(impact, urgency)
+    if priority is None or priority == computed:
+        return computed, None
+    if not reason or not reason.strip():
+        raise TransitionError(
+            f"{impact} impact x {urgency} urgency is {computed} by the priority matrix, "
+            f"not {priority}",
+            hint=f"pass --reason 'why {priority} is right' to record an override, "
+            "or drop --priority",
+        )
+    return priority, PriorityOverride(priority=priority, reason=reason.strip(), by=by)
+
+
+def declare(
+    *,
+    policy: Policy,
+    incident_id: str,
+    title: str,
+    impact: Level,
+    urgency: Level,
+    at: datetime,
+    now: datetime,
+    by: str | None,
+    priority: Priority | None = None,
+    reason: str | None = None,
+    **fields: Any,
+) -> Incident:
+    """A new incident in DETECTED, classified, stamped with the policy in force."""
+    _not_future(at, now)
+    started = fields.get("started_at")
+    if started is not None and started > at:
+        raise TransitionError(
+            f"impact start {_stamp(started)} is after detection {_stamp(at)}",
+            hint="--started-at is when users were first affected; it cannot follow detection",
+        )
+    final, override = classify(policy, impact, urgency, priority, reason, by)
+    event = TimelineEvent(
+        at=at, kind=EventKind.DECLARED, by=by, text=f"Declared {final}: {title}", priority=final
+    )
+    return Incident(
+        id=incident_id,
+        title=title,
+        status=Status.DETECTED,
+        impact=impact,
+        urgency=urgency,
+        priority=final,
+        priority_override=override,
+        detected_at=at,
+        policy=policy.digest(),
+        timeline=[event],
+        **fields,
+    )
+
+
+def _not_future(at: datetime, now: datetime) -> None:
+    if at > now + FUTURE_TOLERANCE:
+        raise TransitionError(
+            f"time {_stamp(at)} is in the future (now is {_stamp(now)})",
+            hint="--at records when something happened; leave it out to use the current time",
+        )
+
+
+def _check_time(incident: Incident, at: datetime, now: datetime) -> None:
+    _not_future(at, now)
+    if at < incident.detected_at:
+        raise TransitionError(
+            f"time {_stamp(at)} is before the incident was detected "
+            f"({_stamp(incident.detected_at)})",
+            hint="check --at; events cannot precede detection",
+        )
+    if incident.timeline and at < incident.timeline[-1].at:
+        last = incident.timeline[-1]
+        raise TransitionError(
+            f"time {_stamp(at)} is before the last timeline event "
+            f"({last.kind.value} at {_stamp(last.at)})",
+            hint="the timeline is append-only and in order; use a later --at, "
+            "or record a correction",
+        )
+
+
+def _require_open(incident: Incident, command: str) -> None:
+    if not incident.is_open:
+        hint = (
+            "reopen it first with `incidentctl reopen`"
+            if incident.status == Status.RESOLVED
+            else "a closed incident cannot change; declare a new one that refers to it"
+        )
+        raise TransitionError(
+            f"cannot {command} {incident.id}: it is {incident.status.value.upper()}", hint=hint
+        )
+
+
+def _advance(current: Status, target: Status) -> Status:
+    """Move forward only; never backwards (a later status is kept)."""
+    return target if ORDER.index(target) > ORDER.index(current) else current
+
+
+def _with_event(incident: Incident, event: TimelineEvent, **changes: Any) -> Incident:
+    return incident.model_copy(update={**changes, "timeline": [*incident.timeline, event]})
+
+
+def triage(
+    incident: Incident,
+    *,
+    policy: Policy,
+    impact: Level,
+    urgency: Level,
+    at: datetime,
+    now: datetime,
+    by: str | None,
+    priority: Priority | None = None,
+    reason: str | None = None,
+) -> Incident:
+    """Assess impact and urgency; the first triage moves to TRIAGED, later ones reclassify."""
+    _require_open(incident, "triage")
+    _check_time(incident, at, now)
+    final, override = classify(policy, impact, urgency, priority, reason, by)
+    first = incident.triaged_at is None
+    kind = EventKind.TRIAGED if first else EventKind.RECLASSIFIED
+    text = f"Impact {impact.value}, urgency {urgency.value}: {final}"
+    if final != incident.priority:
+        text += f" (was {incident.priority})"
+    event = TimelineEvent(at=at, kind=kind, by=by, text=text, priority=final)
+    return _with_event(
+        incident,
+        event,
+        impact=impact,
+        urgency=urgency,
+        priority=final,
+        priority_override=override,
+        triaged_at=incident.triaged_at or at,
+        status=_advance(incident.status, Status.TRIAGED),
+    )
+
+
+def acknowledge(incident: Incident, *, at: datetime, now: datetime, by: str | None) -> Incident:
+    _require_open(incident, "acknowledge")
+    if incident.acknowledged_at is not None:
+        raise TransitionError(
+            f"{incident.id} was already acknowledged at {_stamp(incident.acknowledged_at)}"
+        )
+    _check_time(incident, at, now)
+    event = TimelineEvent(at=at, kind=EventKind.ACKNOWLEDGED, by=by, text="Acknowledged")
+    return _with_event(incident, event, acknowledged_at=at)
+
+
+def engage(incident: Incident, *, at: datetime, now: datetime, by: str | None) -> Incident:
+    """A responder is working on it: investigation starts."""
+    _require_open(incident, "engage")
+    if incident.engaged_at is not None:
+        raise TransitionError(f"{incident.id} was already engaged at {_stamp(incident.engaged_at)}")
+    _check_time(incident, at, now)
+    event = TimelineEvent(at=at, kind=EventKind.ENGAGED, by=by, text="Responder engaged")
+    return _with_event(
+        incident,
+        event,
+        engaged_at=at,
+        acknowledged_at=incident.acknowledged_at or at,
+        status=_advance(incident.status, Status.INVESTIGATING),
+    )
+
+
+def escalate(
+    incident: Incident,
+    *,
+    kind: EscalationKind,
+    to: str | None,
+    reason: str | None,
+    at: datetime,
+    now: datetime,
+    by: str | None,
+    policy: Policy | None = None,
+) -> Incident:
+    """Functional (tier 2/3) or hierarchical (management/executive/security) escalation.
+
+    Without `to`, the policy's primary contact for the level and the first affected
+    service is named.
+    """
+    _require_open(incident, "escalate")
+    _check_time(incident, at, now)
+    if to is None and policy is not None:
+        service = incident.services[0] if incident.services else None
+        contact = policy.contact(service, kind)
+        to = contact.primary if contact else None
+    changes: dict[str, Any] = {}
+    tier: int | None = None
+    if kind in (EscalationKind.TIER_2, EscalationKind.TIER_3):
+        tier = 2 if kind == EscalationKind.TIER_2 else 3
+        if tier <= incident.tier:
+            raise TransitionError(
+                f"{incident.id} is already in tier {incident.tier}",
+                hint="functional escalation only moves up: tier 1 -> 2 -> 3",
+            )
+        changes["tier"] = tier
+    else:
+        already = [e for e in incident.escalations if e.kind == kind]
+        if already:
+            raise TransitionError(
+                f"{kind.value} was already notified at {_stamp(already[0].at)}",
+                hint="post an update with `incidentctl update` to keep them informed",
+            )
+    record = Escalation(at=at, kind=kind, to=to, by=by, reason=reason)
+    target = f" to {to}" if to else ""
+    event = TimelineEvent(
+        at=at,
+        kind=EventKind.ESCALATED,
+        by=by,
+        text=f"Escalated ({kind.value}){target}" + (f": {reason}" if reason else ""),
+        tier=tier,
+        to=to,
+    )
+    return _with_event(incident, event, escalations=[*incident.escalations, record], **changes)
+
+
+def public_status(incident: Incident) -> PublicStatus:
+    """The status-page state the lifecycle implies (DESIGN.md section 3)."""
+    if not incident.is_open:
+        return PublicStatus.RESOLVED
+    if incident.status == Status.MITIGATING:
+        return PublicStatus.MONITORING
+    if any(e.kind == EventKind.CAUSE for e in incident.timeline):
+        return PublicStatus.IDENTIFIED
+    return PublicStatus.INVESTIGATING
+
+
+def update(
+    incident: Incident,
+    *,
+    message: str,
+    public: bool,
+    status: PublicStatus | None,
+    at: datetime,
+    now: datetime,
+    by: str | None,
+) -> Incident:
+    """A status update: internal note, or (with public) a status-page update."""
+    if incident.status == Status.CLOSED:
+        _require_open(incident, "update")
+    if not message.strip():
+        raise TransitionError("the update message is empty", hint="pass --message 'what changed'")
+    _check_time(incident, at, now)
+    if status == PublicStatus.RESOLVED and incident.is_open:
+        raise TransitionError(
+            f"{incident.id} is still {incident.status.value.upper()}; "
+            "a 'resolved' update needs the incident resolved",
+            hint="run `incidentctl resolve` first, then post the resolved update",
+        )
+    event = TimelineEvent(
+        at=at,
+        kind=EventKind.UPDATE,
+        by=by,
+        text=message,
+        public=public,
+        status=(status or public_status(incident)) if public else status,
+    )
+    return _with_event(incident, event)
+
+
+def regulatory_notice(
+    incident: Incident,
+    *,
+    regime: str,
+    message: str,
+    ref: str | None,
+    at: datetime,
+    now: datetime,
+    by: str | None,
+    policy: Policy,
+) -> Incident:
+    """Record that a regulator was notified: stops that regime's regulatory clock."""
+    clocks = policy.sla.regulatory
+    if regime not in clocks:
+        known = ", ".join(sorted(clocks)) or "none"
+        raise TransitionError(
+            f"no regulatory clock '{regime}' in the policy {incident.id} was declared under "
+            f"(configured: {known})",
+            hint="regulatory clocks are set in policies/sla.yaml under `regulatory:`",
+        )
+    if not message.strip():
+        raise TransitionError("say what was filed", hint="--message 'Notified the DPA, ref ...'")
+    _check_time(incident, at, now)
+    event = TimelineEvent(
+        at=at,
+        kind=EventKind.NOTE,
+        by=by,
+        text=message,
+        rule=f"regulatory-deadline:{regime}",
+        ref=ref,
+    )
+    return _with_event(incident, event)
+
+
+def mitigate(
+    incident: Incident,
+    *,
+    strategy: Strategy,
+    note: str | None,
+    at: datetime,
+    now: datetime,
+    by: str | None,
+) -> Incident:
+    _require_open(incident, "mitigate")
+    _check_time(incident, at, now)
+    event = TimelineEvent(
+        at=at,
+        kind=EventKind.MITIGATED,
+        by=by,
+        text=f"Mitigation deployed ({strategy.value})" + (f": {note}" if note else ""),
+        strategy=strategy,
+    )
+    return _with_event(
+        incident,
+        event,
+        mitigation=Mitigation(strategy=strategy, description=note, at=at),
+        mitigated_at=incident.mitigated_at or at,
+        status=_advance(incident.status, Status.MITIGATING),
+    )
+
+
+def resolve(
+    incident: Incident, *, at: datetime, now: datetime, by: str | None, note: str | None = None
+) -> Incident:
+    _require_open(incident, "resolve")
+    _check_time(incident, at, now)
+    event = TimelineEvent(at=at, kind=EventKind.RESOLVED, by=by, text=note or "Resolved")
+    return _with_event(incident, event, resolved_at=at, status=Status.RESOLVED)
+
+
+def close(
+    incident: Incident, *, at: datetime, now: datetime, by: str | None, note: str | None = None
+) -> Incident:
+    if incident.status != Status.RESOLVED:
+        raise TransitionError(
+            f"cannot close {incident.id}: it is {incident.status.value.upper()}, not RESOLVED",
+            hint="resolve it first with `incidentctl resolve`"
+            if incident.is_open
+            else "it is already closed",
+        )
+    _check_time(incident, at, now)
+    event = TimelineEvent(at=at, kind=EventKind.CLOSED, by=by, text=note or "Closed")
+    return _with_event(incident, event, closed_at=at, status=Status.CLOSED)
+
+
+def reopen(
+    incident: Incident, *, at: datetime, now: datetime, by: str | None, reason: str | None = None
+) -> Incident:
+    """RESOLVED -> INVESTIGATING; the resolution clock restarts (resolved_at is cleared,
+    the earlier resolution stays in the timeline)."""
+    if incident.status != Status.RESOLVED:
+        extra = "; declare a new incident that refers to it" if not incident.is_open else ""
+        raise TransitionError(
+            f"cannot reopen {incident.id}: it is {incident.status.value.upper()}",
+            hint="only a RESOLVED incident can be reopened" + extra,
+        )
+    _check_time(incident, at, now)
+    event = TimelineEvent(
+        at=at,
+        kind=EventKind.REOPENED,
+        by=by,
+        text="Reopened" + (f": {reason}" if reason else ""),
+        reason=reason,
+    )
+    return _with_event(incident, event, resolved_at=None, status=Status.INVESTIGATING)
+
+
+def snooze(
+    incident: Incident,
+    *,
+    policy: Policy,
+    rule: str,
+    duration: str,
+    reason: str | None,
+    at: datetime,
+    now: datetime,
+    by: str | None,
+) -> Incident:
+    """Quiet one reminder rule until at + duration (30m, 2h, 1bd), capped per priority by
+    the policy's sla.snooze_max; snoozes do not stack."""
+    import difflib
+
+    from incidentctl.core.businessdays import advance
+    from incidentctl.core.timevalues import Duration, TimeValueError
+    from incidentctl.deadlines import timers
+
+    if incident.status == Status.CLOSED:
+        _require_open(incident, "snooze")
+    if rule not in timers.RULES or rule == "runbook-untested":
+        close_match = difflib.get_close_matches(rule, timers.RULES, n=1)
+        raise TransitionError(
+            f"unknown rule {rule!r}"
+            if rule != "runbook-untested"
+            else "runbook-untested is about a runbook, not an incident: test the runbook",
+            hint=f"did you mean {close_match[0]}?"
+            if close_match and close_match[0] != rule
+            else "rules: " + ", ".join(r for r in timers.RULES if r != "runbook-untested"),
+        )
+    _check_time(incident, at, now)
+    try:
+        length = Duration.parse(duration)
+    except TimeValueError as exc:
+        raise TransitionError(str(exc), hint="e.g. --for 15m, 2h or 1bd") from None
+    until = advance(at, length, policy.sla.business_days)
+    if until <= at:
+        raise TransitionError("a snooze must last longer than zero", hint="e.g. --for 15m")
+    cap = policy.sla.snooze_max.get(incident.priority)
+    if cap is None:
+        raise TransitionError(
+            f"the policy allows no snooze for {incident.priority}",
+            hint=f"set sla.snooze_max.{incident.priority} in policies/sla.yaml",
+        )
+    if until > advance(at, cap, policy.sla.business_days):
+        raise TransitionError(
+            f"{incident.priority} reminders can be snoozed for at most {cap}, not {length}",
+            hint=f"the cap is policies/sla.yaml snooze_max.{incident.priority}; "
+            "snooze again when this one ends if you must",
+        )
+    active = [
+        e
+        for e in incident.timeline
+        if e.kind == EventKind.SNOOZED and e.rule == rule and e.until and e.at <= at < e.until
+    ]
+    if active:
+        raise TransitionError(
+            f"{rule} is already snoozed until {_stamp(active[-1].until or at)}",
+            hint="snoozes do not stack; snooze again when this one ends",
+        )
+    text = f"Snoozed {rule} for {length} until {_stamp(until)}" + (f": {reason}" if reason else "")
+    event = TimelineEvent(
+        at=at, kind=EventKind.SNOOZED, by=by, text=text, rule=rule, until=until, reason=reason
+    )
+    return _with_event(incident, event)
+
+
+_STATUS_BY_TIME = (  # the latest lifecycle time recorded decides the status
+    ("closed_at", Status.CLOSED),
+    ("resolved_at", Status.RESOLVED),
+    ("mitigated_at", Status.MITIGATING),
+    ("engaged_at", Status.INVESTIGATING),
+    ("triaged_at", Status.TRIAGED),
+)
+_TIER_KINDS = {EscalationKind.TIER_2: 2, EscalationKind.TIER_3: 3}
+
+
+def as_of(incident: Incident, now: datetime) -> Incident:
+    """The incident as it stood at `now`: what happened later is not known yet.
+
+    For replays (`site build --now` in the past): events, escalations and lifecycle times after
+    `now` are dropped and status, tier, priority and mitigation follow. A reopen after `now`
+    cannot be undone (the file no longer holds the earlier resolution time)."""
+    changes: dict[str, Any] = {}
+    for name in ("triaged_at", "acknowledged_at", "engaged_at", "mitigated_at", "resolved_at",
+                 "closed_at"):  # fmt: skip
+        value = getattr(incident, name)
+        if value is not None and value > now:
+            changes[name] = None
+    if not changes and all(e.at <= now for e in incident.timeline):
+        return incident
+    kept = incident.model_copy(update=changes)
+    timeline = [e for e in incident.timeline if e.at <= now]
+    escalations = [e for e in incident.escalations if e.at <= now]
+    status = Status.DETECTED
+    for name, implied in _STATUS_BY_TIME:
+        if getattr(kept, name) is not None:
+            status = implied
+            break
+    tier = incident.tier  # a file without escalation records keeps its stated tier
+    if incident.escalations:
+        tier = max([1, *(_TIER_KINDS.get(e.kind, 1) for e in escalations)])
+    priority = incident.priority
+    stated = [e.priority for e in timeline if e.priority is not None and e.kind in (
+        EventKind.DECLARED, EventKind.TRIAGED, EventKind.RECLASSIFIED)]  # fmt: skip
+    if stated and stated[-1] is not None:
+        priority = stated[-1]
+    mitigation = incident.mitigation
+    if mitigation is not None and (
+        kept.mitigated_at is None or (mitigation.at and mitigation.at > now)
+    ):
+        mitigation = None
+    return kept.model_copy(
+        update={
+            "timeline": timeline,
+            "escalations": escalations,
+            "status": status,
+            "tier": tier,
+            "priority": priority,
+            "mitigation": mitigation,
+        }
+    )

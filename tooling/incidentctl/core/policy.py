@@ -1,0 +1,230 @@
+"""The team's policy: priority matrix, SLAs, escalation timers, contacts, components.
+
+Numbers live in YAML under `policies/`; the defaults ship as package data (the same files
+`init` writes), so no timer is a constant in code. A repository file is merged over the
+default of the same name (mappings merge, lists replace); a missing file means the default.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import date, datetime
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer
+
+from incidentctl.core.model import EscalationKind, Level, Priority
+from incidentctl.core.timevalues import Duration
+
+POLICY_FILES = ("priority", "sla", "escalation", "components", "review")
+
+
+def _duration(value: Any) -> Duration | None:
+    if value is None or isinstance(value, Duration):
+        return value
+    if isinstance(value, str | int | float) and not isinstance(value, bool):
+        return Duration.parse(value)
+    raise ValueError(f"expected a duration such as 15m, 2h or 1bd, got {value!r}")
+
+
+Dur = Annotated[
+    Duration | None,
+    BeforeValidator(_duration),
+    PlainSerializer(lambda d: None if d is None else str(d), return_type=str | None),
+]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
+
+
+class PrioritySla(_Strict):
+    acknowledge: Dur = None
+    engage: Dur = None
+    resolve_target: Dur = None
+    resolve_breach: Dur = None
+    status_update_every: Dur = None
+    stakeholder_update_every: Dur = None
+    business_continuity_after: Dur = None
+
+
+class BusinessDays(_Strict):
+    weekdays: list[str] = Field(default_factory=lambda: ["mon", "tue", "wed", "thu", "fri"])
+    timezone: str = "UTC"
+    holidays: list[date] = Field(default_factory=list)
+
+
+class Sla(_Strict):
+    detect: Dur = None
+    triage: Dur = None
+    due_soon: Dur = None
+    priorities: dict[Priority, PrioritySla]
+    business_days: BusinessDays = Field(default_factory=BusinessDays)
+    major_incident: dict[Priority, int] = Field(default_factory=dict)
+    regulatory: dict[str, Dur] = Field(default_factory=dict)
+    snooze_max: dict[Priority, Dur] = Field(default_factory=dict)
+
+
+class FunctionalTimers(_Strict):
+    tier_2: Dur = Field(None, alias="tier-2")
+    tier_3: Dur = Field(None, alias="tier-3")
+    management: Dur = None
+
+
+class Hierarchical(_Strict):
+    management: dict[Priority, Dur] = Field(default_factory=dict)
+    executive: dict[str, Dur] = Field(default_factory=dict)
+    status_page: dict[Priority, Dur] = Field(default_factory=dict)
+
+
+class Contact(_Strict):
+    primary: str | None = None
+    backup: str | None = None
+
+
+class Contacts(_Strict):
+    default: dict[str, Contact] = Field(default_factory=dict)
+    services: dict[str, dict[str, Contact]] = Field(default_factory=dict)
+
+    def for_service(self, service: str | None, level: str) -> Contact | None:
+        """The contact for a tier or level (tier-1..3, management, executive, security)."""
+        if service and level in self.services.get(service, {}):
+            return self.services[service][level]
+        return self.default.get(level)
+
+
+class Rotation(_Strict):
+    name: str
+    start: datetime
+    shift: Dur = None
+    people: list[str] = Field(min_length=1)
+
+    def on_call(self, at: datetime) -> str | None:
+        """Who holds the pager at `at` (None before the rotation starts)."""
+        if at < self.start or self.shift is None or not self.shift.seconds:
+            return None
+        index = int((at - self.start).total_seconds() // self.shift.seconds)
+        return self.people[index % len(self.people)]
+
+
+class Escalation(_Strict):
+    functional: dict[Priority, FunctionalTimers]
+    hierarchical: Hierarchical = Field(default_factory=Hierarchical)
+    contacts: Contacts = Field(default_factory=Contacts)
+    roles: dict[str, str | None] = Field(default_factory=dict)
+    rotations: list[Rotation] = Field(default_factory=list)
+
+
+class Component(_Strict):
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+    name: str
+    group: str | None = None
+    description: str | None = None
+    services: list[str] = Field(default_factory=list)
+
+
+class Components(_Strict):
+    components: list[Component] = Field(default_factory=list)
+
+
+class PirRule(_Strict):
+    due: Dur = None
+    required: bool = False
+
+
+class Blameless(_Strict):
+    """Blame language in a PIR's analysis: reported as warnings, never errors."""
+
+    enabled: bool = True
+    phrases: list[str] = Field(default_factory=list)
+    allow: list[str] = Field(default_factory=list)
+    people: bool = True  # flag individuals named in the incident's roles and timeline
+
+
+class RateTargets(_Strict):
+    """The process's targets for the rate metrics (the time targets are the SLAs)."""
+
+    tier_resolution: dict[int, tuple[float, float]] = Field(
+        default_factory=lambda: {1: (0.60, 0.80), 2: (0.15, 0.30), 3: (0.05, 0.10)}
+    )
+    recurrence_max: float = Field(0.05, ge=0, le=1)
+    recurrence_window: Dur = Duration(seconds=90 * 86400)
+    pir_completion: float = Field(1.0, ge=0, le=1)
+    action_on_time: float = Field(0.90, ge=0, le=1)
+
+
+class Review(_Strict):
+    pir: dict[Priority, PirRule]
+    action_horizons: dict[str, Dur] = Field(default_factory=dict)
+    runbook_max_untested: Dur = None
+    pir_sections: list[str] = Field(default_factory=list)
+    pir_min_whys: int = Field(5, ge=1, le=10)
+    pir_impact: list[str] = Field(default_factory=list)
+    blameless: Blameless = Field(default_factory=Blameless)
+    targets: RateTargets = Field(default_factory=RateTargets)
+
+
+class Policy(_Strict):
+    matrix: dict[Level, dict[Level, Priority]]
+    sla: Sla
+    escalation: Escalation
+    components: list[Component] = Field(default_factory=list)
+    review: Review
+
+    def priority_for(self, impact: Level, urgency: Level) -> Priority:
+        return self.matrix[impact][urgency]
+
+    def known_services(self) -> set[str]:
+        services = set(self.escalation.contacts.services)
+        for component in self.components:
+            services.update(component.services)
+        return services
+
+    def contact(self, service: str | None, kind: EscalationKind | str) -> Contact | None:
+        return self.escalation.contacts.for_service(service, str(kind))
+
+    def digest(self) -> str:
+        """A short content hash identifying this policy (recorded at declaration)."""
+        return "sha256:" + hashlib.sha256(self.canonical().encode()).hexdigest()[:16]
+
+    def canonical(self) -> str:
+        return json.dumps(
+            self.model_dump(mode="json", by_alias=True), sort_keys=True, separators=(",", ":")
+        )
+
+
+def default_text(name: str) -> str:
+    """The shipped default policy file `name`.yaml, comments and all."""
+    return (resources.files("incidentctl") / "defaults" / "policies" / f"{name}.yaml").read_text(
+        encoding="utf-8"
+    )
+
+
+def merge(base: Any, override: Any) -> Any:
+    """Mappings merge key by key; anything else in the override replaces the base."""
+    if isinstance(base, dict) and isinstance(override, dict):
+        merged = dict(base)
+        for key, value in override.items():
+            merged[key] = merge(base.get(key), value) if key in base else value
+        return merged
+    return override
+
+
+def assemble(sections: dict[str, Any]) -> dict[str, Any]:
+    """Turn per-file data into the Policy's shape."""
+    return {
+        "matrix": sections["priority"].get("matrix"),
+        "sla": sections["sla"],
+        "escalation": sections["escalation"],
+        "components": sections["components"].get("components") or [],
+        "review": sections["review"],
+    }
+
+
+def source_path(policies_dir: Path | None, name: str) -> Path:
+    if policies_dir is not None and (policies_dir / f"{name}.yaml").is_file():
+        return policies_dir / f"{name}.yaml"
+    return Path(f"<default policies/{name}.yaml>")

@@ -1,0 +1,299 @@
+"""Deadlines and overdue findings: (incidents with their policies, runbooks, now) -> findings.
+
+Pure: no files, no clock, no click. Every number comes from the policy passed with each
+incident (the one in force when it was declared); texts live in `reminders.py`.
+
+Boundary semantics (tested in tests/test_timers.py):
+
+* A deadline exactly at `now` is due, not overdue: `overdue` means now > due, so one second
+  after the deadline. `overdue_seconds` is the whole seconds past due (0 while due-soon).
+* `due-soon` is due - policy.sla.due_soon <= now <= due, both ends included.
+* Done exactly at the deadline is met; one second later is missed.
+* A rule that stops applying (resolved, mitigated, closed) at or before its deadline is
+  not-applicable; stopping after the deadline leaves it missed.
+* Everything is judged as of `now`: timeline events, escalations and lifecycle timestamps
+  after `now` have not happened yet, and an incident detected after `now` does not exist.
+* Reclassified to a higher priority: the stricter timers count from the reclassification
+  event. Reclassified to a lower priority: the laxer timers keep counting from detection.
+* Reopened: the resolution clock (resolve-target, resolve-sla, stakeholder-update,
+  business-continuity, P0's executive notification, functional tiers) restarts at the
+  `reopened` event.
+* Snoozed: a timeline event kind `snoozed` with `rule` and `until` hides that rule's
+  findings of that incident for at <= now < until; at `until` it is reported again.
+* A date without a time (an action's due date, a runbook's last_tested) means the end of
+  that day in UTC.
+* Business days (`1bd`): see businessdays.py.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from incidentctl.core.businessdays import advance
+from incidentctl.core.model import ROOT_CAUSE_PATTERN, Incident, Priority, Runbook
+from incidentctl.core.policy import Policy
+from incidentctl.core.timevalues import Duration, format_duration
+from incidentctl.deadlines import reminders
+from incidentctl.deadlines.rules import (
+    AFTER_CLOSE,
+    INCIDENT_RULES,
+    MET,
+    MISSED,
+    NOT_APPLICABLE,
+    OVERDUE,
+    PENDING,
+    Case,
+    Deadline,
+    Pir,
+    Subject,
+    action_id,
+    end_of_day,
+    iso,
+    loose_time,
+)
+
+__all__ = [
+    "DUE_SOON",
+    "MET",
+    "MISSED",
+    "NOT_APPLICABLE",
+    "OVERDUE",
+    "PENDING",
+    "RULES",
+    "Deadline",
+    "Finding",
+    "Pir",
+    "Subject",
+    "findings",
+    "pir_from_front",
+    "schedule",
+    "urgency",
+]
+
+RULES = reminders.RULES
+_ROOT_CAUSE = re.compile(ROOT_CAUSE_PATTERN)
+DUE_SOON = "due-soon"
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class Finding:
+    """Something due soon or overdue, who must act, and what the process says to do."""
+
+    incident: str  # the incident ID; the runbook name for runbook-untested
+    rule: str
+    due: datetime | None  # None only for a runbook that was never tested
+    state: str  # due-soon | overdue
+    overdue_seconds: int
+    who: list[str]
+    message: str
+    recommendation: str
+    priority: Priority | None = None
+    subject: str | None = None  # action ID, regulatory regime or runbook name
+    related: list[str] = field(default_factory=list)  # the incidents of a major incident
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "incident": self.incident,
+            "rule": self.rule,
+            "due": iso(self.due),
+            "state": self.state,
+            "overdue_seconds": self.overdue_seconds,
+            "who": list(self.who),
+            "message": self.message,
+            "recommendation": self.recommendation,
+            "priority": self.priority.value if self.priority else None,
+            "subject": self.subject,
+            "related": list(self.related),
+        }
+
+
+def pir_from_front(data: Mapping[str, Any]) -> Pir:
+    """Read a PIR's front-matter loosely: status, approved_at, actions (a list of mappings),
+    root_cause (a key, or None when it is not one)."""
+    raw = data.get("actions")
+    actions = tuple(a for a in raw if isinstance(a, Mapping)) if isinstance(raw, list) else ()
+    key = data.get("root_cause")
+    return Pir(
+        approved=str(data.get("status") or "").strip().lower() == "approved",
+        approved_at=loose_time(data.get("approved_at")),
+        actions=actions,
+        root_cause=key if isinstance(key, str) and _ROOT_CAUSE.match(key) else None,
+    )
+
+
+def schedule(
+    incident: Incident, policy: Policy, now: datetime, *, pir: Pir | None = None
+) -> list[Deadline]:
+    """Every deadline of one incident, past and future, as of `now`."""
+    if incident.detected_at > now:
+        return []
+    case = Case(Subject(incident, policy, pir), now)
+    out: list[Deadline] = []
+    for rule in INCIDENT_RULES:
+        for d in rule(case):
+            live = d.state in (PENDING, OVERDUE)
+            until = case.snoozed_until(d.rule) if live else None
+            out.append(d if until is None else replace(d, snoozed_until=until))
+    return sorted(out, key=lambda d: (d.due or datetime.max.replace(tzinfo=UTC), _order(d)))
+
+
+def _order(d: Deadline) -> int:
+    return RULES.index(d.rule)
+
+
+def findings(
+    subjects: Iterable[Subject],
+    runbooks: Iterable[tuple[str, Runbook]],
+    policy: Policy,
+    now: datetime,
+    *,
+    include_due_soon: bool = True,
+) -> list[Finding]:
+    """Everything overdue (and due soon) across the repository, most urgent first.
+
+    `policy` is the current one: it judges runbooks and the major-incident count; each
+    incident's own timers come from the policy in its Subject.
+    """
+    out: list[Finding] = []
+    open_cases: list[Case] = []
+    for subject in subjects:
+        if subject.incident.detected_at > now or _settled(subject, now):
+            continue
+        case = Case(subject, now)
+        for rule in INCIDENT_RULES if case.closed is None else AFTER_CLOSE:
+            for d in rule(case):
+                found = _finding(case, d)
+                if found and case.snoozed_until(d.rule) is None:
+                    out.append(found)
+        if case.is_open:
+            open_cases.append(case)
+    out += _major(open_cases, policy, now)
+    for name, runbook in runbooks:
+        out += _runbook(name, runbook, policy, now)
+    if not include_due_soon:
+        out = [f for f in out if f.state == OVERDUE]
+    return sorted(out, key=urgency)
+
+
+def _settled(subject: Subject, now: datetime) -> bool:
+    """Closed, with no preventive action and no regulatory clock: nothing can be due."""
+    inc = subject.incident
+    return (
+        inc.closed_at is not None
+        and inc.closed_at <= now
+        and not (subject.pir and subject.pir.actions)
+        and not ((inc.security_breach or inc.data_loss) and subject.policy.sla.regulatory)
+    )
+
+
+def urgency(f: Finding) -> tuple[int, int, int, datetime, str, str, str]:
+    """Sort key: overdue first, live response before follow-up, P0 first, longest late first."""
+    group = {"pir-due": 1, "action-due": 1, "runbook-untested": 2}.get(f.rule, 0)
+    rank = f.priority.rank if f.priority else 9
+    return (f.state != OVERDUE, group, rank, f.due or _EPOCH, f.incident, f.rule, f.subject or "")
+
+
+def _state(due: datetime, lead: Duration | None, now: datetime) -> str | None:
+    if now > due:
+        return OVERDUE
+    if due - (lead.timedelta if lead else timedelta(0)) <= now:
+        return DUE_SOON
+    return None
+
+
+def _finding(c: Case, d: Deadline) -> Finding | None:
+    if d.due is None or d.state not in (PENDING, OVERDUE):
+        return None
+    state = _state(d.due, c.policy.sla.due_soon, c.now)
+    if state is None:
+        return None
+    late = max(0, int((c.now - d.due).total_seconds()))
+    text = reminders.render(d.rule, c.inc, c.priority, d, c.sla, _timing(d.due, c.now))
+    who = reminders.who(d.rule, c.inc, c.policy, c.now)
+    if d.rule == "action-due" and c.pir:
+        owners = [
+            a.get("owner")
+            for i, a in enumerate(c.pir.actions, start=1)
+            if action_id(i, a) == d.subject and a.get("owner")
+        ]
+        who = [str(owners[0])] if owners else who
+    return Finding(
+        c.inc.id, d.rule, d.due, state, late, who, text[0], text[1], c.priority, d.subject
+    )
+
+
+def _timing(due: datetime | None, now: datetime) -> str:
+    if due is None:
+        return "never done"
+    seconds = (now - due).total_seconds()
+    if seconds > 0:
+        return f"overdue by {format_duration(seconds)} (due {iso(due)})"
+    if seconds == 0:
+        return f"due now ({iso(due)})"
+    return f"due in {format_duration(-seconds)} ({iso(due)})"
+
+
+def _major(cases: list[Case], policy: Policy, now: datetime) -> list[Finding]:
+    """Two or more P0, or three or more P1, open at once (thresholds from the policy)."""
+    out: list[Finding] = []
+    for priority, threshold in sorted(policy.sla.major_incident.items()):
+        members = sorted(
+            (c for c in cases if c.priority == priority), key=lambda c: (c.since, c.inc.id)
+        )
+        if threshold < 1 or len(members) < threshold:
+            continue
+        if any(m.snoozed_until("major-incident") for m in members):
+            continue
+        tipping = members[threshold - 1]
+        due = tipping.since
+        ids = [m.inc.id for m in members]
+        state = OVERDUE if now > due else DUE_SOON
+        message, advice = reminders.major(priority, ids, _timing(due, now))
+        who = reminders.who("major-incident", tipping.inc, policy, now)
+        for member in members:
+            who += [
+                p for p in reminders.who("major-incident", member.inc, policy, now) if p not in who
+            ]
+        late = max(0, int((now - due).total_seconds()))
+        out.append(
+            Finding(
+                tipping.inc.id,
+                "major-incident",
+                due,
+                state,
+                late,
+                who,
+                message,
+                advice,
+                priority,
+                None,
+                ids,
+            )
+        )
+    return out
+
+
+def _runbook(name: str, runbook: Runbook, policy: Policy, now: datetime) -> list[Finding]:
+    limit = policy.review.runbook_max_untested
+    if limit is None:
+        return []
+    due = (
+        advance(end_of_day(runbook.last_tested), limit, policy.sla.business_days)
+        if runbook.last_tested
+        else None
+    )
+    state = OVERDUE if due is None else _state(due, policy.sla.due_soon, now)
+    if state is None:
+        return []
+    late = 0 if due is None else max(0, int((now - due).total_seconds()))
+    message, advice = reminders.runbook(name, runbook, limit, _timing(due, now))
+    return [
+        Finding(
+            name, "runbook-untested", due, state, late, [runbook.owner], message, advice, None, name
+        )
+    ]

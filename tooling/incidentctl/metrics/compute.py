@@ -1,0 +1,510 @@
+"""Incident metrics: (incidents with their policies and PIRs, a window, now) -> figures.
+
+Pure: no files, no clock, no click. Every definition is in metricsdefs.DEFINITIONS and is
+stamped on the report. Deadlines come from the timers engine, so "met" and "missed" here
+mean exactly what `overdue` and `deadlines` say.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from incidentctl.core.model import EscalationKind, Incident, Priority
+from incidentctl.core.policy import Policy
+from incidentctl.core.timevalues import format_timestamp
+from incidentctl.deadlines import timers
+from incidentctl.deadlines.rules import iso, loose_time
+from incidentctl.metrics.definitions import DEFINITIONS, DURATIONS, SLA_RULES, Targets
+from incidentctl.metrics.targets import changes, flatten, target_rows
+
+__all__ = [
+    "GROUPINGS",
+    "PRIORITIES",
+    "Record",
+    "Window",
+    "changes",
+    "compute",
+    "flatten",
+    "percentile",
+    "summarize",
+]
+
+GROUPINGS = ("month", "week", "priority", "service")
+PRIORITIES = tuple(p.value for p in Priority)
+_DECIDED = (timers.MET, timers.MISSED, timers.OVERDUE)
+
+
+@dataclass(frozen=True)
+class Record:
+    """One incident, the policy it was declared under, its PIR (loosely read) and root cause."""
+
+    incident: Incident
+    policy: Policy
+    pir: timers.Pir | None = None
+    root_cause: str | None = None
+
+
+@dataclass(frozen=True)
+class Window:
+    """Incidents detected at or after `start` and before `end`."""
+
+    start: datetime
+    end: datetime
+
+    def __contains__(self, at: datetime) -> bool:
+        return self.start <= at < self.end
+
+    def shifted(self, back: timedelta) -> Window:
+        return Window(self.start - back, self.end - back)
+
+    def previous(self) -> Window:
+        return self.shifted(self.end - self.start)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"from": format_timestamp(self.start), "to": format_timestamp(self.end)}
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Which incidents a report covers: the window plus optional filters."""
+
+    window: Window
+    priorities: frozenset[str] = frozenset()
+    services: frozenset[str] = frozenset()
+
+    def wants(self, inc: Incident, now: datetime) -> bool:
+        if inc.detected_at > now or inc.detected_at not in self.window:
+            return False
+        if self.priorities and inc.priority.value not in self.priorities:
+            return False
+        return not self.services or bool(self.services.intersection(inc.services))
+
+
+# -- statistics ------------------------------------------------------------------------------
+def percentile(values: Sequence[float], p: float) -> float | None:
+    """The p-th percentile by linear interpolation between closest ranks (R-7)."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    position = (len(ordered) - 1) * p / 100
+    low = math.floor(position)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+def _num(value: float | None) -> float | int | None:
+    """Seconds for JSON: whole numbers as ints, otherwise one decimal."""
+    if value is None:
+        return None
+    rounded = round(value, 1)
+    return int(rounded) if rounded == int(rounded) else rounded
+
+
+def _rate(part: int, whole: int) -> float | None:
+    return None if whole == 0 else round(part / whole, 4)
+
+
+def summarize(values: Sequence[float], excluded: int = 0) -> dict[str, Any]:
+    """count, mean, median, p90, max (seconds; null without data) and excluded."""
+    return {
+        "count": len(values),
+        "mean": _num(sum(values) / len(values)) if values else None,
+        "median": _num(percentile(values, 50)),
+        "p90": _num(percentile(values, 90)),
+        "max": _num(max(values)) if values else None,
+        "excluded": excluded,
+    }
+
+
+def _at(inc: Incident, name: str, now: datetime) -> datetime | None:
+    value: datetime | None = getattr(inc, name)
+    return value if value is not None and value <= now else None
+
+
+def durations(inc: Incident, now: datetime) -> dict[str, float | None]:
+    """Each duration metric of one incident in seconds; None when it cannot be measured."""
+    out: dict[str, float | None] = {}
+    for metric, (start_name, end_name) in DURATIONS.items():
+        start, end = _at(inc, start_name, now), _at(inc, end_name, now)
+        seconds = None if start is None or end is None else (end - start).total_seconds()
+        out[metric] = seconds if seconds is not None and seconds >= 0 else None
+    return out
+
+
+def _times(rows: Iterable[dict[str, float | None]]) -> dict[str, Any]:
+    values: dict[str, list[float]] = {m: [] for m in DURATIONS}
+    excluded = dict.fromkeys(DURATIONS, 0)
+    for row in rows:
+        for metric, seconds in row.items():
+            if seconds is None:
+                excluded[metric] += 1
+            else:
+                values[metric].append(seconds)
+    return {m: summarize(values[m], excluded[m]) for m in DURATIONS}
+
+
+# -- one incident's facts --------------------------------------------------------------------
+@dataclass
+class _Facts:
+    record: Record
+    times: dict[str, float | None]
+    deadlines: list[timers.Deadline]
+    resolved: datetime | None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def inc(self) -> Incident:
+        return self.record.incident
+
+
+def _facts(record: Record, now: datetime) -> _Facts:
+    inc = record.incident
+    deadlines = timers.schedule(inc, record.policy, now, pir=record.pir)
+    return _Facts(record, durations(inc, now), deadlines, _at(inc, "resolved_at", now))
+
+
+def tier_at_resolution(inc: Incident, resolved: datetime) -> int:
+    """The highest functional tier escalated to by `resolved`; the file's tier without records."""
+    functional = [e for e in inc.escalations if e.kind in _TIER]
+    if not functional:
+        return inc.tier
+    return max([1, *(_TIER[e.kind] for e in functional if e.at <= resolved)])
+
+
+_TIER = {EscalationKind.TIER_2: 2, EscalationKind.TIER_3: 3}
+
+
+# -- the sections ----------------------------------------------------------------------------
+def _sla(facts: list[_Facts]) -> dict[str, Any]:
+    states: dict[str, dict[str, Counter[str]]] = {
+        key: {rule: Counter() for rule in SLA_RULES} for key in (*PRIORITIES, "all")
+    }
+    for f in facts:
+        for d in f.deadlines:
+            if d.rule in SLA_RULES:
+                states[f.inc.priority.value][d.rule][d.state] += 1
+                states["all"][d.rule][d.state] += 1
+    out: dict[str, Any] = {}
+    for key, rules in states.items():
+        out[key] = {}
+        for rule, counts in rules.items():
+            decided = sum(counts[s] for s in _DECIDED)
+            out[key][rule] = {
+                "met": counts[timers.MET],
+                "missed": counts[timers.MISSED],
+                "overdue": counts[timers.OVERDUE],
+                "pending": counts[timers.PENDING],
+                "not_applicable": counts[timers.NOT_APPLICABLE],
+                "compliance": _rate(counts[timers.MET], decided),
+            }
+    return out
+
+
+def _tiers(facts: list[_Facts], targets: Targets) -> dict[str, Any]:
+    counts: Counter[int] = Counter()
+    for f in facts:
+        if f.resolved is not None:
+            counts[tier_at_resolution(f.inc, f.resolved)] += 1
+    total = sum(counts.values())
+    out: dict[str, Any] = {"resolved": total}
+    for tier in (1, 2, 3):
+        low, high = targets.tiers[tier]
+        share = _rate(counts[tier], total)
+        out[f"tier_{tier}"] = {
+            "count": counts[tier],
+            "share": share,
+            "target": [low, high],
+            "met": None if share is None else low <= share <= high,
+        }
+    return out
+
+
+def _recurrence(
+    facts: list[_Facts], every: Sequence[Record], targets: Targets, now: datetime
+) -> dict[str, Any]:
+    by_key: dict[str, list[tuple[datetime, str]]] = defaultdict(list)
+    for r in every:
+        if r.root_cause and r.incident.detected_at <= now:
+            by_key[r.root_cause].append((r.incident.detected_at, r.incident.id))
+    for series in by_key.values():
+        series.sort()
+    span = timedelta(days=targets.recurrence_days)
+    recurrent: dict[str, list[str]] = defaultdict(list)
+    earlier: dict[str, set[str]] = defaultdict(set)
+    known = 0
+    for f in facts:
+        key = f.record.root_cause
+        if not key:
+            continue
+        known += 1
+        at, me, series = f.inc.detected_at, f.inc.id, by_key[key]
+        # the same key detected in [at - span, at), ties at `at` broken by ID
+        low = bisect.bisect_left(series, (at - span, ""))
+        before = [i for _, i in series[low : bisect.bisect_left(series, (at, me))]]
+        if before:
+            recurrent[key].append(me)
+            earlier[key].update(before)
+    count = sum(len(ids) for ids in recurrent.values())
+    rate = _rate(count, known)
+    groups: list[dict[str, Any]] = [
+        {
+            "root_cause": key,
+            "recurrences": sorted(ids),
+            "earlier": sorted(earlier[key] - set(ids)),
+            "incidents": len(set(ids) | earlier[key]),
+        }
+        for key, ids in recurrent.items()
+    ]
+    groups.sort(key=lambda g: (-int(g["incidents"]), str(g["root_cause"])))
+    return {
+        "with_root_cause": known,
+        "unknown": len(facts) - known,
+        "recurrences": count,
+        "rate": rate,
+        "target_max": targets.recurrence_max,
+        "met": None if rate is None else rate < targets.recurrence_max,
+        "window_days": targets.recurrence_days,
+        "root_causes": groups,
+    }
+
+
+def _pir(facts: list[_Facts], now: datetime) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    rows: dict[str, list[_Facts]] = {"P0": [], "P1": []}
+    for f in facts:
+        if f.inc.priority.value in rows and f.resolved is not None:
+            rows[f.inc.priority.value].append(f)
+    for key, group in (*rows.items(), ("P0+P1", rows["P0"] + rows["P1"])):
+        completed = pending = 0
+        states: Counter[str] = Counter()
+        missing: list[str] = []
+        for f in group:
+            pir = f.record.pir
+            done = bool(
+                pir and pir.approved and (pir.approved_at is None or pir.approved_at <= now)
+            )
+            state = next((d.state for d in f.deadlines if d.rule == "pir-due"), None)
+            states[state or "none"] += 1
+            if done:
+                completed += 1
+            elif state == timers.PENDING:
+                pending += 1
+            else:
+                missing.append(f.inc.id)
+        decided = sum(states[s] for s in _DECIDED)
+        out[key] = {
+            "resolved": len(group),
+            "completed": completed,
+            "pending": pending,
+            "missing": sorted(missing),
+            "completion": _rate(completed, len(group) - pending),
+            "on_time": _rate(states[timers.MET], decided),
+            "met": states[timers.MET],
+            "late": states[timers.MISSED] + states[timers.OVERDUE],
+        }
+    return out
+
+
+def _actions(
+    facts: list[_Facts], window: Window, now: datetime, targets: Targets
+) -> dict[str, Any]:
+    states: Counter[str] = Counter()
+    status: Counter[str] = Counter()
+    overdue: list[dict[str, Any]] = []
+    spans: list[tuple[datetime, datetime | None, datetime | None]] = []  # from, done, due
+    for f in facts:
+        pir = f.record.pir
+        if pir is None:
+            continue
+        for d in f.deadlines:
+            if d.rule == "action-due" and d.subject:
+                states[d.state] += 1
+                if d.state == timers.OVERDUE:
+                    overdue.append(
+                        {
+                            "incident": f.inc.id,
+                            "action": d.subject,
+                            "title": d.note,
+                            "due": iso(d.due),
+                        }
+                    )
+        for action in pir.actions:
+            state = str(action.get("status") or "open").strip().lower()
+            status[state] += 1
+            if state != "cancelled":
+                done = loose_time(action.get("done_at")) if state == "done" else None
+                if state == "done" and done is None:
+                    done = f.resolved or f.inc.detected_at
+                spans.append((f.resolved or f.inc.detected_at, done, loose_time(action.get("due"))))
+    total = sum(status.values())
+    decided = sum(states[s] for s in _DECIDED)
+    on_time = _rate(states[timers.MET], decided)
+    overdue.sort(key=lambda a: (a["due"] or "", a["incident"], a["action"]))
+    return {
+        "total": total,
+        "done": status["done"],
+        "cancelled": status["cancelled"],
+        "open": total - status["done"] - status["cancelled"],
+        "completion": _rate(status["done"], total - status["cancelled"]),
+        "met": states[timers.MET],
+        "missed": states[timers.MISSED],
+        "overdue": states[timers.OVERDUE],
+        "pending": states[timers.PENDING],
+        "on_time": on_time,
+        "target": targets.action_on_time,
+        "target_met": None if on_time is None else on_time > targets.action_on_time,
+        "overdue_actions": overdue,
+        "burndown": _burndown(spans, window, now),
+    }
+
+
+def _burndown(
+    spans: list[tuple[datetime, datetime | None, datetime | None]], window: Window, now: datetime
+) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for start, _ in _periods(window, "week"):
+        at = min(start + timedelta(days=7), window.end, now)
+        open_ = [s for s in spans if s[0] <= at and (s[1] is None or s[1] > at)]
+        late = sum(1 for s in open_ if s[2] is not None and s[2] < at)
+        out.append({"at": format_timestamp(at), "open": len(open_), "overdue": late})
+        if at >= now:
+            break
+    return out
+
+
+def _counts(values: Iterable[str]) -> dict[str, int]:
+    counts = Counter(values)
+    return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+
+
+# -- groups ----------------------------------------------------------------------------------
+def _periods(window: Window, unit: str) -> list[tuple[datetime, str]]:
+    """(start, key) of every calendar week (ISO, from Monday) or month touching the window."""
+    day = window.start.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    if unit == "week":
+        day -= timedelta(days=day.weekday())
+    else:
+        day = day.replace(day=1)
+    out: list[tuple[datetime, str]] = []
+    while day < window.end:
+        if unit == "week":
+            year, week, _ = day.isocalendar()
+            out.append((day, f"{year}-W{week:02d}"))
+            day += timedelta(days=7)
+        else:
+            out.append((day, f"{day:%Y-%m}"))
+            day = (day + timedelta(days=32)).replace(day=1)
+    return out
+
+
+def _group_key(inc: Incident, unit: str) -> list[str]:
+    at = inc.detected_at.astimezone(UTC)
+    if unit == "week":
+        year, week, _ = at.isocalendar()
+        return [f"{year}-W{week:02d}"]
+    if unit == "month":
+        return [f"{at:%Y-%m}"]
+    if unit == "priority":
+        return [inc.priority.value]
+    return list(inc.services) or ["unknown"]
+
+
+def _groups(facts: list[_Facts], window: Window, unit: str) -> list[dict[str, Any]]:
+    members: dict[str, list[_Facts]] = defaultdict(list)
+    for f in facts:
+        for key in _group_key(f.inc, unit):
+            members[key].append(f)
+    if unit in ("week", "month"):
+        keys: list[tuple[str, str | None]] = [
+            (key, format_timestamp(start)) for start, key in _periods(window, unit)
+        ]
+    elif unit == "priority":
+        keys = [(p, None) for p in PRIORITIES]
+    else:
+        keys = [(k, None) for k in sorted(members)]
+    out = []
+    for key, start in keys:
+        group = members.get(key, [])
+        row: dict[str, Any] = {"key": key}
+        if start:
+            row["start"] = start
+        row["count"] = len(group)
+        row["priorities"] = {
+            p: sum(1 for f in group if f.inc.priority.value == p) for p in PRIORITIES
+        }
+        row.update(_times(f.times for f in group))
+        out.append(row)
+    return out
+
+
+# -- the report ------------------------------------------------------------------------------
+def compute(
+    records: Sequence[Record],
+    window: Window,
+    now: datetime,
+    *,
+    policy: Policy,
+    commit: str | None = None,
+    priorities: Iterable[str] = (),
+    services: Iterable[str] = (),
+    by: Iterable[str] = (),
+    targets: Targets | None = None,
+) -> dict[str, Any]:
+    """Every figure for the incidents of `records` detected in `window`, as of `now`.
+
+    `records` is the whole repository (recurrence looks at incidents outside the window);
+    `policy` is the current one (its digest is stamped; its SLAs are the time targets).
+    """
+    targets = targets or Targets.of(policy)
+    selection = Selection(window, frozenset(p.upper() for p in priorities), frozenset(services))
+    facts = [_facts(r, now) for r in records if selection.wants(r.incident, now)]
+    by_priority: dict[str, Any] = {}
+    for p in PRIORITIES:
+        group = [f for f in facts if f.inc.priority.value == p]
+        by_priority[p] = {"count": len(group), **_times(f.times for f in group)}
+    resolved = sum(1 for f in facts if f.resolved is not None)
+    report: dict[str, Any] = {
+        "window": {
+            **window.as_dict(),
+            "now": format_timestamp(now),
+            "selection": "incidents detected at or after `from` and before `to`",
+            "priority": sorted(selection.priorities),
+            "service": sorted(selection.services),
+        },
+        "definitions": dict(DEFINITIONS),
+        "source": {
+            "commit": commit,
+            "policy": policy.digest(),
+            "policies_used": sorted(
+                {r.incident.policy or "current" for r in (f.record for f in facts)}
+            ),
+        },
+        "overall": {
+            "count": len(facts),
+            "open": len(facts) - resolved,
+            "resolved": resolved,
+            **_times(f.times for f in facts),
+        },
+        "by_priority": by_priority,
+        "sla": _sla(facts),
+        "tiers": _tiers(facts, targets),
+        "recurrence": _recurrence(facts, records, targets, now),
+        "pir": _pir(facts, now),
+        "actions": _actions(facts, window, now, targets),
+        "detection": _counts(
+            f.inc.detection.value if f.inc.detection else "unknown" for f in facts
+        ),
+        "services": _counts(s for f in facts for s in (f.inc.services or ["unknown"])),
+        "categories": _counts(f.inc.category.value if f.inc.category else "unknown" for f in facts),
+    }
+    report["targets"] = target_rows(report, policy, targets)
+    groups = {unit: _groups(facts, window, unit) for unit in by}
+    if groups:
+        report["groups"] = groups
+    return report

@@ -1,0 +1,463 @@
+"""Runbooks: the checks `validate` runs on them, drills, staleness, and what `runbook new` fills in.
+
+Pure: takes documents, models, the policy and `now`; returns findings and new models. An
+on-call engineer opens a runbook at 3 a.m., so a runbook must say how to recognise the
+problem (Symptoms), find the cause (Diagnosis), stop the damage (Mitigation), get help
+(Escalation) and keep it from coming back (Prevention), and none of it may still read TODO.
+How long a runbook may go untested is the timers' business (rule runbook-untested).
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from incidentctl.checks.incidents import Finding
+from incidentctl.core.businessdays import advance
+from incidentctl.core.documents import Document
+from incidentctl.core.errors import IncidentctlError
+from incidentctl.core.model import (
+    Drill,
+    DrillResult,
+    EventKind,
+    HypothesisResult,
+    Incident,
+    Runbook,
+)
+from incidentctl.core.policy import Policy
+from incidentctl.deadlines.rules import end_of_day
+
+SECTIONS = ("Symptoms", "Diagnosis", "Mitigation", "Escalation", "Prevention")
+PLACEHOLDER = "TODO"
+# A drill may be stamped a little ahead of `now`: clocks drift, intentions do not count.
+FUTURE_TOLERANCE = timedelta(minutes=5)
+NEVER, STALE, DUE_SOON, OK = "never tested", "stale", "due soon", "ok"
+
+_HANDLE = re.compile(r"^@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:/[A-Za-z0-9._-]+)?$")
+_HEADING = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?[ \t]*$")
+_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
+_CODE_SPAN = re.compile(r"(`+).+?\1")
+_TODO = re.compile(rf"\b{PLACEHOLDER}\b")
+_SECTION_HINT = (
+    "a runbook has the sections ## Symptoms, ## Diagnosis, ## Mitigation, ## Escalation and "
+    "## Prevention; `incidentctl runbook new` writes them"
+)
+
+
+@dataclass
+class Section:
+    """A level-2 part of the body: its heading and the lines up to the next one."""
+
+    title: str  # "" for what follows a level-1 heading
+    line: int  # of the heading, in the file
+    lines: list[tuple[int, str]] = field(default_factory=list)  # (line in file, text)
+
+    def key(self) -> str:
+        """'Diagnosis and triage:' -> 'diagnosis': the first word names the section."""
+        words = re.sub(r"[^a-z0-9 ]+", " ", self.title.lower()).split()
+        words = [w for w in words if not w.isdigit()]
+        return words[0] if words else ""
+
+
+def split_sections(body: str, first_line: int) -> tuple[list[tuple[int, str]], list[Section]]:
+    """The lines before the first `##` heading, and each `##` section. A `#` heading after
+    a section starts an untitled one; headings inside code fences are code."""
+    intro: list[tuple[int, str]] = []
+    sections: list[Section] = []
+    fence: str | None = None
+    for number, text in enumerate(body.split("\n"), start=first_line):
+        opening = _FENCE.match(text)
+        if fence is not None:
+            if opening and opening.group(1)[0] == fence[0] and len(opening.group(1)) >= len(fence):
+                fence = None
+        elif opening:
+            fence = opening.group(1)
+        else:
+            heading = _HEADING.match(text)
+            if heading and len(heading.group(1)) <= 2:
+                if len(heading.group(1)) == 2:
+                    sections.append(Section(title=heading.group(2) or "", line=number))
+                    continue
+                if sections:  # a level-1 heading ends the current section
+                    sections.append(Section(title="", line=number))
+                    continue
+        (sections[-1].lines if sections else intro).append((number, text))
+    return intro, sections
+
+
+def _prose(lines: list[tuple[int, str]]) -> list[tuple[int, str]]:
+    """Lines a reader sees as prose: HTML comments blanked, fenced code left out."""
+    text = "\n".join(t for _, t in lines)
+    visible = _COMMENT.sub(lambda m: "\n" * m.group(0).count("\n"), text).split("\n")
+    out: list[tuple[int, str]] = []
+    fence: str | None = None
+    for (number, _), line in zip(lines, visible, strict=True):
+        opening = _FENCE.match(line)
+        if fence is not None:
+            if opening and opening.group(1)[0] == fence[0] and len(opening.group(1)) >= len(fence):
+                fence = None
+            continue
+        if opening:
+            fence = opening.group(1)
+            continue
+        out.append((number, line))
+    return out
+
+
+def _has_content(lines: list[tuple[int, str]]) -> bool:
+    """Anything but blank lines, comments and sub-headings (a code block counts)."""
+    text = _COMMENT.sub("", "\n".join(t for _, t in lines))
+    return any(line.strip() and not _HEADING.match(line) for line in text.split("\n"))
+
+
+def _placeholders(lines: list[tuple[int, str]]) -> list[tuple[int, str]]:
+    """(line, text) of every visible TODO; TODO inside `code` or a comment is not a placeholder."""
+    return [
+        (number, line.strip())
+        for number, line in _prose(lines)
+        if _TODO.search(_CODE_SPAN.sub("", line))
+    ]
+
+
+def _short(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def is_handle(value: str) -> bool:
+    """@user or @org/team: what reminders can mention."""
+    return bool(_HANDLE.match(value))
+
+
+def did_you_mean(name: str, known: Iterable[str]) -> str | None:
+    close = difflib.get_close_matches(name, sorted(known), n=1)
+    return close[0] if close else None
+
+
+def unknown_services(services: list[str], known: set[str]) -> list[tuple[int, str, str | None]]:
+    """(index, name, closest known name) for each service the policy does not list.
+    A policy that lists no services does not restrict them."""
+    if not known:
+        return []
+    return [(i, s, did_you_mean(s, known)) for i, s in enumerate(services) if s not in known]
+
+
+def check_runbook(doc: Document, book: Runbook, *, known_services: set[str]) -> list[Finding]:
+    """Every problem an on-call engineer would trip over, each with file and line."""
+    intro, sections = split_sections(doc.body, doc.body_line)
+    out = _sections(doc, sections)
+    out += _placeholder_findings(doc, book, intro, sections)
+    out += _references(doc, book, known_services)
+    out += _drills(doc, book)
+    if not Runbook.valid_name(doc.path.stem):
+        out.append(
+            Finding(
+                str(doc.path),
+                None,
+                "runbook-name",
+                f"runbook file name '{doc.path.name}' is not a lowercase slug",
+                "incidents link to runbooks by file name: use lowercase letters, digits and '-'",
+                severity="warning",
+            )
+        )
+    return out
+
+
+def _sections(doc: Document, sections: list[Section]) -> list[Finding]:
+    """Each required section present once and not empty."""
+    path = str(doc.path)
+    required = [name.lower() for name in SECTIONS]
+    out: list[Finding] = []
+    found: dict[str, Section] = {}
+    for section in sections:
+        key = section.key()
+        if key not in required:
+            continue
+        if key in found:
+            first = found[key]
+            out.append(
+                Finding(
+                    path,
+                    section.line,
+                    "runbook-section",
+                    f"section '## {section.title}' repeats '## {first.title}' (line "
+                    f"{first.line}); only the first is checked",
+                    "merge the two sections",
+                    severity="warning",
+                )
+            )
+            continue
+        found[key] = section
+    # where a missing section is reported when no later one exists: the body's last line,
+    # or the closing fence of a runbook without a body
+    last_line = doc.body_line + len(doc.body.rstrip("\n").split("\n")) - 1
+    if not doc.body.strip():
+        last_line = doc.body_line - 1
+    for index, name in enumerate(SECTIONS):
+        present = found.get(name.lower())
+        if present is None:
+            later = [found[n].line for n in required[index + 1 :] if n in found]
+            message, hint = f"section '## {name}' is missing", _SECTION_HINT
+            line = min(later) if later else last_line
+        elif not _has_content(present.lines):
+            message, line = f"section '## {name}' is empty", present.line
+            hint = f"write what the on-call engineer needs under ## {name}"
+        else:
+            continue
+        out.append(Finding(path, line, "runbook-section", message, hint))
+    return out
+
+
+def _placeholder_findings(
+    doc: Document, book: Runbook, intro: list[tuple[int, str]], sections: list[Section]
+) -> list[Finding]:
+    """Template text nobody replaced, in the body and in the front-matter's symptoms."""
+    path = str(doc.path)
+    out: list[Finding] = []
+    parts = [("the introduction", intro)]
+    parts += [(f"'## {s.title}'" if s.title else "the body", s.lines) for s in sections]
+    for where, lines in parts:
+        for number, text in _placeholders(lines):
+            out.append(
+                Finding(
+                    path,
+                    number,
+                    "runbook-placeholder",
+                    f"placeholder left in {where}: {_short(text)}",
+                    f"replace the {PLACEHOLDER} with the real content",
+                )
+            )
+    for index, symptom in enumerate(book.symptoms):
+        if _TODO.search(symptom):
+            out.append(
+                Finding(
+                    path,
+                    doc.line_of(("symptoms", index)),
+                    "runbook-placeholder",
+                    f"placeholder left in symptoms: {_short(symptom)}",
+                    "name the alert or the report that leads here",
+                    field=f"symptoms[{index}]",
+                )
+            )
+    return out
+
+
+def _references(doc: Document, book: Runbook, known_services: set[str]) -> list[Finding]:
+    path = str(doc.path)
+    out: list[Finding] = []
+    for index, name, close in unknown_services(book.services, known_services):
+        out.append(
+            Finding(
+                path,
+                doc.line_of(("services", index)),
+                "runbook-reference",
+                f"unknown service '{name}'",
+                f"did you mean '{close}'?" if close else "add it to policies/components.yaml",
+                field=f"services[{index}]",
+            )
+        )
+    if not is_handle(book.owner):
+        out.append(
+            Finding(
+                path,
+                doc.line_of(("owner",)),
+                "runbook-reference",
+                f"owner '{book.owner}' is not a GitHub user or team",
+                "write @user or @org/team so reminders can mention the owner",
+                field="owner",
+                severity="warning",
+            )
+        )
+    return out
+
+
+def _day(value: datetime | date) -> date:
+    return value.date() if isinstance(value, datetime) else value
+
+
+def _drills(doc: Document, book: Runbook) -> list[Finding]:
+    passed = [d for d in book.drills if d.result == DrillResult.PASSED]
+    if not passed:
+        return []
+    latest = max(_day(d.at) for d in passed)
+    if book.last_tested is not None and book.last_tested >= latest:
+        return []
+    shown = "not set" if book.last_tested is None else f"{book.last_tested}"
+    return [
+        Finding(
+            str(doc.path),
+            doc.line_of(("last_tested",)),
+            "runbook-drill",
+            f"last_tested is {shown} but a drill passed on {latest}",
+            f"set last_tested: {latest} (`incidentctl runbook tested` records both)",
+            field="last_tested",
+            severity="warning",
+        )
+    ]
+
+
+def record_drill(
+    book: Runbook,
+    *,
+    name: str,
+    at: datetime | date,
+    now: datetime,
+    by: str | None,
+    result: DrillResult,
+    note: str | None,
+) -> Runbook:
+    """The runbook with one more drill; a passed drill also moves last_tested forward."""
+    if isinstance(at, datetime):
+        at = at.replace(microsecond=0)
+        future = at > now + FUTURE_TOLERANCE
+    else:
+        future = at > now.date()
+    if future:
+        raise IncidentctlError(
+            f"drill time {_text(at)} is in the future (now is {_text(now)})",
+            hint="--at records when the drill ran; leave it out to use the current time",
+        )
+    day = _day(at)
+    if result == DrillResult.PASSED and book.last_tested is not None and day < book.last_tested:
+        raise IncidentctlError(
+            f"runbook {name} was last tested on {book.last_tested}; a drill that passed on "
+            f"{day} would move last_tested backwards",
+            hint="check --at; an older drill that did not pass can be recorded with "
+            "--result failed or partial",
+        )
+    if book.drills and _before(at, book.drills[-1].at):
+        raise IncidentctlError(
+            f"runbook {name} already records a drill on {_text(book.drills[-1].at)}; drills "
+            f"are recorded in time order, so {_text(at)} cannot follow it",
+            hint="check --at; to backfill an older drill, add it to `drills:` by hand, in order",
+        )
+    drill = Drill(at=at, by=by, result=result, note=note)
+    last_tested = book.last_tested
+    if result == DrillResult.PASSED and (last_tested is None or day > last_tested):
+        last_tested = day
+    return book.model_copy(update={"drills": [*book.drills, drill], "last_tested": last_tested})
+
+
+def _before(a: datetime | date, b: datetime | date) -> bool:
+    if isinstance(a, datetime) and isinstance(b, datetime):
+        return a < b
+    return _day(a) < _day(b)
+
+
+def _text(value: datetime | date) -> str:
+    if isinstance(value, datetime):
+        return f"{value:%Y-%m-%dT%H:%M:%SZ}"
+    return value.isoformat()
+
+
+@dataclass(frozen=True)
+class Freshness:
+    """How a runbook stands against policy.review.runbook_max_untested at `now`."""
+
+    state: str  # ok, due soon, stale, never tested
+    due: datetime | None  # when it becomes stale; None: never tested, or no limit
+    age_days: int | None  # whole days since last_tested
+
+    @property
+    def stale(self) -> bool:
+        return self.state in (STALE, NEVER)
+
+
+def freshness(book: Runbook, policy: Policy, now: datetime) -> Freshness:
+    """The same arithmetic as the runbook-untested timer, for `runbook list`."""
+    limit = policy.review.runbook_max_untested
+    age = None if book.last_tested is None else (now.date() - book.last_tested).days
+    if book.last_tested is None:
+        return Freshness(NEVER if limit is not None else OK, None, None)
+    if limit is None:
+        return Freshness(OK, None, age)
+    due = advance(end_of_day(book.last_tested), limit, policy.sla.business_days)
+    lead = policy.sla.due_soon.timedelta if policy.sla.due_soon else timedelta(0)
+    if now > due:
+        state = STALE
+    elif due - lead <= now:
+        state = DUE_SOON
+    else:
+        state = OK
+    return Freshness(state, due, age)
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def new_context(
+    *,
+    name: str,
+    title: str,
+    owner: str,
+    services: list[str],
+    policy: Policy,
+    incident: Incident | None = None,
+    incident_link: str | None = None,
+) -> dict[str, Any]:
+    """Everything `templates/runbook.md.j2` may use.
+
+    name, title, owner, services: as given. symptoms: what the incident's title and user
+    impact say (empty without an incident). contacts: per service, the tier-2 and tier-3
+    primary and backup from the escalation policy. incident: None, or its id, title,
+    priority, link (relative to runbooks/), user_impact, summary, mitigation, causes and
+    confirmed hypotheses, for a runbook written after an incident.
+    """
+    symptoms: list[str] = []
+    incident_data: dict[str, Any] | None = None
+    if incident is not None:
+        for text in (incident.user_impact, incident.title):
+            if text and _one_line(text) not in symptoms:
+                symptoms.append(_one_line(text))
+        mitigation = None
+        if incident.mitigation is not None:
+            mitigation = incident.mitigation.strategy.value
+            if incident.mitigation.description:
+                mitigation += ": " + _one_line(incident.mitigation.description)
+        timeline = incident.timeline
+        incident_data = {
+            "id": incident.id,
+            "title": _one_line(incident.title),
+            "priority": incident.priority.value,
+            "link": incident_link,
+            "user_impact": _one_line(incident.user_impact or "") or None,
+            "summary": _one_line(incident.summary or "") or None,
+            "mitigation": mitigation,
+            "causes": [_one_line(e.text) for e in timeline if e.kind == EventKind.CAUSE and e.text],
+            "hypotheses": [
+                _one_line(e.text)
+                for e in timeline
+                if e.kind == EventKind.HYPOTHESIS
+                and e.result == HypothesisResult.CONFIRMED
+                and e.text
+            ],
+        }
+    contacts = []
+    for service in services:
+        for level in ("tier-2", "tier-3"):
+            contact = policy.contact(service, level)
+            if contact is not None and (contact.primary or contact.backup):
+                contacts.append(
+                    {
+                        "service": service,
+                        "level": level,
+                        "primary": contact.primary,
+                        "backup": contact.backup,
+                    }
+                )
+    return {
+        "name": name,
+        "title": _one_line(title),
+        "owner": owner,
+        "services": services,
+        "symptoms": symptoms,
+        "contacts": contacts,
+        "incident": incident_data,
+        "placeholder": PLACEHOLDER,
+        "max_untested": str(policy.review.runbook_max_untested or ""),
+    }

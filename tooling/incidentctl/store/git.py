@@ -1,0 +1,116 @@
+"""The only module that runs git: reading files as they are at another revision.
+
+One `git ls-tree` and one `git cat-file --batch` read every incident at the base in a
+single pass; a `git show` per file would take minutes at ten thousand incidents.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from datetime import UTC, datetime
+from pathlib import Path
+
+from incidentctl.core.errors import IncidentctlError
+
+
+def _git(root: Path, *args: str, stdin: bytes | None = None) -> bytes:
+    try:
+        result = subprocess.run(
+            ["git", *args], cwd=root, input=stdin, capture_output=True, check=False
+        )
+    except FileNotFoundError:
+        raise IncidentctlError("git is not installed", hint="install git to use --base") from None
+    if result.returncode != 0:
+        message = result.stderr.decode("utf-8", "replace").strip()
+        raise IncidentctlError(f"git {' '.join(args[:2])} failed: {message}")
+    return result.stdout
+
+
+def resolve(root: Path, ref: str) -> str:
+    """The commit a ref names; a clear error for a ref that does not exist."""
+    if ref.startswith("-"):
+        raise IncidentctlError(f"{ref!r} is not a git revision")
+    try:
+        return _git(root, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}").decode().strip()
+    except IncidentctlError:
+        raise IncidentctlError(
+            f"--base {ref}: no such commit or branch in {root}",
+            hint="fetch it first (git fetch origin main) or name an existing ref",
+        ) from None
+
+
+def files_at(root: Path, ref: str, folder: str, name: str) -> dict[str, bytes]:
+    """Every file called `name` under `folder` at `ref`, keyed by repository path."""
+    commit = resolve(root, ref)
+    prefix = _git(root, "rev-parse", "--show-prefix").decode().strip()
+    listing = _git(root, "ls-tree", "-r", "-z", "--full-tree", commit, "--", prefix + folder)
+    wanted: list[tuple[str, str]] = []
+    for entry in listing.split(b"\0"):
+        if not entry:
+            continue
+        meta, _, path = entry.decode("utf-8", "surrogateescape").partition("\t")
+        _, kind, sha = meta.split()
+        if kind == "blob" and path.rsplit("/", 1)[-1] == name:
+            wanted.append((path.removeprefix(prefix), sha))
+    if not wanted:
+        return {}
+    batch = _git(root, "cat-file", "--batch", stdin="".join(f"{s}\n" for _, s in wanted).encode())
+    out: dict[str, bytes] = {}
+    offset = 0
+    for path, _sha in wanted:
+        header_end = batch.index(b"\n", offset)
+        size = int(batch[offset:header_end].split()[2])
+        start = header_end + 1
+        out[path] = batch[start : start + size]
+        offset = start + size + 1
+    return out
+
+
+def head_commit(root: Path) -> str | None:
+    try:
+        return _git(root, "rev-parse", "HEAD").decode().strip()
+    except IncidentctlError:
+        return None
+
+
+_APPROVED_LINE = r"^status:[[:space:]]*[\"']?approved"  # git's -G is an extended regex
+
+
+def approval_times(root: Path, folder: str, name: str) -> dict[str, datetime]:
+    """When each PIR was approved: the newest commit on the first-parent line (the merge of
+    the approving PR, or the squashed commit) that changed its top-level `status: approved`.
+
+    One `git log` pass over the history; repository-relative paths. Empty when `root` is not
+    in a git repository. A shallow clone only knows its own commits: the caller says so.
+    """
+    try:
+        prefix = _git(root, "rev-parse", "--show-prefix").decode().strip()
+        raw = _git(
+            root,
+            "log",
+            "--first-parent",
+            "-G",
+            _APPROVED_LINE,
+            "--format=%x00%cI",
+            "--name-only",
+            "--",
+            f":(top,glob){prefix}{folder}/**/{name}",
+        )
+    except IncidentctlError:
+        return {}
+    out: dict[str, datetime] = {}
+    for chunk in raw.decode("utf-8", "surrogateescape").split("\0")[1:]:
+        stamp, _, names = chunk.partition("\n")
+        when = datetime.fromisoformat(stamp.strip()).astimezone(UTC)
+        for path in names.split("\n"):
+            path = path.strip()
+            if path and path.startswith(prefix):
+                out.setdefault(path.removeprefix(prefix), when)  # newest first
+    return out
+
+
+def is_shallow(root: Path) -> bool:
+    try:
+        return _git(root, "rev-parse", "--is-shallow-repository").decode().strip() == "true"
+    except IncidentctlError:
+        return False
