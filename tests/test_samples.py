@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 
 from incidentctl.cli.app import run
+from incidentctl.core.documents import Loaded
 from incidentctl.core.model import Status
-from incidentctl.store.repo import Loaded, Repo
+from incidentctl.store.repo import Repo
 
 ROOT = Path(__file__).resolve().parent.parent
 

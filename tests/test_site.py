@@ -327,8 +327,9 @@ def _incident(cli: Invoke, title: str, impact: str, at: str) -> str:
 
 
 def test_uptime_and_day_states_come_from_impact_windows(cli: Invoke, repo: Path) -> None:
+    from incidentctl.core.documents import Loaded
     from incidentctl.site.status import component_views, publish
-    from incidentctl.store.repo import Loaded, Repo
+    from incidentctl.store.repo import Repo
 
     (repo / "policies" / "components.yaml").write_text(
         "components:\n  - id: web\n    name: Web\n    services: [example-service]\n"

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from incidentctl.core.diagnostics import field_name
-from incidentctl.core.documents import Document
+from incidentctl.core.documents import Document, Loaded
 from incidentctl.core.errors import DocumentError, DocumentErrors
 from incidentctl.core.model import (
     LIFECYCLE_TIMESTAMPS,
@@ -27,7 +27,6 @@ from incidentctl.core.model import (
 )
 from incidentctl.core.policy import Policy
 from incidentctl.core.timevalues import format_timestamp
-from incidentctl.store.repo import Loaded
 
 _HANDLE = re.compile(r"^@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:/[A-Za-z0-9._-]+)?$")
 _ORDER = [

@@ -22,13 +22,14 @@ from incidentctl.cli.common import (
     write_options,
 )
 from incidentctl.core import lifecycle
+from incidentctl.core.documents import Loaded
 from incidentctl.core.errors import DocumentError, DocumentErrors, IncidentctlError
 from incidentctl.core.model import Priority, Runbook
 from incidentctl.core.policy import Policy
 from incidentctl.core.timevalues import format_duration, format_timestamp
 from incidentctl.deadlines import timers
 from incidentctl.store import git as vcs
-from incidentctl.store.repo import PIR_FILE, Loaded, Repo
+from incidentctl.store.repo import PIR_FILE, Repo
 
 _STATE_COLOR = {"overdue": "red", "due-soon": "yellow", "missed": "red", "pending": "cyan"}
 

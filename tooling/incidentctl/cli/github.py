@@ -20,6 +20,7 @@ import click
 from incidentctl.cli.common import current_now, now_option, repo_from
 from incidentctl.cli.deadlines import Approvals, read_pir
 from incidentctl.cli.pir import check_one
+from incidentctl.core.documents import Loaded
 from incidentctl.core.errors import DocumentError, DocumentErrors, IncidentctlError
 from incidentctl.core.model import Incident, Pir
 from incidentctl.core.timevalues import Duration, TimeValueError
@@ -27,7 +28,7 @@ from incidentctl.deadlines import timers
 from incidentctl.github.summary import Changed, render
 from incidentctl.store import git
 from incidentctl.store.actions import set_action_key
-from incidentctl.store.repo import INCIDENT_FILE, PIR_FILE, Loaded, Repo
+from incidentctl.store.repo import INCIDENT_FILE, PIR_FILE, Repo
 
 if TYPE_CHECKING:  # PyGithub costs ~1 s to import: only GitHub commands load it
     from incidentctl.github import sync as ghsync

@@ -18,10 +18,11 @@ from incidentctl.cli.common import (
     repo_from,
     style,
 )
+from incidentctl.core.documents import Loaded
 from incidentctl.core.errors import DocumentError, DocumentErrors
 from incidentctl.core.model import LIFECYCLE_TIMESTAMPS, Incident, Pir, Priority, Runbook, Status
 from incidentctl.core.timevalues import format_timestamp
-from incidentctl.store.repo import Loaded, Repo
+from incidentctl.store.repo import Repo
 
 _PRIORITY_COLOR = {"P0": "red", "P1": "yellow", "P2": "cyan", "P3": "white"}
 

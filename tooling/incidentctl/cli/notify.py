@@ -17,13 +17,14 @@ from incidentctl.cli.common import (
     style,
 )
 from incidentctl.cli.deadlines import read_pir
+from incidentctl.core.documents import Loaded
 from incidentctl.core.errors import DocumentError, DocumentErrors, IncidentctlError
 from incidentctl.core.model import Incident, Pir, Runbook
 from incidentctl.core.timevalues import format_timestamp
 from incidentctl.deadlines import timers
 from incidentctl.notify import messages as comms
 from incidentctl.notify import values as messagevalues
-from incidentctl.store.repo import Loaded, Repo, write_atomic
+from incidentctl.store.repo import Repo, write_atomic
 
 FORMATS = ("markdown", "text", "json")
 

@@ -20,7 +20,7 @@ from incidentctl.cli.common import (
     show_diff,
     style,
 )
-from incidentctl.core.documents import Document
+from incidentctl.core.documents import Document, Loaded
 from incidentctl.core.errors import DocumentError, DocumentErrors, IncidentctlError
 from incidentctl.core.model import ACTION_ID_PATTERN, Horizon, Incident, Pir
 from incidentctl.core.timevalues import TimeValueError, format_timestamp, parse_date
@@ -28,7 +28,7 @@ from incidentctl.deadlines import timers
 from incidentctl.pir import scaffold as review
 from incidentctl.render import templating
 from incidentctl.store import edits
-from incidentctl.store.repo import INCIDENT_FILE, Loaded, Repo
+from incidentctl.store.repo import INCIDENT_FILE, Repo
 
 PIR_TEMPLATE = "pir.md.j2"
 

@@ -20,12 +20,13 @@ from incidentctl.cli.common import (
     show_diff,
     style,
 )
+from incidentctl.core.documents import Loaded
 from incidentctl.core.errors import DocumentError, DocumentErrors, IncidentctlError
 from incidentctl.core.model import DrillResult, Runbook
 from incidentctl.core.timevalues import TimeValueError, format_timestamp, parse_date
 from incidentctl.render import templating
 from incidentctl.runbooks import runbook as runbooks
-from incidentctl.store.repo import Loaded, Repo
+from incidentctl.store.repo import Repo
 
 TEMPLATE = "runbook.md.j2"
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")

@@ -13,12 +13,12 @@ from incidentctl.checks import pir as reviewchecks
 from incidentctl.checks.incidents import Context, Finding
 from incidentctl.cli.common import echo_findings, repo_from, style
 from incidentctl.cli.pir import check_one
-from incidentctl.core.documents import Document, parse
+from incidentctl.core.documents import Document, Loaded, parse
 from incidentctl.core.errors import DocumentError, DocumentErrors
 from incidentctl.core.model import Incident, Pir
 from incidentctl.runbooks.runbook import check_runbook
 from incidentctl.store import git as vcs
-from incidentctl.store.repo import INCIDENT_FILE, PIR_FILE, Loaded, Repo, validate_incident
+from incidentctl.store.repo import INCIDENT_FILE, PIR_FILE, Repo, validate_incident
 
 
 def _selected(repo: Repo, paths: tuple[str, ...]) -> list[Path] | None:

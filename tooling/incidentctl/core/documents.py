@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 
 from incidentctl.core.errors import DocumentError
+from incidentctl.core.model import Incident
 
 MAX_BYTES = 1_000_000
 _BOM = "\ufeff"
@@ -255,3 +256,15 @@ def dump_block(value: Any, indent: int) -> str:
             else:
                 lines.append(f"{pad}- {dump_scalar(item)}\n")
     return "".join(lines)
+
+
+@dataclass
+class Loaded:
+    """A parsed incident with the document it came from (for located errors and edits)."""
+
+    doc: Document
+    incident: Incident
+
+    @property
+    def path(self) -> Path:
+        return self.doc.path

@@ -14,7 +14,6 @@ import re
 import secrets
 import tempfile
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -22,7 +21,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from incidentctl.core.diagnostics import explain
-from incidentctl.core.documents import Document, decode, line_in_yaml, load_yaml, parse
+from incidentctl.core.documents import Document, Loaded, decode, line_in_yaml, load_yaml, parse
 from incidentctl.core.errors import DocumentError, DocumentErrors, IncidentctlError
 from incidentctl.core.model import (
     BusinessImpact,
@@ -50,18 +49,6 @@ _SECTION_FILE = {
     "components": "components",
     "review": "review",
 }
-
-
-@dataclass
-class Loaded:
-    """A parsed incident with the document it came from (for located errors and edits)."""
-
-    doc: Document
-    incident: Incident
-
-    @property
-    def path(self) -> Path:
-        return self.doc.path
 
 
 def write_atomic(path: Path, content: str | bytes, *, durable: bool = True) -> None:
