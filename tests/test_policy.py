@@ -1,4 +1,4 @@
-"""Policies: shipped defaults equal DESIGN.md section 3; overrides merge; snapshots."""
+"""Policies: shipped defaults are the process's numbers; overrides merge; snapshots."""
 
 from __future__ import annotations
 

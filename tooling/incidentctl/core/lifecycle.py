@@ -261,7 +261,8 @@ def escalate(
 
 
 def public_status(incident: Incident) -> PublicStatus:
-    """The status-page state the lifecycle implies (DESIGN.md section 3)."""
+    """The status-page state the lifecycle implies: resolved once no longer open, monitoring
+    while mitigating, identified once a cause is recorded, else investigating."""
     if not incident.is_open:
         return PublicStatus.RESOLVED
     if incident.status == Status.MITIGATING:

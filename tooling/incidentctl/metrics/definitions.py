@@ -42,7 +42,7 @@ SLA_RULES: tuple[str, ...] = (
 
 @dataclass(frozen=True)
 class Targets:
-    """The process's targets for the rate metrics (DESIGN.md section 3, Key Metrics).
+    """The process's targets for the rate metrics (the README's metrics section, "Targets").
 
     The time targets (MTTD, MTTA, MTTE, MTTR) come from the policy's SLAs; these rates from its
     review `targets` (the defaults are the process's numbers).

@@ -103,7 +103,8 @@ def _root_cause(incident: Incident, pir: Pir | None) -> tuple[str | None, str | 
 
 
 def _public_status(incident: Incident, identified: bool) -> str:
-    """DESIGN section 3's mapping of the lifecycle onto status-page states."""
+    """The status-page state of the lifecycle: resolved once no longer open, monitoring once
+    mitigated, identified once a cause is known, else investigating."""
     if not incident.is_open:
         return "resolved"
     if incident.status == Status.MITIGATING or incident.mitigated_at is not None:
