@@ -324,7 +324,7 @@ def test_actions_tracked_elsewhere_or_done_get_no_new_issue(
 
 
 def test_follow_up_reminders_repeat_at_most_daily() -> None:
-    finding = timers.Finding(
+    finding = timers.Reminder(
         "INC-20261127-7K3Q", "action-due", timers.loose_time("2026-11-20T00:00:00Z"),
         timers.OVERDUE, 0, [], "m", "r", None, "A1",
     )  # fmt: skip

@@ -160,7 +160,7 @@ G = make("INC-G", Priority.P0, "2026-11-27T16:00:00Z", started_at="2026-11-27T15
 # H: detected after now: does not exist yet.
 H = make("INC-H", Priority.P0, "2026-11-27T17:00:00Z")
 
-A_PIR = timers.Pir(
+A_PIR = timers.PirState(
     approved=True,
     approved_at=T("2026-11-11T09:00:00Z"),
     actions=(
@@ -183,15 +183,15 @@ A_PIR = timers.Pir(
         {"id": "a5", "title": "not due", "due": "2026-12-20", "status": "in-progress"},
     ),
 )
-C_PIR = timers.Pir(approved=True, approved_at=T("2026-11-23T10:00:00Z"))
-D_PIR = timers.Pir()
+C_PIR = timers.PirState(approved=True, approved_at=T("2026-11-23T10:00:00Z"))
+D_PIR = timers.PirState()
 
 RECORDS = [
     Record(A, POLICY, A_PIR, "bad-deploy"),
     Record(B, POLICY),
     Record(C, POLICY, C_PIR, "bad-deploy"),
     Record(D, POLICY, D_PIR, "unique-cause"),
-    Record(E, POLICY, timers.Pir(approved=True), "bad-deploy"),
+    Record(E, POLICY, timers.PirState(approved=True), "bad-deploy"),
     Record(F, POLICY),
     Record(G, POLICY),
     Record(H, POLICY),

@@ -5,13 +5,13 @@ and a minute-by-minute replay of the sample P0."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from incidentctl.core import lifecycle
 from incidentctl.core.businessdays import add_business_days
 from incidentctl.core.documents import load_yaml
 from incidentctl.core.errors import IncidentctlError, TransitionError
@@ -29,7 +29,7 @@ from incidentctl.core.model import (
 )
 from incidentctl.core.policy import POLICY_FILES, BusinessDays, Policy, assemble, default_text
 from incidentctl.core.timevalues import Duration, parse_date, parse_timestamp
-from incidentctl.deadlines import timers
+from incidentctl.deadlines import snoozes, timers
 
 T = parse_timestamp
 D = T("2026-11-25T10:00:00Z")  # a Wednesday
@@ -86,8 +86,8 @@ def found(
     rule: str | None = None,
     *,
     policy: Policy = POLICY,
-    pir: timers.Pir | None = None,
-) -> list[timers.Finding]:
+    pir: timers.PirState | None = None,
+) -> list[timers.Reminder]:
     if isinstance(subject, Incident):
         subject = timers.Subject(subject, policy, pir)
     out = timers.findings([subject], [], policy, now)
@@ -106,7 +106,7 @@ def state(
 
 R = D + m(30)  # resolution time used by the PIR cases
 GDPR = with_changes(lambda p: p.sla.regulatory.update({"gdpr": Duration.parse("72h")}))
-ACTIONS = timers.Pir(
+ACTIONS = timers.PirState(
     actions=({"id": "A-1", "title": "Canary", "owner": "@o", "due": "2026-12-01"},)
 )
 ESC2 = Escalation(at=D + m(10), kind=EscalationKind.TIER_2)
@@ -154,7 +154,7 @@ Build = Callable[[Priority], Incident]
 DAY2 = T("2026-11-26T10:00:00Z")  # 1 business day after Wednesday 10:00
 EOD = T("2026-12-02T00:00:00Z")  # end of the action's due day
 # rule, builder, due per priority (None: the rule does not apply), policy, PIR
-CASES: list[tuple[str, Build, dict[Priority, datetime | None], Policy, timers.Pir | None]] = [
+CASES: list[tuple[str, Build, dict[Priority, datetime | None], Policy, timers.PirState | None]] = [
     ("acknowledge", fresh, {P0: D + m(1), P1: D + m(5), P2: D + m(30), P3: DAY2}, POLICY, None),
     ("triage", fresh, dict.fromkeys((P0, P1, P2, P3), D + m(15)), POLICY, None),
     ("engage", fresh, {P0: D + m(15), P1: D + m(30), P2: D + h(4), P3: None}, POLICY, None),
@@ -217,7 +217,7 @@ CASES: list[tuple[str, Build, dict[Priority, datetime | None], Policy, timers.Pi
         resolved,
         {P0: R + h(24), P1: R + h(48), P2: R + h(168), P3: None},
         POLICY,
-        timers.Pir(),
+        timers.PirState(),
     ),
     ("action-due", closed, dict.fromkeys((P0, P1, P2, P3), EOD), POLICY, ACTIONS),
 ]
@@ -235,7 +235,7 @@ def test_every_rule_at_its_boundary(
     priority: Priority,
     due: datetime | None,
     policy: Policy,
-    pir: timers.Pir | None,
+    pir: timers.PirState | None,
 ) -> None:
     inc = build(priority)
     if due is None:
@@ -281,15 +281,30 @@ def test_done_stops_the_timer_and_exactly_on_time_is_met() -> None:
 def test_resolution_stops_response_timers_but_not_actions() -> None:
     inc = closed(P0)
     later = R + timedelta(days=30)
-    assert found(inc, later, policy=POLICY, pir=ACTIONS) != []
-    assert {f.rule for f in found(inc, later, pir=ACTIONS)} == {"action-due"}
-    done = timers.Pir(actions=({**ACTIONS.actions[0], "status": "done"},))
+    approved = replace(ACTIONS, approved=True, approved_at=R + timedelta(hours=2))
+    assert {f.rule for f in found(inc, later, pir=approved)} == {"action-due"}
+    done = replace(approved, actions=({**ACTIONS.actions[0], "status": "done"},))
     assert found(inc, later, pir=done) == []
-    (hit,) = found(inc, later, pir=ACTIONS)
+    # a draft review is still owed after the incident is closed
+    assert {f.rule for f in found(inc, later, pir=ACTIONS)} == {"action-due", "pir-due"}
+    (hit,) = found(inc, later, pir=approved)
     assert (hit.subject, hit.who) == ("A-1", ["@o"])
-    unnamed = timers.Pir(actions=({"owner": "@x", "due": "2026-12-01", "done_at": "2026-11-30"},))
+    action = {"owner": "@x", "due": "2026-12-01", "done_at": "2026-11-30"}
+    unnamed = replace(approved, actions=(action,))
     (hit,) = found(inc, later, pir=unnamed)  # done_at without status done is not done
     assert (hit.subject, hit.who) == ("action-1", ["@x"])
+
+
+def test_closing_an_incident_does_not_silence_its_pir() -> None:
+    """A P0 resolved and closed with no PIR: not due yet for 24 h, then overdue."""
+    inc = closed(P0)
+    assert inc.resolved_at is not None
+    due = inc.resolved_at + timedelta(hours=24)
+    (entry,) = [d for d in timers.schedule(inc, POLICY, due) if d.rule == "pir-due"]
+    assert (entry.state, entry.due) == ("pending", due)
+    assert found(inc, due - timedelta(hours=1)) == []
+    (late,) = found(inc, due + timedelta(hours=1))
+    assert (late.rule, late.state, late.overdue_seconds) == ("pir-due", "overdue", 3600)
 
 
 def test_pir_approved_stops_the_clock() -> None:
@@ -299,7 +314,7 @@ def test_pir_approved_stops_the_clock() -> None:
     (d,) = [d for d in timers.schedule(inc, POLICY, R + h(30), pir=approved) if d.rule == "pir-due"]
     assert d.state == "met"
     draft = timers.pir_from_front({"status": "draft", "actions": "not a list"})
-    assert draft == timers.Pir()
+    assert draft == timers.PirState()
     assert state(inc, R + h(30), "pir-due", pir=draft) == "overdue"
 
 
@@ -347,7 +362,7 @@ def test_reopen_restarts_the_resolution_clock() -> None:
 
 def test_snooze_hides_a_rule_until_it_ends() -> None:
     inc = incident(P0)
-    snoozed = lifecycle.snooze(
+    snoozed = snoozes.snooze(
         inc,
         policy=POLICY,
         rule="acknowledge",
@@ -380,7 +395,7 @@ def test_snooze_hides_a_rule_until_it_ends() -> None:
 )
 def test_snooze_refusals(rule: str, duration: str, message: str) -> None:
     with pytest.raises(TransitionError) as err:
-        lifecycle.snooze(
+        snoozes.snooze(
             incident(P0),
             policy=POLICY,
             rule=rule,
@@ -396,7 +411,7 @@ def test_snooze_refusals(rule: str, duration: str, message: str) -> None:
 
 
 def test_snoozes_do_not_stack_and_closed_incidents_cannot_be_snoozed() -> None:
-    once = lifecycle.snooze(
+    once = snoozes.snooze(
         incident(P0),
         policy=POLICY,
         rule="engage",
@@ -407,7 +422,7 @@ def test_snoozes_do_not_stack_and_closed_incidents_cannot_be_snoozed() -> None:
         by=None,
     )
     with pytest.raises(TransitionError, match="already snoozed until 2026-11-25T10:16:00Z"):
-        lifecycle.snooze(
+        snoozes.snooze(
             once,
             policy=POLICY,
             rule="engage",
@@ -418,7 +433,7 @@ def test_snoozes_do_not_stack_and_closed_incidents_cannot_be_snoozed() -> None:
             by=None,
         )
     with pytest.raises(TransitionError, match="cannot snooze"):
-        lifecycle.snooze(
+        snoozes.snooze(
             closed(P0),
             policy=POLICY,
             rule="action-due",
@@ -499,7 +514,7 @@ def _open(priority: Priority, minute: int, suffix: str) -> timers.Subject:
     return timers.Subject(inc, POLICY)
 
 
-def _major(subjects: list[timers.Subject], now: datetime) -> list[timers.Finding]:
+def _major(subjects: list[timers.Subject], now: datetime) -> list[timers.Reminder]:
     return [f for f in timers.findings(subjects, [], POLICY, now) if f.rule == "major-incident"]
 
 
@@ -525,7 +540,7 @@ def test_major_incident_two_p0_or_three_p1() -> None:
 
 def test_major_incident_snoozed_by_one_member() -> None:
     a, b = _open(P0, 0, "AAAA"), _open(P0, 1, "BBBB")
-    quiet = lifecycle.snooze(
+    quiet = snoozes.snooze(
         b.incident,
         policy=POLICY,
         rule="major-incident",
@@ -671,8 +686,9 @@ def test_replay_sample_p0_minute_by_minute() -> None:
         ("14:52", "-"),  # resolved: the PIR clock starts (24 h)
     ]
     assert [f.rule for f in found(inc, T("2026-11-04T14:52:01Z"))] == ["pir-due"]
-    assert found(inc, T("2026-11-05T16:10:00Z")) == []  # closed: only actions remain
+    # closed, but closing does not excuse the review: it stays overdue until approved
+    assert [f.rule for f in found(inc, T("2026-11-05T16:10:00Z"))] == ["pir-due"]
     states = {d.rule: d.state for d in timers.schedule(inc, POLICY, T("2026-11-27T16:00:00Z"))}
     assert states["acknowledge"] == states["resolve-sla"] == "met"
     assert states["escalate-tier-3"] == "not-applicable"  # mitigated before it was due
-    assert states["pir-due"] == "missed"  # closed without an approved PIR
+    assert states["pir-due"] == "overdue"  # closed without an approved PIR: still owed

@@ -233,7 +233,8 @@ def test_pir_and_actions_from_pir_md(repo: Path, cli: Invoke) -> None:
     incident_id = declare(cli)
     for command, at in (("ack", "15:00:30"), ("resolve", "15:40:00"), ("close", "15:50:00")):
         assert cli(command, incident_id, "--at", f"2026-11-27T{at}Z", "--now", NOW).code == 0
-    assert _rules(cli, "2026-12-20T00:00:00Z") == []  # closed, no PIR: nothing to remind
+    assert _rules(cli, "2026-11-28T15:39:59Z") == []  # the P0 review is due 24 h after resolution
+    assert _rules(cli, "2026-12-20T00:00:00Z") == ["pir-due"]  # closed does not excuse it
     pir = incident_file(repo, incident_id).parent / "pir.md"
     pir.write_text(
         "---\nstatus: approved\napproved_at: 2026-11-28T10:00:00Z\nactions:\n"
@@ -251,7 +252,7 @@ def test_pir_and_actions_from_pir_md(repo: Path, cli: Invoke) -> None:
     assert "met             2026-11-28T15:40:00Z  pir-due" in shown
     pir.write_text("no front-matter\n")
     broken = cli("overdue", "--now", "2026-12-05T00:00:01Z")
-    assert broken.code == 0
+    assert broken.code == 1  # an unreadable PIR is not approved, so the review is overdue
     assert broken.err.startswith(
         f"warning: PIR counted as not approved: {pir.relative_to(repo).as_posix()}:1: "
         "no YAML front-matter\n"

@@ -21,13 +21,12 @@ from incidentctl.cli.common import (
     style,
     write_options,
 )
-from incidentctl.core import lifecycle
 from incidentctl.core.documents import Loaded
 from incidentctl.core.errors import DocumentError, DocumentErrors, IncidentctlError
 from incidentctl.core.model import Priority, Runbook
 from incidentctl.core.policy import Policy
 from incidentctl.core.timevalues import format_duration, format_timestamp
-from incidentctl.deadlines import timers
+from incidentctl.deadlines import snoozes, timers
 from incidentctl.store import git as vcs
 from incidentctl.store.repo import PIR_FILE, Repo
 
@@ -53,7 +52,9 @@ class Approvals:
         return self._times.get(rel)
 
 
-def read_pir(repo: Repo, loaded: Loaded, approvals: Approvals | None = None) -> timers.Pir | None:
+def read_pir(
+    repo: Repo, loaded: Loaded, approvals: Approvals | None = None
+) -> timers.PirState | None:
     """The PIR beside incident.md, read loosely (None when there is none).
 
     An approved PIR without a recorded `approved_at` (the normal case: approval is a reviewed
@@ -64,7 +65,7 @@ def read_pir(repo: Repo, loaded: Loaded, approvals: Approvals | None = None) -> 
         data = repo.pir_front(loaded)
     except DocumentError as exc:
         click.echo(f"warning: PIR counted as not approved: {exc.render()}", err=True)
-        return timers.Pir()
+        return timers.PirState()
     if data is None:
         return None
     pir = timers.pir_from_front(data)
@@ -84,7 +85,7 @@ def _runbooks(repo: Repo, paths: dict[str, str]) -> list[tuple[str, Runbook]]:
     return out
 
 
-def judged(repo: Repo) -> Iterator[tuple[Loaded, Policy, timers.Pir | None]]:
+def judged(repo: Repo) -> Iterator[tuple[Loaded, Policy, timers.PirState | None]]:
     """Every readable incident with the policy it was declared under and its PIR (approval
     time from git); unreadable files are reported on stderr and skipped."""
     policies: dict[str | None, Policy] = {}  # one lookup per policy digest, not per incident
@@ -108,7 +109,7 @@ def _subjects(repo: Repo) -> tuple[list[timers.Subject], dict[str, str]]:
     return subjects, paths
 
 
-def _late(f: timers.Finding, now: datetime) -> str:
+def _late(f: timers.Reminder, now: datetime) -> str:
     """How late (`12m`), or how soon it is due (`in 3m`, `now`)."""
     if f.due is None:
         return "never"
@@ -125,7 +126,7 @@ def _who(people: list[str], shown: int = 3) -> str:
     return ", ".join(people[:shown]) + f" +{len(people) - shown}"
 
 
-def _what(f: timers.Finding) -> str:
+def _what(f: timers.Reminder) -> str:
     """The message without the priority and the timing, which have their own columns."""
     what = f.message.rsplit(": ", 1)[0] if f.due else f.message
     return what.removeprefix(f"{f.priority.value} ") if f.priority else what
@@ -320,7 +321,7 @@ Snoozes are capped per priority by policies/sla.yaml snooze_max and do not stack
     "--rule",
     required=True,
     metavar="RULE",
-    help="The rule to quiet: " + ", ".join(r for r in timers.RULES if r != "runbook-untested"),
+    help="The rule to quiet: " + ", ".join(r for r in timers.SNOOZABLE),
 )
 @click.option("--for", "duration", required=True, metavar="DURATION", help="e.g. 15m, 2h, 1bd.")
 @click.option("--reason", help="Why it can wait.")
@@ -341,7 +342,7 @@ def snooze(
     updated = apply_transition(
         ctx,
         incident_id,
-        lifecycle.snooze,
+        snoozes.snooze,
         at_text=at_text,
         by=by,
         dry_run=dry_run,

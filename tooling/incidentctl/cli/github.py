@@ -66,7 +66,7 @@ def _incidents(repo: Repo) -> list[tuple[Loaded, str]]:
 
 def post_overdue(
     repo: Repo,
-    found: list[timers.Finding],
+    found: list[timers.Reminder],
     paths: dict[str, str],
     now: datetime,
     *,
@@ -91,7 +91,7 @@ def post_overdue(
         rel = paths[incident_id]
         incidents[incident_id] = (repo.load(repo.root / rel).incident, rel)
 
-    def backups(f: timers.Finding) -> tuple[str, ...]:
+    def backups(f: timers.Reminder) -> tuple[str, ...]:
         """The backups of the contacts reminded, from the escalation policy."""
         incident = incidents[f.incident][0]
         policy = repo.policy_for(incident)

@@ -108,7 +108,7 @@ def _not_future(at: datetime, now: datetime) -> None:
         )
 
 
-def _check_time(incident: Incident, at: datetime, now: datetime) -> None:
+def check_time(incident: Incident, at: datetime, now: datetime) -> None:
     _not_future(at, now)
     if at < incident.detected_at:
         raise TransitionError(
@@ -126,7 +126,7 @@ def _check_time(incident: Incident, at: datetime, now: datetime) -> None:
         )
 
 
-def _require_open(incident: Incident, command: str) -> None:
+def require_open(incident: Incident, command: str) -> None:
     if not incident.is_open:
         hint = (
             "reopen it first with `incidentctl reopen`"
@@ -143,7 +143,7 @@ def _advance(current: Status, target: Status) -> Status:
     return target if ORDER.index(target) > ORDER.index(current) else current
 
 
-def _with_event(incident: Incident, event: TimelineEvent, **changes: Any) -> Incident:
+def with_event(incident: Incident, event: TimelineEvent, **changes: Any) -> Incident:
     return incident.model_copy(update={**changes, "timeline": [*incident.timeline, event]})
 
 
@@ -160,8 +160,8 @@ def triage(
     reason: str | None = None,
 ) -> Incident:
     """Assess impact and urgency; the first triage moves to TRIAGED, later ones reclassify."""
-    _require_open(incident, "triage")
-    _check_time(incident, at, now)
+    require_open(incident, "triage")
+    check_time(incident, at, now)
     final, override = classify(policy, impact, urgency, priority, reason, by)
     first = incident.triaged_at is None
     kind = EventKind.TRIAGED if first else EventKind.RECLASSIFIED
@@ -169,7 +169,7 @@ def triage(
     if final != incident.priority:
         text += f" (was {incident.priority})"
     event = TimelineEvent(at=at, kind=kind, by=by, text=text, priority=final)
-    return _with_event(
+    return with_event(
         incident,
         event,
         impact=impact,
@@ -182,24 +182,24 @@ def triage(
 
 
 def acknowledge(incident: Incident, *, at: datetime, now: datetime, by: str | None) -> Incident:
-    _require_open(incident, "acknowledge")
+    require_open(incident, "acknowledge")
     if incident.acknowledged_at is not None:
         raise TransitionError(
             f"{incident.id} was already acknowledged at {_stamp(incident.acknowledged_at)}"
         )
-    _check_time(incident, at, now)
+    check_time(incident, at, now)
     event = TimelineEvent(at=at, kind=EventKind.ACKNOWLEDGED, by=by, text="Acknowledged")
-    return _with_event(incident, event, acknowledged_at=at)
+    return with_event(incident, event, acknowledged_at=at)
 
 
 def engage(incident: Incident, *, at: datetime, now: datetime, by: str | None) -> Incident:
     """A responder is working on it: investigation starts."""
-    _require_open(incident, "engage")
+    require_open(incident, "engage")
     if incident.engaged_at is not None:
         raise TransitionError(f"{incident.id} was already engaged at {_stamp(incident.engaged_at)}")
-    _check_time(incident, at, now)
+    check_time(incident, at, now)
     event = TimelineEvent(at=at, kind=EventKind.ENGAGED, by=by, text="Responder engaged")
-    return _with_event(
+    return with_event(
         incident,
         event,
         engaged_at=at,
@@ -224,8 +224,8 @@ def escalate(
     Without `to`, the policy's primary contact for the level and the first affected
     service is named.
     """
-    _require_open(incident, "escalate")
-    _check_time(incident, at, now)
+    require_open(incident, "escalate")
+    check_time(incident, at, now)
     if to is None and policy is not None:
         service = incident.services[0] if incident.services else None
         contact = policy.contact(service, kind)
@@ -257,7 +257,7 @@ def escalate(
         tier=tier,
         to=to,
     )
-    return _with_event(incident, event, escalations=[*incident.escalations, record], **changes)
+    return with_event(incident, event, escalations=[*incident.escalations, record], **changes)
 
 
 def public_status(incident: Incident) -> PublicStatus:
@@ -284,10 +284,10 @@ def update(
 ) -> Incident:
     """A status update: internal note, or (with public) a status-page update."""
     if incident.status == Status.CLOSED:
-        _require_open(incident, "update")
+        require_open(incident, "update")
     if not message.strip():
         raise TransitionError("the update message is empty", hint="pass --message 'what changed'")
-    _check_time(incident, at, now)
+    check_time(incident, at, now)
     if status == PublicStatus.RESOLVED and incident.is_open:
         raise TransitionError(
             f"{incident.id} is still {incident.status.value.upper()}; "
@@ -302,7 +302,7 @@ def update(
         public=public,
         status=(status or public_status(incident)) if public else status,
     )
-    return _with_event(incident, event)
+    return with_event(incident, event)
 
 
 def regulatory_notice(
@@ -327,7 +327,7 @@ def regulatory_notice(
         )
     if not message.strip():
         raise TransitionError("say what was filed", hint="--message 'Notified the DPA, ref ...'")
-    _check_time(incident, at, now)
+    check_time(incident, at, now)
     event = TimelineEvent(
         at=at,
         kind=EventKind.NOTE,
@@ -336,7 +336,7 @@ def regulatory_notice(
         rule=f"regulatory-deadline:{regime}",
         ref=ref,
     )
-    return _with_event(incident, event)
+    return with_event(incident, event)
 
 
 def mitigate(
@@ -348,8 +348,8 @@ def mitigate(
     now: datetime,
     by: str | None,
 ) -> Incident:
-    _require_open(incident, "mitigate")
-    _check_time(incident, at, now)
+    require_open(incident, "mitigate")
+    check_time(incident, at, now)
     event = TimelineEvent(
         at=at,
         kind=EventKind.MITIGATED,
@@ -357,7 +357,7 @@ def mitigate(
         text=f"Mitigation deployed ({strategy.value})" + (f": {note}" if note else ""),
         strategy=strategy,
     )
-    return _with_event(
+    return with_event(
         incident,
         event,
         mitigation=Mitigation(strategy=strategy, description=note, at=at),
@@ -369,10 +369,10 @@ def mitigate(
 def resolve(
     incident: Incident, *, at: datetime, now: datetime, by: str | None, note: str | None = None
 ) -> Incident:
-    _require_open(incident, "resolve")
-    _check_time(incident, at, now)
+    require_open(incident, "resolve")
+    check_time(incident, at, now)
     event = TimelineEvent(at=at, kind=EventKind.RESOLVED, by=by, text=note or "Resolved")
-    return _with_event(incident, event, resolved_at=at, status=Status.RESOLVED)
+    return with_event(incident, event, resolved_at=at, status=Status.RESOLVED)
 
 
 def close(
@@ -385,9 +385,9 @@ def close(
             if incident.is_open
             else "it is already closed",
         )
-    _check_time(incident, at, now)
+    check_time(incident, at, now)
     event = TimelineEvent(at=at, kind=EventKind.CLOSED, by=by, text=note or "Closed")
-    return _with_event(incident, event, closed_at=at, status=Status.CLOSED)
+    return with_event(incident, event, closed_at=at, status=Status.CLOSED)
 
 
 def reopen(
@@ -401,7 +401,7 @@ def reopen(
             f"cannot reopen {incident.id}: it is {incident.status.value.upper()}",
             hint="only a RESOLVED incident can be reopened" + extra,
         )
-    _check_time(incident, at, now)
+    check_time(incident, at, now)
     event = TimelineEvent(
         at=at,
         kind=EventKind.REOPENED,
@@ -409,75 +409,7 @@ def reopen(
         text="Reopened" + (f": {reason}" if reason else ""),
         reason=reason,
     )
-    return _with_event(incident, event, resolved_at=None, status=Status.INVESTIGATING)
-
-
-def snooze(
-    incident: Incident,
-    *,
-    policy: Policy,
-    rule: str,
-    duration: str,
-    reason: str | None,
-    at: datetime,
-    now: datetime,
-    by: str | None,
-) -> Incident:
-    """Quiet one reminder rule until at + duration (30m, 2h, 1bd), capped per priority by
-    the policy's sla.snooze_max; snoozes do not stack."""
-    import difflib
-
-    from incidentctl.core.businessdays import advance
-    from incidentctl.core.timevalues import Duration, TimeValueError
-    from incidentctl.deadlines import timers
-
-    if incident.status == Status.CLOSED:
-        _require_open(incident, "snooze")
-    if rule not in timers.RULES or rule == "runbook-untested":
-        close_match = difflib.get_close_matches(rule, timers.RULES, n=1)
-        raise TransitionError(
-            f"unknown rule {rule!r}"
-            if rule != "runbook-untested"
-            else "runbook-untested is about a runbook, not an incident: test the runbook",
-            hint=f"did you mean {close_match[0]}?"
-            if close_match and close_match[0] != rule
-            else "rules: " + ", ".join(r for r in timers.RULES if r != "runbook-untested"),
-        )
-    _check_time(incident, at, now)
-    try:
-        length = Duration.parse(duration)
-    except TimeValueError as exc:
-        raise TransitionError(str(exc), hint="e.g. --for 15m, 2h or 1bd") from None
-    until = advance(at, length, policy.sla.business_days)
-    if until <= at:
-        raise TransitionError("a snooze must last longer than zero", hint="e.g. --for 15m")
-    cap = policy.sla.snooze_max.get(incident.priority)
-    if cap is None:
-        raise TransitionError(
-            f"the policy allows no snooze for {incident.priority}",
-            hint=f"set sla.snooze_max.{incident.priority} in policies/sla.yaml",
-        )
-    if until > advance(at, cap, policy.sla.business_days):
-        raise TransitionError(
-            f"{incident.priority} reminders can be snoozed for at most {cap}, not {length}",
-            hint=f"the cap is policies/sla.yaml snooze_max.{incident.priority}; "
-            "snooze again when this one ends if you must",
-        )
-    active = [
-        e
-        for e in incident.timeline
-        if e.kind == EventKind.SNOOZED and e.rule == rule and e.until and e.at <= at < e.until
-    ]
-    if active:
-        raise TransitionError(
-            f"{rule} is already snoozed until {_stamp(active[-1].until or at)}",
-            hint="snoozes do not stack; snooze again when this one ends",
-        )
-    text = f"Snoozed {rule} for {length} until {_stamp(until)}" + (f": {reason}" if reason else "")
-    event = TimelineEvent(
-        at=at, kind=EventKind.SNOOZED, by=by, text=text, rule=rule, until=until, reason=reason
-    )
-    return _with_event(incident, event)
+    return with_event(incident, event, resolved_at=None, status=Status.INVESTIGATING)
 
 
 _STATUS_BY_TIME = (  # the latest lifecycle time recorded decides the status

@@ -1,117 +1,18 @@
-"""The words of a reminder: rule identifiers, who must act, the message and what to do now.
+"""The words of a reminder: who must act, the message and what to do now, from the registry.
 
-Pure and separate from the timer arithmetic in timers.py, so the texts can be read (and
-later templated) in one place. Contacts come from the escalation policy (per service and
-level, primary first) and from the incident's roles, falling back to the policy's roles.
+Contacts come from the escalation policy (per service and level, primary first) and from the
+incident's roles, falling back to the policy's roles.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from incidentctl.core.model import Incident, Priority, Runbook
 from incidentctl.core.policy import Policy, PrioritySla
 from incidentctl.core.timevalues import Duration
-
-if TYPE_CHECKING:
-    from incidentctl.deadlines.timers import Deadline
-
-RULES = (
-    "acknowledge",
-    "triage",
-    "engage",
-    "escalate-tier-2",
-    "escalate-tier-3",
-    "escalate-management",
-    "notify-management",
-    "notify-executive",
-    "notify-security",
-    "status-page-first-update",
-    "status-update",
-    "stakeholder-update",
-    "resolve-target",
-    "resolve-sla",
-    "major-incident",
-    "business-continuity",
-    "regulatory-deadline",
-    "pir-due",
-    "action-due",
-    "runbook-untested",
-)
-
-# rule -> (roles of the incident, escalation-policy levels) whose people must act
-_WHO: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    "acknowledge": (("on_call",), ("tier-1",)),
-    "triage": (("on_call", "incident_commander"), ("tier-1",)),
-    "engage": (("on_call", "incident_commander"), ("tier-1",)),
-    "escalate-tier-2": (("incident_commander",), ("tier-2",)),
-    "escalate-tier-3": (("incident_commander",), ("tier-3",)),
-    "escalate-management": (("incident_commander",), ("management",)),
-    "notify-management": (("incident_commander",), ("management",)),
-    "notify-executive": (("incident_commander",), ("executive",)),
-    "notify-security": (("incident_commander", "security_gatekeeper"), ("security",)),
-    "status-page-first-update": (("communications_lead", "incident_commander"), ()),
-    "status-update": (("communications_lead", "incident_commander"), ()),
-    "stakeholder-update": (("incident_commander", "communications_lead"), ("management",)),
-    "resolve-target": (("incident_commander", "technical_lead"), ()),
-    "resolve-sla": (("incident_commander", "technical_lead"), ("management",)),
-    "major-incident": (("incident_commander",), ("management", "executive")),
-    "business-continuity": (("incident_commander",), ("management", "executive")),
-    "regulatory-deadline": (("security_gatekeeper", "incident_commander"), ("security",)),
-    "pir-due": (("incident_commander", "technical_lead", "engineering_manager"), ()),
-    "action-due": (("incident_commander",), ()),
-}
-
-_WHAT = {
-    "acknowledge": "not acknowledged",
-    "triage": "not triaged (impact and urgency not assessed)",
-    "engage": "no responder engaged",
-    "escalate-tier-2": "still in tier 1: escalate to tier 2",
-    "escalate-tier-3": "still in tier 2: escalate to tier 3",
-    "escalate-management": "still in tier 3: escalate to management",
-    "notify-management": "management not notified",
-    "notify-executive": "executives not notified",
-    "notify-security": "security team not notified of a {flag}",
-    "status-page-first-update": "no public status-page update yet",
-    "status-update": "no status update since {start}",
-    "stakeholder-update": "resolution SLA missed; no stakeholder update since {start}",
-    "resolve-target": "not resolved within the target",
-    "resolve-sla": "not resolved within the SLA",
-    "business-continuity": "still unresolved: declare a major incident",
-    "regulatory-deadline": "{subject} regulatory notification not recorded",
-    "pir-due": "post-incident review not approved",
-    "action-due": "preventive action {subject} ({note}) not done",
-}
-
-_DO = {
-    "acknowledge": "Acknowledge now: incidentctl ack {id}; if the on-call does not answer, "
-    "page the backup.",
-    "triage": "Assess impact and urgency: incidentctl triage {id} --impact ... --urgency ...",
-    "engage": "Engage a responder and open a bridge: incidentctl engage {id}",
-    "escalate-tier-2": "Escalate to the component owners: incidentctl escalate {id} --tier 2",
-    "escalate-tier-3": "Escalate to senior engineers and architects: "
-    "incidentctl escalate {id} --tier 3",
-    "escalate-management": "Escalate to management: incidentctl escalate {id} --management",
-    "notify-management": "Notify management: incidentctl escalate {id} --management",
-    "notify-executive": "Notify executives: incidentctl escalate {id} --executive",
-    "notify-security": "Notify security and executives now, preserve evidence, keep it off the "
-    "public status page: incidentctl escalate {id} --security",
-    "status-page-first-update": "Post the first public update: "
-    "incidentctl update {id} --public --message ...",
-    "status-update": "Post a status update (every {every}): incidentctl update {id} --message ...",
-    "stakeholder-update": "Escalate to the incident commander and update stakeholders every "
-    "{stakeholder}: incidentctl update {id} --message ...",
-    "resolve-target": "Prefer a fast mitigation (rollback, workaround) over a root-cause fix: "
-    "incidentctl mitigate {id} --strategy ...",
-    "resolve-sla": "SLA breached: escalate to the incident commander{stakeholder_cadence}.",
-    "business-continuity": "Declare a major incident and activate business continuity; "
-    "notify executives.",
-    "regulatory-deadline": "Notify the regulator ({subject}) and record it: "
-    "incidentctl regulatory {id} --regime {subject} --message '...'",
-    "pir-due": "Write the blameless PIR and get it approved: incidentctl pir new {id}",
-    "action-due": "Finish it, or agree a new due date with its owner in the PIR.",
-}
+from incidentctl.deadlines.case import Deadline
+from incidentctl.deadlines.registry import BY_ID
 
 
 def _person(incident: Incident, policy: Policy, role: str, now: datetime) -> str | None:
@@ -127,7 +28,8 @@ def _person(incident: Incident, policy: Policy, role: str, now: datetime) -> str
 
 def who(rule: str, incident: Incident, policy: Policy, now: datetime) -> list[str]:
     """The people and teams to notify for `rule` on `incident`, in order, without repeats."""
-    roles, levels = _WHO.get(rule, ((), ()))
+    found_rule = BY_ID.get(rule)
+    roles, levels = (found_rule.roles, found_rule.levels) if found_rule else ((), ())
     found: list[str | None] = [_person(incident, policy, role, now) for role in roles]
     for level in levels:
         services: list[str | None] = [*incident.services] or [None]
@@ -176,17 +78,13 @@ def render(
         ),
         "flag": " and ".join(flags) or "breach",
     }
-    what = _WHAT[rule].format(**values)
-    return f"{priority} {what}: {timing}", _DO[rule].format(**values)
+    what = BY_ID[rule].what.format(**values)
+    return f"{priority} {what}: {timing}", BY_ID[rule].do.format(**values)
 
 
 def major(priority: Priority, ids: list[str], timing: str) -> tuple[str, str]:
     message = f"major incident: {len(ids)} {priority} incidents open at once ({', '.join(ids)}): "
-    advice = (
-        "Declare a major incident: one incident commander across them, notify management and "
-        "executives, and freeze changes until they are resolved."
-    )
-    return message + timing, advice
+    return message + timing, BY_ID["major-incident"].do
 
 
 def runbook(name: str, book: Runbook, limit: Duration, timing: str) -> tuple[str, str]:
@@ -194,5 +92,4 @@ def runbook(name: str, book: Runbook, limit: Duration, timing: str) -> tuple[str
         message = f"runbook {name} has never been tested (limit {limit})"
     else:
         message = f"runbook {name} last tested {book.last_tested}, limit {limit}: {timing}"
-    advice = f"Exercise the runbook, then record it: incidentctl runbook tested {name}"
-    return message, advice
+    return message, BY_ID["runbook-untested"].do.format(name=name)

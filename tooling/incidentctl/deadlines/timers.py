@@ -38,9 +38,8 @@ from incidentctl.core.model import ROOT_CAUSE_PATTERN, Incident, Priority, Runbo
 from incidentctl.core.policy import Policy
 from incidentctl.core.timevalues import Duration, format_duration
 from incidentctl.deadlines import reminders
-from incidentctl.deadlines.rules import (
-    AFTER_CLOSE,
-    INCIDENT_RULES,
+from incidentctl.deadlines.case import (
+    FINAL,
     MET,
     MISSED,
     NOT_APPLICABLE,
@@ -48,13 +47,14 @@ from incidentctl.deadlines.rules import (
     PENDING,
     Case,
     Deadline,
-    Pir,
+    PirState,
     Subject,
     action_id,
     end_of_day,
     iso,
     loose_time,
 )
+from incidentctl.deadlines.registry import BY_ID, IDS, INCIDENT_RULES, SLA_RULES, SNOOZABLE
 
 __all__ = [
     "DUE_SOON",
@@ -64,9 +64,11 @@ __all__ = [
     "OVERDUE",
     "PENDING",
     "RULES",
+    "SLA_RULES",
+    "SNOOZABLE",
     "Deadline",
-    "Finding",
-    "Pir",
+    "PirState",
+    "Reminder",
     "Subject",
     "findings",
     "pir_from_front",
@@ -74,14 +76,14 @@ __all__ = [
     "urgency",
 ]
 
-RULES = reminders.RULES
+RULES = IDS
 _ROOT_CAUSE = re.compile(ROOT_CAUSE_PATTERN)
 DUE_SOON = "due-soon"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
-class Finding:
+class Reminder:
     """Something due soon or overdue, who must act, and what the process says to do."""
 
     incident: str  # the incident ID; the runbook name for runbook-untested
@@ -112,13 +114,13 @@ class Finding:
         }
 
 
-def pir_from_front(data: Mapping[str, Any]) -> Pir:
+def pir_from_front(data: Mapping[str, Any]) -> PirState:
     """Read a PIR's front-matter loosely: status, approved_at, actions (a list of mappings),
     root_cause (a key, or None when it is not one)."""
     raw = data.get("actions")
     actions = tuple(a for a in raw if isinstance(a, Mapping)) if isinstance(raw, list) else ()
     key = data.get("root_cause")
-    return Pir(
+    return PirState(
         approved=str(data.get("status") or "").strip().lower() == "approved",
         approved_at=loose_time(data.get("approved_at")),
         actions=actions,
@@ -127,7 +129,7 @@ def pir_from_front(data: Mapping[str, Any]) -> Pir:
 
 
 def schedule(
-    incident: Incident, policy: Policy, now: datetime, *, pir: Pir | None = None
+    incident: Incident, policy: Policy, now: datetime, *, pir: PirState | None = None
 ) -> list[Deadline]:
     """Every deadline of one incident, past and future, as of `now`."""
     if incident.detected_at > now:
@@ -135,7 +137,7 @@ def schedule(
     case = Case(Subject(incident, policy, pir), now)
     out: list[Deadline] = []
     for rule in INCIDENT_RULES:
-        for d in rule(case):
+        for d in rule.deadlines(case):
             live = d.state in (PENDING, OVERDUE)
             until = case.snoozed_until(d.rule) if live else None
             out.append(d if until is None else replace(d, snoozed_until=until))
@@ -143,7 +145,7 @@ def schedule(
 
 
 def _order(d: Deadline) -> int:
-    return RULES.index(d.rule)
+    return IDS.index(d.rule)
 
 
 def findings(
@@ -153,20 +155,20 @@ def findings(
     now: datetime,
     *,
     include_due_soon: bool = True,
-) -> list[Finding]:
+) -> list[Reminder]:
     """Everything overdue (and due soon) across the repository, most urgent first.
 
     `policy` is the current one: it judges runbooks and the major-incident count; each
     incident's own timers come from the policy in its Subject.
     """
-    out: list[Finding] = []
+    out: list[Reminder] = []
     open_cases: list[Case] = []
     for subject in subjects:
         if subject.incident.detected_at > now or _settled(subject, now):
             continue
         case = Case(subject, now)
-        for rule in INCIDENT_RULES if case.closed is None else AFTER_CLOSE:
-            for d in rule(case):
+        for rule in INCIDENT_RULES:
+            for d in rule.deadlines(case):
                 found = _finding(case, d)
                 if found and case.snoozed_until(d.rule) is None:
                     out.append(found)
@@ -181,19 +183,32 @@ def findings(
 
 
 def _settled(subject: Subject, now: datetime) -> bool:
-    """Closed, with no preventive action and no regulatory clock: nothing can be due."""
-    inc = subject.incident
-    return (
-        inc.closed_at is not None
-        and inc.closed_at <= now
-        and not (subject.pir and subject.pir.actions)
-        and not ((inc.security_breach or inc.data_loss) and subject.policy.sla.regulatory)
+    """Closed, its review approved or not owed, every preventive action finished and no
+    regulatory clock: no rule can fall due any more. A cheap test that only says "settled"
+    when it is sure; anything else is judged in full."""
+    inc, pir = subject.incident, subject.pir
+    if inc.closed_at is None or inc.closed_at > now:
+        return False
+    review = subject.policy.review.pir.get(inc.priority)
+    owed = review is not None and review.due is not None and (review.required or pir)
+    if owed and not (pir and pir.approved and (pir.approved_at is None or pir.approved_at <= now)):
+        return False
+    for action in pir.actions if pir else ():
+        if str(action.get("status") or "").strip().lower() not in ("done", "cancelled"):
+            return False
+    return not ((inc.security_breach or inc.data_loss) and subject.policy.sla.regulatory)
+
+
+def settled(subject: Subject, now: datetime) -> bool:
+    """Every rule of the registry is in a final state (met, missed, not applicable)."""
+    return _settled(subject, now) or all(
+        d.state in FINAL for d in schedule(subject.incident, subject.policy, now, pir=subject.pir)
     )
 
 
-def urgency(f: Finding) -> tuple[int, int, int, datetime, str, str, str]:
+def urgency(f: Reminder) -> tuple[int, int, int, datetime, str, str, str]:
     """Sort key: overdue first, live response before follow-up, P0 first, longest late first."""
-    group = {"pir-due": 1, "action-due": 1, "runbook-untested": 2}.get(f.rule, 0)
+    group = BY_ID[f.rule].group if f.rule in BY_ID else 0
     rank = f.priority.rank if f.priority else 9
     return (f.state != OVERDUE, group, rank, f.due or _EPOCH, f.incident, f.rule, f.subject or "")
 
@@ -206,7 +221,7 @@ def _state(due: datetime, lead: Duration | None, now: datetime) -> str | None:
     return None
 
 
-def _finding(c: Case, d: Deadline) -> Finding | None:
+def _finding(c: Case, d: Deadline) -> Reminder | None:
     if d.due is None or d.state not in (PENDING, OVERDUE):
         return None
     state = _state(d.due, c.policy.sla.due_soon, c.now)
@@ -222,7 +237,7 @@ def _finding(c: Case, d: Deadline) -> Finding | None:
             if action_id(i, a) == d.subject and a.get("owner")
         ]
         who = [str(owners[0])] if owners else who
-    return Finding(
+    return Reminder(
         c.inc.id, d.rule, d.due, state, late, who, text[0], text[1], c.priority, d.subject
     )
 
@@ -238,9 +253,9 @@ def _timing(due: datetime | None, now: datetime) -> str:
     return f"due in {format_duration(-seconds)} ({iso(due)})"
 
 
-def _major(cases: list[Case], policy: Policy, now: datetime) -> list[Finding]:
+def _major(cases: list[Case], policy: Policy, now: datetime) -> list[Reminder]:
     """Two or more P0, or three or more P1, open at once (thresholds from the policy)."""
-    out: list[Finding] = []
+    out: list[Reminder] = []
     for priority, threshold in sorted(policy.sla.major_incident.items()):
         members = sorted(
             (c for c in cases if c.priority == priority), key=lambda c: (c.since, c.inc.id)
@@ -261,7 +276,7 @@ def _major(cases: list[Case], policy: Policy, now: datetime) -> list[Finding]:
             ]
         late = max(0, int((now - due).total_seconds()))
         out.append(
-            Finding(
+            Reminder(
                 tipping.inc.id,
                 "major-incident",
                 due,
@@ -278,7 +293,7 @@ def _major(cases: list[Case], policy: Policy, now: datetime) -> list[Finding]:
     return out
 
 
-def _runbook(name: str, runbook: Runbook, policy: Policy, now: datetime) -> list[Finding]:
+def _runbook(name: str, runbook: Runbook, policy: Policy, now: datetime) -> list[Reminder]:
     limit = policy.review.runbook_max_untested
     if limit is None:
         return []
@@ -293,7 +308,7 @@ def _runbook(name: str, runbook: Runbook, policy: Policy, now: datetime) -> list
     late = 0 if due is None else max(0, int((now - due).total_seconds()))
     message, advice = reminders.runbook(name, runbook, limit, _timing(due, now))
     return [
-        Finding(
+        Reminder(
             name, "runbook-untested", due, state, late, [runbook.owner], message, advice, None, name
         )
     ]

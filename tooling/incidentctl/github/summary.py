@@ -21,7 +21,7 @@ class Changed:
     policy: Policy
     new: bool
     schedule: list[timers.Deadline]
-    overdue: list[timers.Finding]
+    overdue: list[timers.Reminder]
     pir_path: str | None = None
     pir_findings: list[incidents.Finding] = field(default_factory=list)
 

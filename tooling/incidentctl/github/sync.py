@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from incidentctl.core.model import ActionStatus, Incident, Pir
-from incidentctl.deadlines.timers import OVERDUE, Finding
+from incidentctl.deadlines.timers import OVERDUE, Reminder
 from incidentctl.github.client import GitHub, Note, Ticket
 from incidentctl.github.tracking import (
     ACTION_LABEL,
@@ -159,17 +159,17 @@ def sync_incidents(gh: GitHub, incidents: list[tuple[Incident, str]]) -> list[st
 # -- reminders -------------------------------------------------------------------------------
 def post_reminders(
     gh: GitHub,
-    findings: list[Finding],
+    findings: list[Reminder],
     incidents: dict[str, tuple[Incident, str]],
     now: datetime,
     *,
     repeat_seconds: int | None = None,
-    backups: Callable[[Finding], tuple[str, ...]] | None = None,
+    backups: Callable[[Reminder], tuple[str, ...]] | None = None,
 ) -> list[str]:
     """Post each overdue finding once on its incident's tracking issue (found or created)."""
     tracker = Tracker(gh, INCIDENT_LABEL, INCIDENT_LABEL)
     out: list[str] = []
-    by_incident: dict[str, list[Finding]] = {}
+    by_incident: dict[str, list[Reminder]] = {}
     for f in findings:
         if f.state != OVERDUE:
             continue

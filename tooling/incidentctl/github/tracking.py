@@ -19,7 +19,7 @@ from datetime import datetime
 
 from incidentctl.core.model import ActionItem, Incident, Status
 from incidentctl.core.timevalues import format_timestamp
-from incidentctl.deadlines.timers import OVERDUE, Finding
+from incidentctl.deadlines.timers import OVERDUE, Reminder
 
 INCIDENT_LABEL = "incident"
 ACTION_LABEL = "preventive-action"
@@ -138,7 +138,7 @@ FOLLOW_UP = ("pir-due", "action-due")  # weeks-long: repeated at most daily
 _DAY = 86_400
 
 
-def reminder_key(f: Finding, now: datetime, repeat_seconds: int | None) -> str:
+def reminder_key(f: Reminder, now: datetime, repeat_seconds: int | None) -> str:
     """(incident, rule, subject, deadline, repeat slot): one comment per breach and slot.
 
     The slot is how many whole repeat intervals the breach is late, so it is computed from
@@ -155,7 +155,7 @@ BLOCKED_AFTER = 2  # unanswered repeats before a reminder also goes to the backu
 
 
 def reminder_body(
-    f: Finding, key: str, now: datetime, *, earlier: int = 0, backups: tuple[str, ...] = ()
+    f: Reminder, key: str, now: datetime, *, earlier: int = 0, backups: tuple[str, ...] = ()
 ) -> str:
     """The comment: what is overdue, who must act (mentioned), and what to do now.
 

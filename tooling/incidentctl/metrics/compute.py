@@ -19,7 +19,7 @@ from incidentctl.core.model import EscalationKind, Incident, Priority
 from incidentctl.core.policy import Policy
 from incidentctl.core.timevalues import format_timestamp
 from incidentctl.deadlines import timers
-from incidentctl.deadlines.rules import iso, loose_time
+from incidentctl.deadlines.case import iso, loose_time
 from incidentctl.metrics.definitions import DEFINITIONS, DURATIONS, SLA_RULES, Targets
 from incidentctl.metrics.targets import changes, flatten, target_rows
 
@@ -46,7 +46,7 @@ class Record:
 
     incident: Incident
     policy: Policy
-    pir: timers.Pir | None = None
+    pir: timers.PirState | None = None
     root_cause: str | None = None
 
 

@@ -24,7 +24,7 @@ from incidentctl.core.model import (
 )
 from incidentctl.core.policy import Policy
 from incidentctl.core.timevalues import format_duration, format_timestamp
-from incidentctl.deadlines.rules import MET, MISSED, Deadline
+from incidentctl.deadlines.case import MET, MISSED, Deadline
 
 PRIORITY_NAMES = {"P0": "Critical", "P1": "High", "P2": "Medium", "P3": "Low"}
 # milestone, incident field, the deadline rule that judges it

@@ -29,7 +29,7 @@ from incidentctl.core.model import (
     Runbook,
 )
 from incidentctl.core.policy import Policy
-from incidentctl.deadlines.rules import end_of_day
+from incidentctl.deadlines.case import end_of_day
 
 SECTIONS = ("Symptoms", "Diagnosis", "Mitigation", "Escalation", "Prevention")
 PLACEHOLDER = "TODO"

@@ -1,0 +1,289 @@
+"""One incident as it stood at `now`: the facts every timer rule reads, and how rules judge.
+
+The boundary semantics are written down in timers.py, the public face of this package.
+Pure: no files, no clock, no click.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from incidentctl.core.businessdays import advance
+from incidentctl.core.model import EscalationKind, EventKind, Incident, Priority, Status
+from incidentctl.core.policy import FunctionalTimers, Policy, PrioritySla
+from incidentctl.core.timevalues import Duration, TimeValueError, parse_date, parse_timestamp
+
+MET, MISSED, PENDING, OVERDUE = "met", "missed", "pending", "overdue"
+NOT_APPLICABLE = "not-applicable"
+FINAL = frozenset({MET, MISSED, NOT_APPLICABLE})  # states that time can no longer change
+# "P0 notifies management within 30 min of detection, always"; for other priorities the
+# management notification is owed only while unresolved.
+UNCONDITIONAL_MANAGEMENT = frozenset({Priority.P0})
+_PRIORITY_EVENTS = (EventKind.DECLARED, EventKind.TRIAGED, EventKind.RECLASSIFIED)
+
+
+@dataclass(frozen=True)
+class PirState:
+    """What the timers need from a PIR document, read loosely (a draft may be incomplete)."""
+
+    approved: bool = False
+    approved_at: datetime | None = None
+    actions: tuple[Mapping[str, Any], ...] = ()
+    root_cause: str | None = None  # the key incidents share when they recur
+
+
+@dataclass(frozen=True)
+class Subject:
+    """One incident, the policy it was declared under, and its PIR if one exists."""
+
+    incident: Incident
+    policy: Policy
+    pir: PirState | None = None
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """One deadline of one incident, as `deadlines` shows it."""
+
+    rule: str
+    state: str  # met | missed | pending | overdue | not-applicable
+    due: datetime | None = None
+    start: datetime | None = None
+    done_at: datetime | None = None
+    subject: str | None = None
+    note: str = ""
+    snoozed_until: datetime | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "rule": self.rule,
+            "subject": self.subject,
+            "due": iso(self.due),
+            "state": self.state,
+            "start": iso(self.start),
+            "done_at": iso(self.done_at),
+            "snoozed_until": iso(self.snoozed_until),
+            "note": self.note,
+        }
+
+
+def iso(value: datetime | None) -> str | None:
+    return None if value is None else value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def loose_time(value: Any) -> datetime | None:
+    """A timestamp, or a date meaning the end of that day (UTC); None if absent or unreadable."""
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return end_of_day(value)
+    try:
+        return parse_timestamp(value if isinstance(value, datetime) else str(value))
+    except TimeValueError:
+        pass
+    try:
+        return end_of_day(parse_date(str(value)))
+    except TimeValueError:
+        return None
+
+
+def end_of_day(day: date) -> datetime:
+    return datetime.combine(day + timedelta(days=1), time(0), tzinfo=UTC)
+
+
+def action_id(index: int, action: Mapping[str, Any]) -> str:
+    """An action's `id`, or `action-N` (1-based) when it has none."""
+    return str(action.get("id") or f"action-{index}")
+
+
+def first(times: Iterable[datetime | None]) -> datetime | None:
+    return min((t for t in times if t is not None), default=None)
+
+
+class Case:
+    """One incident as it stood at `now`: the facts every rule reads."""
+
+    def __init__(self, subject: Subject, now: datetime) -> None:
+        self.subject = subject
+        inc = self.inc = subject.incident
+        self.policy, self.pir, self.now = subject.policy, subject.pir, now
+        events = [e for e in inc.timeline if e.at <= now]
+        self.events = events
+        self.priority, self.anchor, self.since = _priority_view(inc, events)
+        self.reclassified = self.since > inc.detected_at  # the priority changed since detection
+        self.sla = subject.policy.sla.priorities.get(self.priority) or PrioritySla()
+        self.functional = (
+            subject.policy.escalation.functional.get(self.priority) or FunctionalTimers()
+        )
+        self.resolved, reopened = _resolution(inc, events, now)
+        self.closed = past(inc.closed_at, now)
+        if self.closed is None and inc.status == Status.CLOSED and len(events) == len(inc.timeline):
+            self.closed = self.resolved or inc.detected_at  # closed without closed_at
+        self.restart = max(self.anchor, reopened) if reopened else self.anchor
+        self.acknowledged = past(inc.acknowledged_at, now)
+        self.triaged = past(inc.triaged_at, now)
+        self.engaged = past(inc.engaged_at, now)
+        mitigations = [e.at for e in events if e.kind == EventKind.MITIGATED] or [
+            t for t in (past(inc.mitigated_at, now),) if t
+        ]
+        self.mitigated = first(t for t in mitigations if reopened is None or t >= reopened)
+        self.escalated: dict[EscalationKind, datetime] = {}
+        for esc in sorted(inc.escalations, key=lambda e: e.at):
+            if esc.at <= now:
+                self.escalated.setdefault(esc.kind, esc.at)
+        tier3 = self.escalated.get(EscalationKind.TIER_3)
+        self.tier2 = first((self.escalated.get(EscalationKind.TIER_2), tier3))
+        self.tier3 = tier3
+        if self.tier2 is None and inc.tier >= 2 and not inc.escalations:
+            self.tier2 = inc.detected_at  # hand-written file without escalation records
+        self.updates = [e.at for e in events if e.kind == EventKind.UPDATE]
+        self.public_updates = [e.at for e in events if e.kind == EventKind.UPDATE and e.public]
+        self.stop = self.resolved or self.closed  # response timers end at resolution
+        self.functional_stop = first((self.mitigated, self.stop))
+
+    @property
+    def is_open(self) -> bool:
+        return self.stop is None
+
+    def as_of(self, when: datetime) -> Case:
+        """The same incident as it stood at `when` (to judge what was done before a
+        reclassification by the target in force then)."""
+        return Case(self.subject, when)
+
+    def after(self, start: datetime, duration: Duration) -> datetime:
+        return advance(start, duration, self.policy.sla.business_days)
+
+    def snoozed_until(self, rule: str) -> datetime | None:
+        ends = [
+            e.until
+            for e in self.events
+            if e.kind == EventKind.SNOOZED and e.rule == rule and e.until and self.now < e.until
+        ]
+        return max(ends, default=None)
+
+    def flag_delay(self) -> Duration | None:
+        """The executive/security clock for a security breach or data loss, if flagged."""
+        executive = self.policy.escalation.hierarchical.executive
+        delays = [
+            executive.get(flag)
+            for flag, on in (
+                ("security_breach", self.inc.security_breach),
+                ("data_loss", self.inc.data_loss),
+            )
+            if on
+        ]
+        found = [d for d in delays if d is not None]
+        return min(found, key=lambda d: (d.business_days, d.seconds)) if found else None
+
+
+def past(value: datetime | None, now: datetime) -> datetime | None:
+    return value if value is not None and value <= now else None
+
+
+def _priority_view(inc: Incident, events: list[Any]) -> tuple[Priority, datetime, datetime]:
+    """(priority at now, when its timers start, when this exact priority began).
+
+    The timers start at the beginning of the latest run of entries at least as severe as the
+    current priority: detection unless the incident was reclassified upwards.
+    """
+    history = [(e.at, e.priority) for e in events if e.kind in _PRIORITY_EVENTS and e.priority]
+    if not history:
+        history = [(inc.detected_at, inc.priority)]
+    if len(events) == len(inc.timeline) and history[-1][1] != inc.priority:
+        history.append((history[-1][0], inc.priority))  # the file's priority is the truth
+    current = history[-1][1]
+    anchor = since = inc.detected_at
+    for at, priority in reversed(history):
+        if priority.rank > current.rank:
+            break
+        anchor = at
+    else:
+        anchor = inc.detected_at
+    for at, priority in reversed(history):
+        if priority != current:
+            break
+        since = at
+    else:
+        since = inc.detected_at
+    return current, max(anchor, inc.detected_at), max(since, inc.detected_at)
+
+
+def _resolution(
+    inc: Incident, events: list[Any], now: datetime
+) -> tuple[datetime | None, datetime | None]:
+    """(the current resolution, the last reopen), both as of now."""
+    resolved: datetime | None = None
+    reopened: datetime | None = None
+    for event in events:
+        if event.kind == EventKind.RESOLVED:
+            resolved = event.at
+        elif event.kind == EventKind.REOPENED:
+            resolved, reopened = None, event.at
+    field_value = past(inc.resolved_at, now)
+    if resolved is None and field_value and (reopened is None or field_value > reopened):
+        resolved = field_value
+    if resolved is None and not inc.is_open and len(events) == len(inc.timeline):
+        resolved = past(inc.closed_at, now)
+    return resolved, reopened
+
+
+def judge(
+    due: datetime, done_at: datetime | None, stop: datetime | None, now: datetime, done: bool
+) -> str:
+    if done or done_at is not None:
+        return MET if done_at is None or done_at <= due else MISSED
+    if stop is not None:
+        return NOT_APPLICABLE if stop <= due else MISSED
+    return PENDING if now <= due else OVERDUE
+
+
+def timer(
+    c: Case,
+    rule: str,
+    duration: Duration | None,
+    start: datetime,
+    done_at: datetime | None,
+    stop: datetime | None,
+    *,
+    none: str,
+    done: bool = False,
+    subject: str | None = None,
+    note: str = "",
+) -> list[Deadline]:
+    if duration is None:
+        return [Deadline(rule, NOT_APPLICABLE, subject=subject, note=none)]
+    due = c.after(start, duration)
+    state = judge(due, done_at, stop, c.now, done)
+    return [Deadline(rule, state, due, start, done_at, subject, note)]
+
+
+def cadence(
+    c: Case,
+    rule: str,
+    every: Duration | None,
+    start: datetime,
+    times: list[datetime],
+    stop: datetime | None,
+    *,
+    none: str,
+    note: str = "",
+) -> list[Deadline]:
+    """A repeating deadline: each update restarts the clock; one entry per interval."""
+    if every is None:
+        return [Deadline(rule, NOT_APPLICABLE, note=none)]
+    out: list[Deadline] = []
+    base = start
+    for at in sorted(times):
+        if at <= base or (stop is not None and at > stop):
+            continue
+        due = c.after(base, every)
+        out.append(Deadline(rule, MET if at <= due else MISSED, due, base, at))
+        base = at
+    due = c.after(base, every)
+    state = judge(due, None, stop, c.now, False)
+    if state != NOT_APPLICABLE or not out:
+        out.append(Deadline(rule, state, due, base, note=note))
+    return out
