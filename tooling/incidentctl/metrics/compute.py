@@ -180,6 +180,27 @@ def tier_at_resolution(inc: Incident, resolved: datetime) -> int:
 _TIER = {EscalationKind.TIER_2: 2, EscalationKind.TIER_3: 3}
 
 
+# metric -> the timer of the registry that sets its target
+_TIME_TARGETS = {"mtta": "acknowledge", "mtte": "engage", "mttr": "resolve-sla"}
+
+
+def _time_limits(facts: list[_Facts]) -> dict[tuple[str, str], float]:
+    """Per (priority, metric): the mean of each counted incident's own target, measured from
+    detection as the metric is. Each target is the timer's due time from the registry, so a
+    reclassified incident is held to the target in force when it acted, as `deadlines` says."""
+    sums: dict[tuple[str, str], list[float]] = {}
+    for f in facts:
+        detected = f.inc.detected_at
+        for metric, rule in _TIME_TARGETS.items():
+            if f.times.get(metric) is None:
+                continue
+            due = next((d.due for d in f.deadlines if d.rule == rule and d.subject is None), None)
+            if due is not None:
+                key = (f.inc.priority.value, metric)
+                sums.setdefault(key, []).append((due - detected).total_seconds())
+    return {key: sum(values) / len(values) for key, values in sums.items()}
+
+
 # -- the sections ----------------------------------------------------------------------------
 def _sla(facts: list[_Facts]) -> dict[str, Any]:
     states: dict[str, dict[str, Counter[str]]] = {
@@ -503,7 +524,7 @@ def compute(
         "services": _counts(s for f in facts for s in (f.inc.services or ["unknown"])),
         "categories": _counts(f.inc.category.value if f.inc.category else "unknown" for f in facts),
     }
-    report["targets"] = target_rows(report, policy, targets)
+    report["targets"] = target_rows(report, policy, targets, limits=_time_limits(facts))
     groups = {unit: _groups(facts, window, unit) for unit in by}
     if groups:
         report["groups"] = groups

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from incidentctl.core.policy import Policy
+from incidentctl.deadlines import registry
 
 # metric -> (from, to): each a lifecycle timestamp of the incident file
 DURATIONS: dict[str, tuple[str, str]] = {
@@ -29,15 +30,8 @@ LABELS: dict[str, str] = {
     "mttr_impact": "TTR from impact start",
 }
 
-# The timers of the engine in timers.py whose compliance is reported, in this order.
-SLA_RULES: tuple[str, ...] = (
-    "acknowledge",
-    "engage",
-    "resolve-target",
-    "resolve-sla",
-    "status-page-first-update",
-    "pir-due",
-)
+# The timers whose compliance is reported, in this order: the registry says which.
+SLA_RULES = registry.SLA_RULES
 
 
 @dataclass(frozen=True)
@@ -107,8 +101,7 @@ DEFINITIONS: dict[str, str] = {
         "`incidentctl deadlines` and `overdue`, with the policy each incident was declared "
         "under): met, missed, overdue (due and not done), pending (not due yet), "
         "not-applicable. compliance = met / (met + missed + overdue); null when none is "
-        "decided. Timers: acknowledge, engage, resolve-target, resolve-sla, "
-        "status-page-first-update (the first public update), pir-due."
+        "decided. Timers: " + ", ".join(registry.SLA_RULES) + "."
     ),
     "tiers": (
         "Resolution rate by tier: among incidents of the selection resolved by `now`, the "
@@ -145,8 +138,10 @@ DEFINITIONS: dict[str, str] = {
     "services": "Incidents of the selection per service (an incident counts for each service).",
     "categories": "Incidents of the selection per category (unknown when not recorded).",
     "targets": (
-        "Time targets from the current policy: MTTD mean within sla.detect; MTTA and MTTE mean "
-        "within the priority's acknowledge and engage timers; MTTR mean within resolve_breach "
+        "Time targets: MTTD mean within the current policy's sla.detect; MTTA, MTTE and MTTR "
+        "mean within the mean of the incidents' own acknowledge, engage and resolve-sla due "
+        "times, counted from detection as `deadlines` computes them (the policy each was "
+        "declared under; a reclassified incident is held to the target in force when it acted) "
         "(business-day timers are not compared). Rate targets from the process: tier shares, "
         "recurrence, PIR completion (P0/P1), action on-time."
     ),

@@ -18,32 +18,40 @@ def _num(value: float) -> float | int:
     return int(rounded) if rounded == int(rounded) else rounded
 
 
-def target_rows(report: dict[str, Any], policy: Policy, targets: Targets) -> list[dict[str, Any]]:
+def target_rows(
+    report: dict[str, Any],
+    policy: Policy,
+    targets: Targets,
+    *,
+    limits: dict[tuple[str, str], float] | None = None,
+) -> list[dict[str, Any]]:
+    """`limits`: per (priority, metric), the incidents' own targets from the timer registry
+    (mean seconds from detection); the policy's number where none is given."""
     rows: list[dict[str, Any]] = []
 
-    def time_row(name: str, figure: dict[str, Any], limit: Any) -> None:
+    def time_row(name: str, figure: dict[str, Any], limit: Any, key: tuple[str, str]) -> None:
         if limit is None or limit.business_days or figure["mean"] is None:
             return
-        met = figure["mean"] <= limit.seconds
+        seconds = (limits or {}).get(key, limit.seconds)
         rows.append(
             {
                 "target": name,
                 "actual": figure["mean"],
-                "limit": limit.seconds,
+                "limit": seconds,
                 "unit": "seconds",
-                "met": met,
+                "met": figure["mean"] <= seconds,
             }
         )
 
-    time_row("MTTD (all)", report["overall"]["mttd"], policy.sla.detect)
+    time_row("MTTD (all)", report["overall"]["mttd"], policy.sla.detect, ("all", "mttd"))
     for p in PRIORITIES:
         sla = policy.sla.priorities.get(Priority(p))
         if sla is None:
             continue
         figures = report["by_priority"][p]
-        time_row(f"MTTA {p}", figures["mtta"], sla.acknowledge)
-        time_row(f"MTTE {p}", figures["mtte"], sla.engage)
-        time_row(f"MTTR {p}", figures["mttr"], sla.resolve_breach)
+        time_row(f"MTTA {p}", figures["mtta"], sla.acknowledge, (p, "mtta"))
+        time_row(f"MTTE {p}", figures["mtte"], sla.engage, (p, "mtte"))
+        time_row(f"MTTR {p}", figures["mttr"], sla.resolve_breach, (p, "mttr"))
     for tier in (1, 2, 3):
         row = report["tiers"][f"tier_{tier}"]
         if row["met"] is not None:

@@ -24,20 +24,22 @@ from incidentctl.core.model import (
 )
 from incidentctl.core.policy import Policy
 from incidentctl.core.timevalues import format_duration, format_timestamp
-from incidentctl.deadlines.case import MET, MISSED, Deadline
+from incidentctl.deadlines.case import MET, MISSED, NOT_APPLICABLE, Deadline
+from incidentctl.deadlines.registry import RULES, verdict
 
 PRIORITY_NAMES = {"P0": "Critical", "P1": "High", "P2": "Medium", "P3": "Low"}
-# milestone, incident field, the deadline rule that judges it
+# milestone, incident field; the registry says which timers judge each field
 _MILESTONES = (
-    ("Impact started", "started_at", None),
-    ("Detected", "detected_at", None),
-    ("Acknowledged", "acknowledged_at", "acknowledge"),
-    ("Triaged", "triaged_at", "triage"),
-    ("Engaged", "engaged_at", "engage"),
-    ("Mitigated", "mitigated_at", None),
-    ("Resolved", "resolved_at", "resolve-sla"),
-    ("Closed", "closed_at", None),
+    ("Impact started", "started_at"),
+    ("Detected", "detected_at"),
+    ("Acknowledged", "acknowledged_at"),
+    ("Triaged", "triaged_at"),
+    ("Engaged", "engaged_at"),
+    ("Mitigated", "mitigated_at"),
+    ("Resolved", "resolved_at"),
+    ("Closed", "closed_at"),
 )
+_QUALIFIER = {"resolve-target": "target", "resolve-sla": "SLA"}
 _SKIPPED = {EventKind.SNOOZED}
 
 
@@ -136,25 +138,34 @@ def timeline_rows(incident: Incident) -> list[dict[str, str | None]]:
 
 
 def milestones(incident: Incident, deadlines: Iterable[Deadline]) -> list[dict[str, str | None]]:
-    """Detection, acknowledgement, mitigation, resolution: when, after how long, on time?"""
+    """Detection, acknowledgement, mitigation, resolution: when, after how long, on time?
+
+    Target and verdict come from the timers that judge the milestone (the same deadlines as
+    `incidentctl deadlines`); the target is shown as the due time after detection, like the
+    time itself. A milestone two timers judge (resolved: target and SLA) gets a row each.
+    """
     by_rule = {d.rule: d for d in deadlines if d.subject is None}
     out: list[dict[str, str | None]] = []
-    for label, name, rule in _MILESTONES:
+    for label, name in _MILESTONES:
         at: datetime | None = getattr(incident, name)
-        deadline = by_rule.get(rule) if rule else None
-        target = None
-        if deadline is not None and deadline.due is not None and deadline.start is not None:
-            target = format_duration((deadline.due - deadline.start).total_seconds())
-        verdict = {MET: "met", MISSED: "missed"}.get(deadline.state) if deadline else None
-        out.append(
-            {
-                "milestone": label,
-                "time": format_timestamp(at) if at else None,
-                "since": since(incident.detected_at, at) if name != "started_at" else None,
-                "target": target,
-                "verdict": verdict,
-            }
-        )
+        judged = [
+            by_rule[r.id]
+            for r in RULES
+            if r.milestone == name and r.id in by_rule and by_rule[r.id].state != NOT_APPLICABLE
+        ]
+        for deadline in judged or [None]:
+            shown = label
+            if deadline is not None and len(judged) > 1:
+                shown = f"{label} ({_QUALIFIER.get(deadline.rule, deadline.rule)})"
+            out.append(
+                {
+                    "milestone": shown,
+                    "time": format_timestamp(at) if at else None,
+                    "since": since(incident.detected_at, at) if name != "started_at" else None,
+                    "target": since(incident.detected_at, deadline.due) if deadline else None,
+                    "verdict": verdict(deadline.state) if deadline else None,
+                }
+            )
     return out
 
 
