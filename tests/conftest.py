@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import http.server
 import os
+import shutil
 import subprocess
 import threading
 from collections.abc import Callable, Iterator
@@ -53,6 +54,53 @@ def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPath
     for name in ("INCIDENTCTL_NOW", "INCIDENTCTL_REPO", "GITHUB_ACTOR", "NO_COLOR"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("INCIDENTCTL_ACTOR", "@tester")
+
+
+ROOT = Path(__file__).resolve().parent.parent
+GOLDEN = Path(__file__).resolve().parent / "golden"
+SAMPLE_CONTENT = ("incidents", "policies", "runbooks", "maintenances")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-golden",
+        action="store_true",
+        help="Rewrite the golden files under tests/golden from the current output (then read "
+        "the diff before committing).",
+    )
+
+
+Golden = Callable[[str, str], None]
+
+
+@pytest.fixture
+def golden(request: pytest.FixtureRequest) -> Golden:
+    """Compare output with tests/golden/<name>; `pytest --update-golden` rewrites them."""
+    update = bool(request.config.getoption("--update-golden"))
+
+    def check(name: str, text: str) -> None:
+        path = GOLDEN / name
+        if update:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+        assert text == path.read_text(encoding="utf-8")
+
+    return check
+
+
+@pytest.fixture
+def samples(repo: Path) -> Path:
+    """This repository's sample content (incidents, PIRs, policies, runbooks, maintenances)
+    over a fresh `init` repository, committed: the same `repo` the `cli` fixture runs in."""
+    for name in SAMPLE_CONTENT:
+        target = repo / name
+        if target.exists():
+            subprocess.run(["rm", "-rf", str(target)], check=True)
+        if (ROOT / name).is_dir():
+            shutil.copytree(ROOT / name, target)
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "samples")
+    return repo
 
 
 @pytest.fixture

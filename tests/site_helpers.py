@@ -3,7 +3,6 @@ planted in every internal field of it."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -24,15 +23,6 @@ _FREE_LISTS = {
     "services", "runbooks", "attendees", "approvers", "people", "process", "technology",
     "environment",
 }  # fmt: skip
-
-
-def copy_samples(tmp_path: Path) -> Path:
-    """The repository's sample content (incidents, PIRs, policies, runbooks, maintenances)."""
-    root = tmp_path / "samples"
-    for name in ("incidents", "policies", "runbooks", "maintenances"):
-        if (ROOT / name).is_dir():
-            shutil.copytree(ROOT / name, root / name)
-    return root
 
 
 def split(path: Path) -> tuple[dict[str, Any], str]:

@@ -2,13 +2,12 @@
 
 Golden files live in tests/golden/notify/; they are rendered from this repository's own sample
 incidents at a fixed --now. After a deliberate change to a template or a sample, regenerate
-them with `UPDATE_GOLDEN=1 .venv/bin/python -m pytest tests/test_notify.py`, then read the diff.
+them with `.venv/bin/python -m pytest tests/test_notify.py --update-golden`, then read the diff.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import re
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,7 +21,7 @@ from incidentctl.core.timevalues import Duration
 from incidentctl.notify import messages
 from incidentctl.notify import values as messagevalues
 from incidentctl.store.repo import Repo
-from tests.conftest import NOW, Invoke, Result, declare, incident_file
+from tests.conftest import NOW, Golden, Invoke, Result, declare, incident_file
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = Path(__file__).resolve().parent / "golden" / "notify"
@@ -61,17 +60,13 @@ def test_every_builtin_template_has_a_golden() -> None:
     assert {name for _, name, _ in CASES.values()} == {t.name for t in messages.TEMPLATES}
 
 
-@pytest.mark.parametrize("golden", sorted(CASES))
-def test_golden(golden: str, capsys: pytest.CaptureFixture[str]) -> None:
-    incident, name, fmt = CASES[golden]
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_golden(case: str, capsys: pytest.CaptureFixture[str], golden: Golden) -> None:
+    incident, name, fmt = CASES[case]
     args = ["--repo", str(ROOT), "notify", incident, "--template", name, "--format", fmt]
     result = _run(capsys, *args, "--now", NOW)
     assert result.code == 0, result.err
-    path = GOLDEN / golden
-    if os.environ.get("UPDATE_GOLDEN") == "1":
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(result.out, encoding="utf-8")
-    assert result.out == path.read_text(encoding="utf-8")
+    golden(f"notify/{case}", result.out)
 
 
 def test_goldens_have_no_leftovers() -> None:

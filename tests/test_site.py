@@ -12,7 +12,7 @@ import pytest
 from incidentctl.cli.app import run
 from incidentctl.core.timevalues import parse_timestamp
 from tests.conftest import NOW, Invoke, declare, incident_file
-from tests.site_helpers import MARK, ROOT, copy_samples, plant_markers, site_files, split
+from tests.site_helpers import MARK, ROOT, plant_markers, site_files, split
 
 INDICATORS = {"none", "minor", "major", "critical", "maintenance"}
 COMPONENT_STATES = {
@@ -27,11 +27,6 @@ INCIDENT_STATES = {"investigating", "identified", "monitoring", "resolved", "pos
 
 def build(root: Path, out: Path, *extra: str, now: str = NOW) -> int:
     return run(["--repo", str(root), "site", "build", "--out", str(out), "--now", now, *extra])
-
-
-@pytest.fixture
-def samples(tmp_path: Path) -> Path:
-    return copy_samples(tmp_path)
 
 
 def load(out: Path, rel: str) -> dict[str, object]:

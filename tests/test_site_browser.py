@@ -18,7 +18,7 @@ import pytest
 
 from incidentctl.cli.app import run
 from tests.conftest import NOW, Invoke
-from tests.site_helpers import ROOT, copy_samples
+from tests.site_helpers import ROOT
 
 ARTIFACTS = ROOT / "test-artifacts"
 DESKTOP = {"width": 1280, "height": 900}
@@ -72,9 +72,12 @@ def _fetch(url: str) -> tuple[int, str]:
 
 
 def test_sample_site_in_a_browser(
-    tmp_path: Path, serve: Callable[[Path], str], page_factory: Callable[..., Any]
+    tmp_path: Path,
+    samples: Path,
+    serve: Callable[[Path], str],
+    page_factory: Callable[..., Any],
 ) -> None:
-    base = _published(tmp_path, serve, copy_samples(tmp_path))
+    base = _published(tmp_path, serve, samples)
     page = page_factory()
     page.goto(base + "index.html")
     banner = page.locator("section.banner h2")
@@ -121,9 +124,12 @@ def test_sample_site_in_a_browser(
 
 
 def test_every_link_resolves(
-    tmp_path: Path, serve: Callable[[Path], str], page_factory: Callable[..., Any]
+    tmp_path: Path,
+    samples: Path,
+    serve: Callable[[Path], str],
+    page_factory: Callable[..., Any],
 ) -> None:
-    base = _published(tmp_path, serve, copy_samples(tmp_path))
+    base = _published(tmp_path, serve, samples)
     page = page_factory()
     queue, seen, checked = [base + "index.html"], set(), 0
     while queue:
