@@ -1,7 +1,8 @@
 """Deadlines and overdue findings: (incidents with their policies, runbooks, now) -> findings.
 
 Pure: no files, no clock, no click. Every number comes from the policy passed with each
-incident (the one in force when it was declared); texts live in `reminders.py`.
+incident (the one in force when it was declared); the rules, their texts and who must act
+live in `registry.py`.
 
 Boundary semantics (tested in tests/test_timers.py):
 
@@ -15,6 +16,11 @@ Boundary semantics (tested in tests/test_timers.py):
   after `now` have not happened yet, and an incident detected after `now` does not exist.
 * Reclassified to a higher priority: the stricter timers count from the reclassification
   event. Reclassified to a lower priority: the laxer timers keep counting from detection.
+  Something done before the reclassification (an acknowledgement at 03:02 of a P1 raised to
+  P0 at 03:06) is judged by the target in force when it was done (the P1's).
+* Closed: closing an incident stops nothing that is still owed. The PIR clock runs until the
+  review is approved, preventive actions until done or cancelled, regulatory clocks until
+  the notification is recorded.
 * Reopened: the resolution clock (resolve-target, resolve-sla, stakeholder-update,
   business-continuity, P0's executive notification, functional tiers) restarts at the
   `reopened` event.
