@@ -148,7 +148,7 @@ def milestones(incident: Incident, deadlines: Iterable[Deadline]) -> list[dict[s
     out: list[dict[str, str | None]] = []
     for label, name in _MILESTONES:
         at: datetime | None = getattr(incident, name)
-        judged = [
+        judged: list[Deadline | None] = [
             by_rule[r.id]
             for r in RULES
             if r.milestone == name and r.id in by_rule and by_rule[r.id].state != NOT_APPLICABLE
