@@ -653,7 +653,7 @@ def generate(out: Path, count: int, open_share: float = 0.02, seed: int = 1) -> 
     _write_support(out)
     repo = Repo(out)
     policy = repo.policy()
-    repo.save_policy_snapshot(policy)
+    repo.policies.save_snapshot(policy)
     digest = policy.digest()
     rng = random.Random(seed)
     seen: set[str] = set()

@@ -304,7 +304,7 @@ def test_actions_tracked_elsewhere_or_done_get_no_new_issue(
 ) -> None:
     incident_id, pir = _pir_with_actions(cli, repo)
     own = api._new_issue({"title": "made by hand", "body": "", "labels": []})["number"]
-    doc, _ = Repo(repo).load_pir(pir)
+    doc, _ = Repo(repo).pirs.load(pir)
     doc.front = set_action_key(
         doc.front, 0, "issue", "https://github.com/parcelly/checkout-api/issues/2185"
     )

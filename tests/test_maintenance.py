@@ -53,7 +53,7 @@ def test_schedule_writes_a_valid_file(cli: Invoke, with_components: Path) -> Non
     assert data["scheduled_until"] == "2026-12-06T04:00:00Z"
     path = with_components / data["path"]
     assert path.parent == with_components / "maintenances"
-    _, item = Repo(with_components).load_maintenance(path)
+    _, item = Repo(with_components).maintenances.load(path)
     assert item.components == ["database"]
     assert item.description == "Sign-in may pause"
     assert item.by == "@tester"
@@ -133,7 +133,7 @@ def test_duplicate_maintenance_ids_are_reported(with_components: Path) -> None:
             encoding="utf-8",
         )
     repo = Repo(with_components)
-    rules = [f.rule for f in maintchecks.check_all(repo.scan_maintenances(), repo.policy())]
+    rules = [f.rule for f in maintchecks.check_all(repo.maintenances.scan(), repo.policy())]
     assert sorted(rules) == ["duplicate-id", "id-path"]
 
 
@@ -144,7 +144,7 @@ def _at(text: str) -> datetime:
 def test_status_follows_the_clock_and_marks_components(cli: Invoke, with_components: Path) -> None:
     assert schedule(cli, "--duration", "2h", "--id", "MNT-db")[0] == 0
     repo = Repo(with_components)
-    _, item = repo.load_maintenance(repo.maintenance_path("MNT-db"))
+    _, item = repo.maintenances.load(repo.maintenances.path("MNT-db"))
     components = [Component(id="database", name="Database"), Component(id="api", name="API")]
     states = {}
     starts = publish_maintenance(item, _at("2026-12-06T02:00:00Z"))
@@ -212,7 +212,7 @@ def test_update_complete_and_cancel(cli: Invoke, with_components: Path) -> None:
     assert update("-m", "Done", "--complete")[0] == 0
     after = path.read_text()
     assert after.endswith(before.split("---\n", 2)[2])  # the body is kept byte for byte
-    _, item = Repo(with_components).load_maintenance(path)
+    _, item = Repo(with_components).maintenances.load(path)
     assert [u.text for u in item.updates] == ["Started", "Done"]
     assert item.completed_at == parse_timestamp("2026-12-06T03:00:00Z")
     again = update("--cancel")

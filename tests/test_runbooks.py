@@ -350,7 +350,7 @@ def test_failed_drill_is_recorded_but_does_not_move_last_tested(repo: Path, cli:
     )
     assert result.code == 0, result.err
     assert "last_tested stays 2026-11-12: only a drill that passed counts" in result.err
-    _, book = Repo(repo).find_runbook("checkout-5xx")
+    _, book = Repo(repo).runbooks.find("checkout-5xx")
     assert book.last_tested == date(2026, 11, 12)
     assert [(d.result, d.note) for d in book.drills] == [
         (DrillResult.PASSED, None),
@@ -616,14 +616,14 @@ def test_schema_errors_in_a_runbook_are_located(repo: Path, cli: Invoke) -> None
 def test_sample_runbooks_pass_every_check() -> None:
     store = Repo(ROOT)
     known = store.policy().known_services()
-    paths = store.runbook_files()
+    paths = store.runbooks.files()
     assert [p.name for p in paths] == [
         "checkout-5xx.md",
         "database-failover.md",
         "notification-backlog.md",
     ]
     for path in paths:
-        doc, book = store.load_runbook(path)
+        doc, book = store.runbooks.load(path)
         assert check_runbook(doc, book, known_services=known) == [], path
 
 

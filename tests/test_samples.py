@@ -26,4 +26,4 @@ def test_samples_cover_every_state_and_priority() -> None:
     assert {i.priority.value for i in incidents} == {"P0", "P1", "P2", "P3"}
     assert any(i.security_breach for i in incidents)
     assert any(i.is_open and i.tier == 2 and i.priority.value == "P1" for i in incidents)
-    assert len(Repo(ROOT).runbook_files()) == 3
+    assert len(Repo(ROOT).runbooks.files()) == 3

@@ -28,7 +28,8 @@ from incidentctl.core.policy import Policy
 from incidentctl.core.timevalues import format_duration, format_timestamp
 from incidentctl.deadlines import snoozes, timers
 from incidentctl.store import git as vcs
-from incidentctl.store.repo import PIR_FILE, Repo
+from incidentctl.store.pirs import PIR_FILE
+from incidentctl.store.repo import Repo
 
 _STATE_COLOR = {"overdue": "red", "due-soon": "yellow", "missed": "red", "pending": "cyan"}
 
@@ -62,7 +63,7 @@ def read_pir(
     read is reported on stderr and counts as not approved.
     """
     try:
-        data = repo.pir_front(loaded)
+        data = repo.pirs.front(loaded)
     except DocumentError as exc:
         click.echo(f"warning: PIR counted as not approved: {exc.render()}", err=True)
         return timers.PirState()
@@ -70,15 +71,15 @@ def read_pir(
         return None
     pir = timers.pir_from_front(data)
     if pir.approved and pir.approved_at is None and approvals is not None:
-        pir = replace(pir, approved_at=approvals.at(repo.rel(repo.pir_path(loaded))))
+        pir = replace(pir, approved_at=approvals.at(repo.rel(repo.pirs.path(loaded))))
     return pir
 
 
 def _runbooks(repo: Repo, paths: dict[str, str]) -> list[tuple[str, Runbook]]:
     out: list[tuple[str, Runbook]] = []
-    for path in repo.runbook_files():
+    for path in repo.runbooks.files():
         try:
-            out.append((path.stem, repo.load_runbook(path)[1]))
+            out.append((path.stem, repo.runbooks.load(path)[1]))
             paths.setdefault(path.stem, repo.rel(path))
         except (DocumentError, DocumentErrors) as exc:
             click.echo(f"skipped: {exc.render()}", err=True)

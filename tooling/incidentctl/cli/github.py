@@ -28,7 +28,9 @@ from incidentctl.deadlines import timers
 from incidentctl.github.summary import Changed, render
 from incidentctl.store import git
 from incidentctl.store.actions import set_action_key
-from incidentctl.store.repo import INCIDENT_FILE, PIR_FILE, Repo
+from incidentctl.store.incidents import INCIDENT_FILE
+from incidentctl.store.pirs import PIR_FILE
+from incidentctl.store.repo import Repo
 
 if TYPE_CHECKING:  # PyGithub costs ~1 s to import: only GitHub commands load it
     from incidentctl.github import sync as ghsync
@@ -168,7 +170,7 @@ def changed_incidents(repo: Repo, base: str, now: datetime) -> list[Changed]:
     by_folder: dict[str, Loaded | None] = {}
     out: list[Changed] = []
     for loaded, rel in _incidents(repo):
-        pir_file = repo.pir_path(loaded)
+        pir_file = repo.pirs.path(loaded)
         pir_rel = repo.rel(pir_file)
         text = (repo.root / rel).read_bytes()
         pir_changed = pir_file.is_file() and before_pirs.get(pir_rel) != pir_file.read_bytes()
@@ -242,9 +244,9 @@ def actions() -> None:
 
 def _pirs(repo: Repo) -> list[tuple[Path, str, Pir]]:
     out: list[tuple[Path, str, Pir]] = []
-    for path in repo.pir_files():
+    for path in repo.pirs.files():
         try:
-            _, pir = repo.load_pir(path)
+            _, pir = repo.pirs.load(path)
         except DocumentErrors as exc:
             _say(f"skipped: {exc.errors[0].render()}")
             continue
@@ -262,7 +264,7 @@ def write_back(repo: Repo, back: list[ghsync.ReadBack], *, dry_run: bool) -> lis
     for item in back:
         by_pir.setdefault(item.pir, []).append(item)
     for rel, items in by_pir.items():
-        doc, pir = repo.load_pir(repo.root / rel)
+        doc, pir = repo.pirs.load(repo.root / rel)
         for item in items:
             action = pir.actions[item.index]
             if action.issue != item.issue:
@@ -272,7 +274,7 @@ def write_back(repo: Repo, back: list[ghsync.ReadBack], *, dry_run: bool) -> lis
                 doc.front = set_action_key(doc.front, item.index, "done_at", item.done_at)
             done = f", {item.status} {item.done_at}" if item.done_at else ""
             out.append(f"{rel}: {item.action} issue {item.issue}{done}")
-        repo.save_pir(doc, dry_run=dry_run)
+        repo.pirs.write(doc, dry_run=dry_run)
     return out
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from incidentctl.store import scaffold
-from incidentctl.store.repo import write_atomic
+from incidentctl.store.files import write_atomic
 
 
 @click.command(

@@ -206,11 +206,11 @@ def show(ctx: click.Context, incident_id: str, now_text: str | None, fmt: str) -
 
 def _review_line(repo: Repo, loaded: Loaded) -> None:
     """The PIR's state in one line, so `show` answers "is the review done?"."""
-    path = repo.pir_path(loaded)
+    path = repo.pirs.path(loaded)
     if not path.is_file():
         return
     try:
-        _, pir = repo.load_pir(path)
+        _, pir = repo.pirs.load(path)
     except (DocumentError, DocumentErrors):
         where = repo.rel(path)
         click.echo(f"  review:    unreadable ({where}): incidentctl pir check {loaded.incident.id}")

@@ -30,7 +30,8 @@ from incidentctl.core.model import (
     Roles,
     Strategy,
 )
-from incidentctl.store.repo import Repo, new_id
+from incidentctl.store.incidents import new_id
+from incidentctl.store.repo import Repo
 
 LEVELS = click.Choice([lv.value for lv in Level], case_sensitive=False)
 PRIORITIES = click.Choice([p.value for p in Priority], case_sensitive=False)
@@ -141,7 +142,7 @@ def declare(
     if commander or on_call:
         fields["roles"] = Roles(incident_commander=commander, on_call=on_call)
     if incident_id is None:
-        incident_id = new_id(at, repo.known_ids())
+        incident_id = new_id(at, repo.incidents.known_ids())
     incident = lifecycle.declare(
         policy=policy,
         incident_id=incident_id,
@@ -161,7 +162,7 @@ def declare(
     if dry_run:
         show_diff(repo.rel(path), "", text)
         return
-    repo.save_policy_snapshot(policy)
+    repo.policies.save_snapshot(policy)
     if fmt == "json":
         echo_json(
             {

@@ -30,7 +30,7 @@ from incidentctl.core.model import Maintenance
 from incidentctl.core.timevalues import Duration, TimeValueError, format_timestamp
 from incidentctl.site.status import maintenance_status
 from incidentctl.store import edits
-from incidentctl.store.repo import new_id
+from incidentctl.store.incidents import new_id
 
 
 def _split(value: str) -> list[str]:
@@ -122,9 +122,9 @@ def schedule(
                 else "components are listed in policies/components.yaml: " + ", ".join(known),
             )
     if maintenance_id is not None:
-        repo.maintenance_path(maintenance_id)  # refuses an ID that is not a safe file name
+        repo.maintenances.path(maintenance_id)  # refuses an ID that is not a safe file name
     else:
-        taken = {p.stem for p in repo.maintenance_files()}
+        taken = {p.stem for p in repo.maintenances.files()}
         maintenance_id = "MNT-" + new_id(start, {"INC-" + t[4:] for t in taken})[4:]
     try:
         item = Maintenance(
@@ -142,7 +142,7 @@ def schedule(
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
         raise IncidentctlError(f"invalid maintenance: {problems}") from None
     body = f"# {item.title}\n\n## Notes\n\n"
-    path, text = repo.create_maintenance(item, body, dry_run=dry_run)
+    path, text = repo.maintenances.create(item, body, dry_run=dry_run)
     if dry_run:
         show_diff(repo.rel(path), "", text)
         return
@@ -192,7 +192,7 @@ def update(
     at = parse_time(at_text, now, "--at")
     if at > now:
         raise click.BadParameter(f"{format_timestamp(at)} is in the future", param_hint="--at")
-    doc, item = repo.find_maintenance(maintenance_id)
+    doc, item = repo.maintenances.find(maintenance_id)
     if item.cancelled or item.completed_at is not None:
         ended = "cancelled"
         if item.completed_at is not None:
@@ -220,7 +220,7 @@ def update(
         doc.front = edits.set_key(doc.front, "completed_at", format_timestamp(at))
     if cancel:
         doc.front = edits.set_key(doc.front, "cancelled", True)
-    text = repo.save_maintenance(doc, dry_run=dry_run)
+    text = repo.maintenances.write(doc, dry_run=dry_run)
     if dry_run:
         show_diff(str(doc.path), before, text)
         return
@@ -244,7 +244,7 @@ def list_(ctx: click.Context, now_text: str | None, fmt: str) -> None:
     repo = repo_from(ctx)
     now = current_now(now_text)
     rows: list[dict[str, object]] = []
-    for entry in repo.scan_maintenances():
+    for entry in repo.maintenances.scan():
         if isinstance(entry, DocumentErrors):
             raise entry
         doc, item = entry

@@ -24,7 +24,8 @@ from incidentctl.core.timevalues import format_timestamp
 from incidentctl.deadlines import timers
 from incidentctl.notify import messages as comms
 from incidentctl.notify import values as messagevalues
-from incidentctl.store.repo import Repo, write_atomic
+from incidentctl.store.files import write_atomic
+from incidentctl.store.repo import Repo
 
 FORMATS = ("markdown", "text", "json")
 
@@ -32,7 +33,7 @@ FORMATS = ("markdown", "text", "json")
 def _pir(repo: Repo, loaded: Loaded) -> Pir | None:
     """The incident's PIR; one that does not validate is left out with a warning."""
     try:
-        found = repo.pir_of(loaded)
+        found = repo.pirs.of(loaded)
     except (DocumentError, DocumentErrors) as exc:
         click.echo(f"warning: PIR left out: {exc.render()}", err=True)
         return None
@@ -42,9 +43,9 @@ def _pir(repo: Repo, loaded: Loaded) -> Pir | None:
 def _runbooks(repo: Repo, names: list[str]) -> dict[str, Runbook | None]:
     out: dict[str, Runbook | None] = {}
     for name in names:
-        path = repo.runbooks_dir / f"{name}.md"
+        path = repo.runbooks.dir / f"{name}.md"
         try:
-            out[name] = repo.load_runbook(path)[1] if path.is_file() else None
+            out[name] = repo.runbooks.load(path)[1] if path.is_file() else None
         except (DocumentError, DocumentErrors) as exc:
             click.echo(f"warning: runbook left out: {exc.render()}", err=True)
             out[name] = None
@@ -61,7 +62,7 @@ def _related(repo: Repo, incident: Incident, pir: Pir | None) -> list[Incident]:
             continue
         other = item.incident
         same_cause = False
-        if key and repo.pir_path(item).is_file():
+        if key and repo.pirs.path(item).is_file():
             other_pir = _pir(repo, item)
             same_cause = other_pir is not None and other_pir.root_cause == key
         if services & set(other.services) or same_cause:

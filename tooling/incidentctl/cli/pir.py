@@ -28,7 +28,8 @@ from incidentctl.deadlines import timers
 from incidentctl.pir import scaffold as review
 from incidentctl.render import templating
 from incidentctl.store import edits
-from incidentctl.store.repo import INCIDENT_FILE, Repo
+from incidentctl.store.incidents import INCIDENT_FILE
+from incidentctl.store.repo import Repo
 
 PIR_TEMPLATE = "pir.md.j2"
 
@@ -50,11 +51,11 @@ def pir() -> None:
 def _linked_runbooks(repo: Repo, incident: Incident) -> list[review.LinkedRunbook]:
     out = []
     for name in incident.runbooks:
-        path = repo.runbooks_dir / f"{name}.md"
+        path = repo.runbooks.dir / f"{name}.md"
         runbook = None
         if path.is_file():
             try:
-                runbook = repo.load_runbook(path)[1]
+                runbook = repo.runbooks.load(path)[1]
             except (DocumentError, DocumentErrors) as exc:
                 click.echo(f"warning: {exc.render()}", err=True)
         out.append(review.LinkedRunbook(name, runbook))
@@ -116,7 +117,7 @@ def new(
     env = templating.environment(repo.root)
     text = templating.render(env, PIR_TEMPLATE, context, repo_root=repo.root)
     try:
-        path = repo.create_pir(loaded, text, dry_run=dry_run)
+        path = repo.pirs.create(loaded, text, dry_run=dry_run)
     except (DocumentError, DocumentErrors) as exc:
         origin = templating.origin(env, repo.root, PIR_TEMPLATE)
         raise IncidentctlError(
@@ -159,7 +160,7 @@ def check_one(
 
     `incidents_by_folder` caches the incidents by folder name (None: unreadable)."""
     try:
-        doc, parsed = repo.load_pir(path)
+        doc, parsed = repo.pirs.load(path)
     except DocumentErrors as exc:
         return [Finding.from_error(e) for e in exc.errors], None
     except DocumentError as exc:
@@ -186,7 +187,7 @@ def check_one(
 def _missing(repo: Repo, loaded: Loaded) -> Finding | None:
     """A required PIR that does not exist although the incident is resolved."""
     incident = loaded.incident
-    if incident.resolved_at is None or repo.pir_path(loaded).is_file():
+    if incident.resolved_at is None or repo.pirs.path(loaded).is_file():
         return None
     rule = repo.policy_for(incident).review.pir.get(incident.priority)
     if rule is None or rule.due is None or not rule.required:
@@ -195,7 +196,7 @@ def _missing(repo: Repo, loaded: Loaded) -> Finding | None:
     if not rule.due.business_days:
         due = f", due {format_timestamp(incident.resolved_at + rule.due.timedelta)}"
     return Finding(
-        repo.rel(repo.pir_path(loaded)),
+        repo.rel(repo.pirs.path(loaded)),
         None,
         "pir-missing",
         f"{incident.priority} incident {incident.id} is resolved and has no PIR{due}",
@@ -231,7 +232,7 @@ def check(ctx: click.Context, incident_id: str | None, fmt: str) -> None:
     if incident_id:
         loaded = repo.find(incident_id)
         by_folder[loaded.path.parent.name] = loaded
-        path = repo.pir_path(loaded)
+        path = repo.pirs.path(loaded)
         if not path.is_file():
             findings.append(
                 Finding(
@@ -244,7 +245,7 @@ def check(ctx: click.Context, incident_id: str | None, fmt: str) -> None:
             )
         paths = [path] if path.is_file() else []
     else:
-        paths = repo.pir_files()
+        paths = repo.pirs.files()
         for item in repo.scan():
             if isinstance(item, DocumentErrors):
                 continue
@@ -311,7 +312,7 @@ def add_action(
     repo = repo_from(ctx)
     now = current_now(now_text)
     loaded = repo.find(incident_id)
-    found = repo.pir_of(loaded)
+    found = repo.pirs.of(loaded)
     if found is None:
         raise IncidentctlError(
             f"{incident_id} has no PIR yet", hint=f"incidentctl pir new {incident_id}"
@@ -352,7 +353,7 @@ def add_action(
         item["issue"] = issue
     before = doc.text()
     doc.front = edits.append_item(doc.front, "actions", item)
-    text = repo.save_pir(doc, dry_run=dry_run)
+    text = repo.pirs.write(doc, dry_run=dry_run)
     if dry_run:
         show_diff(str(doc.path), before, text)
         return

@@ -97,7 +97,7 @@ def new(
 ) -> None:
     """Write runbooks/NAME.md with the five sections to fill in."""
     repo = repo_from(ctx)
-    path = repo.runbook_path(name)
+    path = repo.runbooks.path(name)
     if path.exists():
         raise IncidentctlError(f"{repo.rel(path)} already exists", hint="edit it instead")
     policy = repo.policy()
@@ -133,7 +133,7 @@ def new(
         incident_link="../" + str(loaded.path) if loaded else None,
     )
     text = templating.render(env, TEMPLATE, context, repo_root=repo.root)
-    repo.create_runbook(name, text, dry_run=dry_run)
+    repo.runbooks.create(name, text, dry_run=dry_run)
     if dry_run:
         show_diff(repo.rel(path), "", text)
     linked = _link(repo, loaded, name, dry_run=dry_run) if loaded else False
@@ -218,7 +218,7 @@ def tested(
     repo = repo_from(ctx)
     now = current_now(now_text)
     at = _drill_time(at_text, now)
-    doc, book = repo.find_runbook(name)
+    doc, book = repo.runbooks.find(name)
     updated = runbooks.record_drill(
         book,
         name=name,
@@ -229,7 +229,7 @@ def tested(
         note=note,
     )
     before = doc.text()
-    after = repo.save_runbook(doc, book, updated, dry_run=dry_run)
+    after = repo.runbooks.save(doc, book, updated, dry_run=dry_run)
     if dry_run:
         show_diff(str(doc.path), before, after)
         return
@@ -264,7 +264,7 @@ Examples:
 def link(ctx: click.Context, name: str, incident_id: str, dry_run: bool) -> None:
     """Record that incident ID uses runbook NAME (its `runbooks:` list)."""
     repo = repo_from(ctx)
-    repo.find_runbook(name)
+    repo.runbooks.find(name)
     loaded = repo.find(incident_id)
     if not _link(repo, loaded, name, dry_run=dry_run):
         click.echo(f"{incident_id} already links to {name}")
@@ -293,9 +293,9 @@ def list_(ctx: click.Context, service: str | None, now_text: str | None, fmt: st
     now = current_now(now_text)
     policy = repo.policy()
     books: list[tuple[str, str, Runbook]] = []
-    for path in repo.runbook_files():
+    for path in repo.runbooks.files():
         try:
-            books.append((path.stem, repo.rel(path), repo.load_runbook(path)[1]))
+            books.append((path.stem, repo.rel(path), repo.runbooks.load(path)[1]))
         except (DocumentError, DocumentErrors) as exc:
             click.echo(f"skipped: {exc.render()}", err=True)
     if service:

@@ -18,7 +18,10 @@ from incidentctl.core.errors import DocumentError, DocumentErrors
 from incidentctl.core.model import Incident, Pir
 from incidentctl.runbooks.runbook import check_runbook
 from incidentctl.store import git as vcs
-from incidentctl.store.repo import INCIDENT_FILE, PIR_FILE, Repo, validate_incident
+from incidentctl.store.collection import validated
+from incidentctl.store.incidents import INCIDENT_FILE
+from incidentctl.store.pirs import PIR_FILE
+from incidentctl.store.repo import Repo
 
 
 def _selected(repo: Repo, paths: tuple[str, ...]) -> list[Path] | None:
@@ -43,12 +46,12 @@ def _selected_pirs(repo: Repo, paths: tuple[str, ...]) -> list[Path]:
     """The pir.md files PATHS name: inside named folders, named directly, or beside a named
     incident.md."""
     if not paths:
-        return repo.pir_files()
+        return repo.pirs.files()
     chosen: list[Path] = []
     for raw in paths:
         path = Path(raw).resolve()
         if path.is_dir():
-            chosen.extend(p for p in repo.pir_files() if path in p.resolve().parents)
+            chosen.extend(p for p in repo.pirs.files() if path in p.resolve().parents)
         elif path.name == PIR_FILE:
             chosen.append(path)
         elif (path.parent / PIR_FILE).is_file():
@@ -84,9 +87,9 @@ def collect(repo: Repo, paths: tuple[str, ...], base: str | None) -> list[Findin
     except DocumentErrors as exc:
         return checks.findings_from(exc)
     runbooks = set()
-    for path in repo.runbook_files():
+    for path in repo.runbooks.files():
         try:
-            doc, book = repo.load_runbook(path)
+            doc, book = repo.runbooks.load(path)
             findings += check_runbook(doc, book, known_services=policy.known_services())
         except DocumentErrors as exc:
             findings += checks.findings_from(exc)
@@ -96,7 +99,7 @@ def collect(repo: Repo, paths: tuple[str, ...], base: str | None) -> list[Findin
     ctx = Context(
         policy=policy,
         runbooks=runbooks,
-        snapshot_exists=repo.has_snapshot,
+        snapshot_exists=repo.policies.has_snapshot,
         policy_for=repo.policy_for,
     )
     selected = _selected(repo, paths)
@@ -112,7 +115,7 @@ def collect(repo: Repo, paths: tuple[str, ...], base: str | None) -> list[Findin
         # only skimmed for their `id:` line
         shown = {p.resolve() for p in selected}
         others = [p for p in repo.incident_files() if p.resolve() not in shown]
-        findings += checks.check_repository(loaded, others=repo.quick_ids(others))
+        findings += checks.check_repository(loaded, others=repo.incidents.quick_ids(others))
     else:
         findings += checks.check_repository(loaded)
     if base:
@@ -120,7 +123,7 @@ def collect(repo: Repo, paths: tuple[str, ...], base: str | None) -> list[Findin
     findings += _reviews(repo, _selected_pirs(repo, paths), loaded, base)
     repo.save_cache()  # the reviews were parsed after the incidents
     if not paths:
-        findings += maintenance.check_all(repo.scan_maintenances(), policy)
+        findings += maintenance.check_all(repo.maintenances.scan(), policy)
     return findings
 
 
@@ -130,7 +133,7 @@ def _against_base(repo: Repo, base: str, loaded: list[Loaded], *, partial: bool)
     base_ids: dict[str, str] = {}
     for rel, content in raw.items():
         try:
-            incident = validate_incident(parse(Path(rel), content))
+            incident = validated(Incident, parse(Path(rel), content))
         except (DocumentError, DocumentErrors):
             continue  # a broken base file is the base's problem, not this change's
         base_incidents[rel] = incident

@@ -16,7 +16,7 @@ from incidentctl.metrics import text
 from incidentctl.metrics.compute import PRIORITIES
 from incidentctl.metrics.definitions import DURATIONS, LABELS, SLA_RULES
 from incidentctl.report import charts
-from incidentctl.store.repo import write_atomic
+from incidentctl.store.files import write_atomic
 
 HTML_FILE = "index.html"
 MARKDOWN_FILE = "report.md"

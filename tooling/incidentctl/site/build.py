@@ -32,7 +32,8 @@ from incidentctl.site.status import (
     publish,
     publish_maintenance,
 )
-from incidentctl.store.repo import Repo, write_atomic
+from incidentctl.store.files import write_atomic
+from incidentctl.store.repo import Repo
 
 MANIFEST = ".incidentctl-site"
 RECENT_ON_INDEX = 10
@@ -93,15 +94,15 @@ def load(
         pir: Pir | None = None
         if not incident.is_open:
             try:
-                pir = repo.public_pir(item)
+                pir = repo.pirs.public(item)
             except (DocumentErrors, DocumentError):
-                result.skipped.append(repo.rel(repo.pir_path(item)))
+                result.skipped.append(repo.rel(repo.pirs.path(item)))
         public = publish(incident, pir, components)
         if public is not None:
             incidents.append(public)
     incidents.sort(key=lambda i: (i.started_at, i.id), reverse=True)
     maintenances: list[PublicMaintenance] = []
-    for entry in repo.scan_maintenances():
+    for entry in repo.maintenances.scan():
         if isinstance(entry, DocumentErrors):
             result.skipped.extend(sorted({e.path for e in entry.errors}))
             continue

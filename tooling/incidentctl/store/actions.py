@@ -2,7 +2,7 @@
 
 Like editing.py for top-level keys: only the text span of the changed value is replaced (or
 one line is added to the item), found from libyaml node marks, so comments, key order,
-quoting and the markdown body stay byte for byte. store.save_pir re-parses the result.
+quoting and the markdown body stay byte for byte. Pirs.write re-parses the result.
 """
 
 from __future__ import annotations

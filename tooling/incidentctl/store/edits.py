@@ -2,7 +2,7 @@
 
 Each edit replaces only the text span of the value it changes, found from libyaml node
 marks, so comments, key order, quoting and the markdown body stay byte for byte. The caller
-verifies the result by re-parsing (see store.save_incident).
+verifies the result by re-parsing (see Collection.save).
 """
 
 from __future__ import annotations

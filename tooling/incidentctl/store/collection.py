@@ -1,0 +1,151 @@
+"""One kind of document in the repository, found, read, validated and written the same way.
+
+A kind is a declaration (its folder, the glob of its files, its model); every kind then
+loads through the parse cache, scans in bulk, writes new files only once they validate, and
+saves a changed model as minimal edits verified by re-parsing, so comments, key order and
+the markdown body of a file survive every command.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from incidentctl.core.diagnostics import explain
+from incidentctl.core.documents import Document, parse
+from incidentctl.core.errors import DocumentError, DocumentErrors
+from incidentctl.store import edits as editing
+from incidentctl.store.files import Source, write_atomic
+
+M = TypeVar("M", bound=BaseModel)
+Progress = Callable[[int, int], None]  # (done, total), now and then during a bulk load
+
+
+def validated(model: type[M], doc: Document) -> M:
+    """The document's front-matter as `model`; every schema problem located in the file."""
+    try:
+        return model.model_validate(doc.data)
+    except ValidationError as exc:
+        raise DocumentErrors(explain(exc, model, doc.path, doc.line_of)) from None
+
+
+class Collection(Generic[M]):
+    """Every document of one kind. Subclasses declare `model`, `folder` and `glob`."""
+
+    model: type[M]
+    folder: str
+    glob: str  # under the folder; "**/NAME": NAME at any depth, folders walked in name order
+    omit_defaults = False  # the files hold only values that differ from the model's defaults
+
+    def __init__(self, source: Source) -> None:
+        self.source = source
+
+    @property
+    def dir(self) -> Path:
+        return self.source.root / self.folder
+
+    def files(self) -> list[Path]:
+        """Every file of the kind, in a stable order; a README.md is documentation."""
+        if not self.dir.is_dir():
+            return []
+        if self.glob.startswith("**/"):
+            name = self.glob.removeprefix("**/")
+            found: list[Path] = []
+            for folder, dirs, names in os.walk(self.dir):
+                dirs.sort()
+                if name in names:
+                    found.append(Path(folder) / name)
+            return found
+        return sorted(p for p in self.dir.glob(self.glob) if p.name.lower() != "readme.md")
+
+    def validated(self, doc: Document) -> M:
+        return validated(self.model, doc)
+
+    def load(self, path: Path, *, cached: bool = True) -> tuple[Document, M]:
+        """Parse and validate one file; DocumentErrors lists every problem."""
+        doc = self.source.read(path, cached=cached)
+        return doc, self.validated(doc)
+
+    def scan(
+        self, paths: list[Path] | None = None, *, progress: Progress | None = None
+    ) -> Iterator[tuple[Document, M] | DocumentErrors]:
+        """Load many files fast: the collector is paused during the bulk load, unchanged
+        front-matter comes from the parse cache, and the cache is saved at the end (a full
+        scan also forgets files that are gone)."""
+        enabled = gc.isenabled()
+        gc.disable()
+        try:
+            files = paths if paths is not None else self.files()
+            for done, path in enumerate(files, start=1):
+                if progress is not None and (done % 250 == 0 or done == len(files)):
+                    progress(done, len(files))
+                try:
+                    doc, item = self.load(path)
+                except DocumentErrors as exc:
+                    yield exc
+                    continue
+                except DocumentError as exc:
+                    yield DocumentErrors([exc])
+                    continue
+                doc.data = {}  # the model holds it now; keep bulk loads lean
+                yield doc, item
+            self.source.save_cache(prune=paths is None)
+        finally:
+            if enabled:
+                gc.enable()
+
+    def add(self, path: Path, text: str, *, expected: M | None = None, dry_run: bool = False) -> M:
+        """Write a new file once its text validates (and, given `expected`, reads back as
+        exactly that); the caller has refused an existing one with its own message."""
+        doc = parse(Path(self.source.rel(path)), text.encode("utf-8"))
+        made = self.validated(doc)
+        if expected is not None and made != expected:
+            raise RuntimeError(f"{doc.path} did not round-trip; nothing was written")
+        if not dry_run:
+            write_atomic(path, text)
+        return made
+
+    def write(self, doc: Document, *, dry_run: bool = False) -> str:
+        """Write an edited document after checking that it still parses and validates."""
+        text = doc.text()
+        self.validated(parse(doc.path, text.encode("utf-8")))
+        if not dry_run:
+            write_atomic(self.source.root / doc.path, text)
+        return text
+
+    def save(self, doc: Document, before: M, after: M, *, dry_run: bool = False) -> str:
+        """Apply the difference between two versions as minimal edits, verify, write."""
+        front = doc.front
+        old, new = self._plain(before), self._plain(after)
+        for key in self.model.model_fields:
+            was, now = old.get(key), new.get(key)
+            if was == now:
+                continue
+            if key not in new:  # back to its default value: write the default explicitly
+                now = after.model_dump(mode="json", include={key})[key]
+            if isinstance(was, list) and isinstance(now, list) and was and now[: len(was)] == was:
+                for item in now[len(was) :]:
+                    front = editing.append_item(front, key, item)
+            else:
+                front = editing.set_key(front, key, now)
+        edited = Document(
+            path=doc.path, data={}, front=front, body=doc.body, bom=doc.bom, crlf=doc.crlf
+        )
+        text = edited.text()
+        if self.validated(parse(doc.path, text.encode("utf-8"))) != after:
+            raise RuntimeError(f"edit of {doc.path} did not round-trip; nothing was written")
+        if not dry_run:
+            write_atomic(self.source.root / doc.path, text)
+        return text
+
+    def _plain(self, item: M) -> dict[str, Any]:
+        """JSON-able fields as a file of the kind holds them: no nulls (nor defaults)."""
+        data: dict[str, Any] = item.model_dump(
+            mode="json", exclude_none=True, exclude_defaults=self.omit_defaults
+        )
+        return data

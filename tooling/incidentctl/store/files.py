@@ -1,0 +1,82 @@
+"""The repository's bytes: documents read through the parse cache, files written atomically."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from incidentctl.core.documents import Document, parse
+from incidentctl.store import cache as parsecache
+from incidentctl.store.cache import ParseCache
+
+
+def write_atomic(path: Path, content: str | bytes, *, durable: bool = True) -> None:
+    """Write via a temp file in the same folder and rename: never a half-written file.
+
+    `durable=False` skips the fsync, for output rebuilt from the repository at will (the
+    status site), where an fsync per page would dominate a 10,000-page build."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    data = content.encode("utf-8") if isinstance(content, str) else content
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            if durable:
+                handle.flush()
+                os.fsync(handle.fileno())
+        if path.exists():
+            os.chmod(tmp, path.stat().st_mode & 0o7777)
+        else:
+            os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def relative(root: Path, path: Path) -> str:
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return str(path)
+
+
+class Source:
+    """One repository's files as documents, shared by every collection so that a run keeps
+    one parse cache (loaded on first use, saved after bulk loads)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._cache: ParseCache | None = None
+
+    def rel(self, path: Path) -> str:
+        return relative(self.root, path)
+
+    def read(self, path: Path, *, cached: bool = True) -> Document:
+        """Read and split a document; its front-matter from the parse cache when the bytes
+        are the same as last time, else from the YAML parser (and remembered).
+
+        `cached=False` for a single file: loading the whole cache would cost more than the
+        one parse it could save."""
+        if not cached:
+            return parse(Path(self.rel(path)), path.read_bytes())
+        if self._cache is None:
+            self._cache = ParseCache(self.root)
+        raw = path.read_bytes()
+        rel = self.rel(path)
+        if not self._cache.enabled:
+            return parse(Path(rel), raw)
+        key = parsecache.digest(raw)
+        known = self._cache.get(rel, key)
+        doc = parse(Path(rel), raw, data=known)
+        if known is None:
+            self._cache.put(rel, key, doc.data)
+        return doc
+
+    def save_cache(self, *, prune: bool = False) -> None:
+        """Keep what this run parsed for the next one; `prune` after a full scan forgets the
+        files that are gone."""
+        if self._cache is not None:
+            self._cache.save(prune=self.root if prune else None)

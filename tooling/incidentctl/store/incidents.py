@@ -1,0 +1,117 @@
+"""incidents/<YYYY>/<MM>/<ID>/incident.md: partitioned by detection month, so no folder holds
+more than ~1,000 entries at 10,000 incidents."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from datetime import datetime
+from pathlib import Path
+
+from incidentctl.core.documents import Loaded, dump_block
+from incidentctl.core.errors import IncidentctlError
+from incidentctl.core.model import BusinessImpact, Incident, Roles, valid_id
+from incidentctl.store.collection import Collection
+
+INCIDENT_FILE = "incident.md"
+_ID_LINE = re.compile(r"""^id:[ \t]*["']?([^\s"'#]+)""", re.MULTILINE)
+_ID_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
+
+
+def new_id(at: datetime, taken: set[str] | None = None) -> str:
+    """INC-YYYYMMDD-XXXX: 32^4 suffixes a day make a clash between branches improbable."""
+    taken = taken or set()
+    while True:
+        suffix = "".join(secrets.choice(_ID_ALPHABET) for _ in range(4))
+        candidate = f"INC-{at:%Y%m%d}-{suffix}"
+        if candidate not in taken:
+            return candidate
+
+
+def new_front(incident: Incident) -> str:
+    """Front-matter for a new incident: every field present (null until known), so the
+    file doubles as a checklist and later edits replace values in place."""
+    data = incident.model_dump(mode="json")
+    data["timeline"] = [
+        e.model_dump(mode="json", exclude_none=True, exclude_defaults=True)
+        for e in incident.timeline
+    ]
+    data["escalations"] = [
+        e.model_dump(mode="json", exclude_none=True) for e in incident.escalations
+    ]
+    if incident.priority_override is None:
+        del data["priority_override"]
+    else:
+        data["priority_override"] = incident.priority_override.model_dump(
+            mode="json", exclude_none=True
+        )
+    for name, model in (("roles", Roles), ("business_impact", BusinessImpact)):
+        if data.get(name) is None:
+            data[name] = dict.fromkeys(model.model_fields)
+    return dump_block(data, 0)
+
+
+class Incidents(Collection[Incident]):
+    model = Incident
+    folder = "incidents"
+    glob = f"**/{INCIDENT_FILE}"
+    omit_defaults = True  # edits write only what changed from the defaults
+
+    def path(self, incident_id: str, detected_at: datetime) -> Path:
+        if not valid_id(incident_id):
+            raise IncidentctlError(
+                f"{incident_id!r} is not a valid incident ID",
+                hint="use letters, digits, '-' and '_' only, starting with a letter",
+            )
+        return self.dir / f"{detected_at:%Y}/{detected_at:%m}" / incident_id / INCIDENT_FILE
+
+    def loaded(self, path: Path) -> Loaded:
+        """One incident file, read without the parse cache (not worth loading for one)."""
+        doc, incident = self.load(path, cached=False)
+        return Loaded(doc=doc, incident=incident)
+
+    def find(self, incident_id: str) -> Loaded:
+        if not valid_id(incident_id):
+            raise IncidentctlError(
+                f"{incident_id!r} is not a valid incident ID",
+                hint="IDs look like INC-20261127-7K3Q; `incidentctl list` shows them",
+            )
+        matches = sorted(self.dir.glob(f"*/*/{incident_id}/{INCIDENT_FILE}"))
+        if not matches:
+            matches = [p for p in self.files() if p.parent.name == incident_id]
+        if not matches:
+            raise IncidentctlError(
+                f"no incident {incident_id} in {self.source.rel(self.dir)}/",
+                hint="`incidentctl list` shows the incidents this repository holds",
+            )
+        if len(matches) > 1:
+            where = ", ".join(self.source.rel(p) for p in matches)
+            raise IncidentctlError(f"incident ID {incident_id} is used twice: {where}")
+        return self.loaded(matches[0])
+
+    def quick_ids(self, paths: list[Path]) -> dict[str, str]:
+        """ID -> path for files not worth parsing in full: the top-level `id:` line."""
+        out: dict[str, str] = {}
+        for path in paths:
+            try:
+                head = path.read_bytes()[:4096].decode("utf-8", "replace")
+            except OSError:
+                continue
+            match = _ID_LINE.search(head)
+            out[match.group(1) if match else path.parent.name] = self.source.rel(path)
+        return out
+
+    def known_ids(self) -> set[str]:
+        return {p.parent.name for p in self.files()}
+
+    def create(self, incident: Incident, body: str, *, dry_run: bool = False) -> tuple[Path, str]:
+        """Write a new incident file; refuses to overwrite an existing one."""
+        path = self.path(incident.id, incident.detected_at)
+        if path.exists() or incident.id in self.known_ids():
+            raise IncidentctlError(
+                f"incident {incident.id} already exists",
+                hint="choose another --id, or omit --id to get a fresh one",
+            )
+        text = "---\n" + new_front(incident) + "---\n" + body
+        self.add(path, text, dry_run=dry_run)
+        return path, text

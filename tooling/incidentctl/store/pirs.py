@@ -1,0 +1,55 @@
+"""pir.md beside each incident.md: the post-incident review, one per incident."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from incidentctl.core.documents import Document, Loaded, parse
+from incidentctl.core.errors import IncidentctlError
+from incidentctl.core.model import Pir
+from incidentctl.store.collection import Collection
+
+PIR_FILE = "pir.md"
+
+
+class Pirs(Collection[Pir]):
+    model = Pir
+    folder = "incidents"
+    glob = f"*/*/*/{PIR_FILE}"
+
+    def path(self, loaded: Loaded) -> Path:
+        return self.source.root / loaded.path.parent / PIR_FILE
+
+    def of(self, loaded: Loaded) -> tuple[Document, Pir] | None:
+        """The incident's PIR, or None when it has none yet."""
+        path = self.path(loaded)
+        return self.load(path) if path.is_file() else None
+
+    def front(self, loaded: Loaded) -> dict[str, Any] | None:
+        """The front-matter of the incident's PIR as data, unvalidated (the timers read it
+        loosely); None when there is none. Raises DocumentError when it cannot be parsed."""
+        path = self.path(loaded)
+        return self.source.read(path).data if path.is_file() else None
+
+    def public(self, loaded: Loaded) -> Pir | None:
+        """The incident's PIR if it may hold a public summary; the others are not parsed (a
+        byte search is ~100x cheaper than the YAML parse, which dominates a site build)."""
+        path = self.path(loaded)
+        if not path.is_file():
+            return None
+        raw = path.read_bytes()
+        if b"public_summary" not in raw:
+            return None
+        return self.validated(parse(Path(self.source.rel(path)), raw))
+
+    def create(self, loaded: Loaded, text: str, *, dry_run: bool = False) -> Path:
+        """Write a new pir.md; refuses to overwrite one (a PIR holds people's analysis)."""
+        path = self.path(loaded)
+        if path.exists():
+            raise IncidentctlError(
+                f"{self.source.rel(path)} already exists",
+                hint="edit it, or `incidentctl pir check " + loaded.incident.id + "`",
+            )
+        self.add(path, text, dry_run=dry_run)
+        return path

@@ -1,0 +1,125 @@
+"""policies/*.yaml merged over the shipped defaults, and policies/snapshots/<hash>.json: the
+effective policy each incident was declared under, so later edits never change its deadlines."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from incidentctl.core.documents import decode, line_in_yaml, load_yaml
+from incidentctl.core.errors import DocumentError, DocumentErrors
+from incidentctl.core.model import Incident
+from incidentctl.core.policy import POLICY_FILES, Policy, assemble, default_text, merge
+from incidentctl.store.files import Source, write_atomic
+
+_SECTION_FILE = {
+    "matrix": "priority",
+    "sla": "sla",
+    "escalation": "escalation",
+    "components": "components",
+    "review": "review",
+}
+
+
+class Policies:
+    """The policy in force now (read once) and the snapshots incidents refer to."""
+
+    def __init__(self, source: Source) -> None:
+        self.source = source
+        self.dir = source.root / "policies"
+        self._current: Policy | None = None
+        self._digest: str | None = None
+        self._snapshots: dict[str, Policy] = {}
+
+    def sections(self) -> dict[str, tuple[Path, str, Any]]:
+        """Each policy file: (path shown in errors, text, merged data)."""
+        sections: dict[str, tuple[Path, str, Any]] = {}
+        for name in POLICY_FILES:
+            default = default_text(name)
+            base = load_yaml(Path(f"<default {name}.yaml>"), default) or {}
+            path = self.dir / f"{name}.yaml"
+            if path.is_file():
+                shown = Path(self.source.rel(path))
+                text, _, _ = decode(shown, path.read_bytes())
+                data = load_yaml(shown, text)
+                if data is None:
+                    data = {}
+                if not isinstance(data, dict):
+                    raise DocumentError(shown, "a policy file must be a mapping", line=1)
+                sections[name] = (shown, text, merge(base, data))
+            else:
+                sections[name] = (Path(f"<default policies/{name}.yaml>"), default, base)
+        return sections
+
+    def current(self) -> Policy:
+        """The policy in force now: repo files merged over the shipped defaults."""
+        if self._current is None:
+            sections = self.sections()
+            try:
+                self._current = Policy.model_validate(
+                    assemble({name: data for name, (_, _, data) in sections.items()})
+                )
+            except ValidationError as exc:
+                raise DocumentErrors(_policy_errors(exc, sections)) from None
+        return self._current
+
+    def digest(self) -> str:
+        """The current policy's hash, computed once (it is compared per incident)."""
+        if self._digest is None:
+            self._digest = self.current().digest()
+        return self._digest
+
+    def snapshot_path(self, digest: str) -> Path:
+        return self.dir / "snapshots" / (digest.replace(":", "-") + ".json")
+
+    def save_snapshot(self, policy: Policy) -> Path:
+        path = self.snapshot_path(policy.digest())
+        if not path.exists():
+            write_atomic(path, json.dumps(json.loads(policy.canonical()), indent=1) + "\n")
+        return path
+
+    def for_incident(self, incident: Incident) -> Policy:
+        """The policy in force when the incident was declared, else the current one."""
+        if not incident.policy or incident.policy == self.digest():
+            return self.current()
+        if not self.has_snapshot(incident.policy):
+            return self.current()
+        return self._snapshots[incident.policy]
+
+    def has_snapshot(self, digest: str) -> bool:
+        if digest == self.digest():
+            return True
+        if digest not in self._snapshots:
+            path = self.snapshot_path(digest)
+            if not path.is_file():
+                return False
+            self._snapshots[digest] = Policy.model_validate_json(path.read_bytes())
+        return True
+
+
+def _policy_errors(
+    exc: ValidationError, sections: dict[str, tuple[Path, str, Any]]
+) -> list[DocumentError]:
+    errors: list[DocumentError] = []
+    for err in exc.errors():
+        loc = tuple(err["loc"])
+        section = str(loc[0]) if loc else "sla"
+        name = _SECTION_FILE.get(section, section)
+        path, text, _ = sections[name]
+        inner: tuple[str | int, ...] = loc[1:] if section not in ("matrix", "components") else loc
+        message = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "extra_forbidden":
+            message = f"unknown policy key '{loc[-1]}'"
+        errors.append(
+            DocumentError(
+                path,
+                message,
+                line=line_in_yaml(text, inner),
+                field=".".join(str(p) for p in inner) or None,
+                hint="compare with the commented defaults that `incidentctl init` writes",
+            )
+        )
+    return errors
