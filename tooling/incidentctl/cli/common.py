@@ -67,6 +67,14 @@ def parse_time(value: str | None, now: datetime, option: str) -> datetime:
         raise click.BadParameter(str(exc), param_hint=option) from None
 
 
+def seconds_of(value: str, option: str) -> int:
+    """A DURATION option's value in whole seconds; a usage error when it is not one."""
+    try:
+        return int(Duration.parse(value).timedelta.total_seconds())
+    except TimeValueError as exc:
+        raise click.BadParameter(str(exc), param_hint=option) from None
+
+
 def current_now(value: str | None) -> datetime:
     """--now for replays; otherwise the wall clock, the only place it is read."""
     if value:
@@ -147,6 +155,12 @@ def show_diff(path: str, before: str, after: str) -> None:
     )
     sys.stdout.writelines(diff)
     click.echo("(dry run: nothing written)", err=True)
+
+
+def warn(message: str) -> None:
+    """What the layers below tell through their `warn` callback: on stderr, so the output
+    on stdout stays parseable."""
+    click.echo(message, err=True)
 
 
 def use_color() -> bool:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -18,61 +16,19 @@ from incidentctl.cli.common import (
     now_option,
     pad_columns,
     repo_from,
+    seconds_of,
     style,
+    warn,
     write_options,
 )
-from incidentctl.core.documents import Loaded
 from incidentctl.core.errors import DocumentError, DocumentErrors, IncidentctlError
 from incidentctl.core.model import Priority, Runbook
-from incidentctl.core.policy import Policy
 from incidentctl.core.timevalues import format_duration, format_timestamp
 from incidentctl.deadlines import snoozes, timers
-from incidentctl.store import git as vcs
-from incidentctl.store.pirs import PIR_FILE
 from incidentctl.store.repo import Repo
+from incidentctl.store.reviews import Approvals, judged, review_state
 
 _STATE_COLOR = {"overdue": "red", "due-soon": "yellow", "missed": "red", "pending": "cyan"}
-
-
-class Approvals:
-    """When each PIR was approved, from git: read once, and only if a PIR needs it."""
-
-    def __init__(self, repo: Repo) -> None:
-        self.repo = repo
-        self._times: dict[str, datetime] | None = None
-
-    def at(self, rel: str) -> datetime | None:
-        if self._times is None:
-            self._times = vcs.approval_times(self.repo.root, "incidents", PIR_FILE)
-            if vcs.is_shallow(self.repo.root):
-                click.echo(
-                    "warning: shallow git clone: PIR approval times may be wrong "
-                    "(check out with fetch-depth: 0)",
-                    err=True,
-                )
-        return self._times.get(rel)
-
-
-def read_pir(
-    repo: Repo, loaded: Loaded, approvals: Approvals | None = None
-) -> timers.PirState | None:
-    """The PIR beside incident.md, read loosely (None when there is none).
-
-    An approved PIR without a recorded `approved_at` (the normal case: approval is a reviewed
-    PR) was approved when the commit that set `status: approved` landed. A PIR that cannot be
-    read is reported on stderr and counts as not approved.
-    """
-    try:
-        data = repo.pirs.front(loaded)
-    except DocumentError as exc:
-        click.echo(f"warning: PIR counted as not approved: {exc.render()}", err=True)
-        return timers.PirState()
-    if data is None:
-        return None
-    pir = timers.pir_from_front(data)
-    if pir.approved and pir.approved_at is None and approvals is not None:
-        pir = replace(pir, approved_at=approvals.at(repo.rel(repo.pirs.path(loaded))))
-    return pir
 
 
 def _runbooks(repo: Repo, paths: dict[str, str]) -> list[tuple[str, Runbook]]:
@@ -86,25 +42,10 @@ def _runbooks(repo: Repo, paths: dict[str, str]) -> list[tuple[str, Runbook]]:
     return out
 
 
-def judged(repo: Repo) -> Iterator[tuple[Loaded, Policy, timers.PirState | None]]:
-    """Every readable incident with the policy it was declared under and its PIR (approval
-    time from git); unreadable files are reported on stderr and skipped."""
-    policies: dict[str | None, Policy] = {}  # one lookup per policy digest, not per incident
-    approvals = Approvals(repo)
-    for item in repo.scan():
-        if isinstance(item, DocumentErrors):
-            click.echo(f"skipped: {item.errors[0].render()}", err=True)
-            continue
-        incident = item.incident
-        if incident.policy not in policies:
-            policies[incident.policy] = repo.policy_for(incident)
-        yield item, policies[incident.policy], read_pir(repo, item, approvals)
-
-
 def _subjects(repo: Repo) -> tuple[list[timers.Subject], dict[str, str]]:
     subjects: list[timers.Subject] = []
     paths: dict[str, str] = {}
-    for item, policy, pir in judged(repo):
+    for item, policy, pir in judged(repo, warn):
         subjects.append(timers.Subject(item.incident, policy, pir))
         paths[item.incident.id] = str(item.path)
     return subjects, paths
@@ -238,9 +179,10 @@ def overdue(
         soon = len(found) - late
         click.echo(f"{late} overdue, {soon} due soon at {format_timestamp(now)}", err=True)
     if post:
-        from incidentctl.cli.github import post_overdue  # GitHub only when asked
+        every = seconds_of(repeat, "--repeat") if repeat else None
+        from incidentctl.github.reminders import post_overdue  # GitHub only when asked
 
-        post_overdue(repo, found, paths, now, dry_run=dry_run, repeat=repeat)
+        post_overdue(repo, found, paths, now, dry_run=dry_run, repeat_seconds=every, say=warn)
     ctx.exit(1 if late else 0)
 
 
@@ -262,7 +204,8 @@ def deadlines(ctx: click.Context, incident_id: str, now_text: str | None, fmt: s
     loaded = repo.find(incident_id)
     incident = loaded.incident
     policy = repo.policy_for(incident)
-    entries = timers.schedule(incident, policy, now, pir=read_pir(repo, loaded, Approvals(repo)))
+    pir = review_state(repo, loaded, warn, Approvals(repo.root, warn))
+    entries = timers.schedule(incident, policy, now, pir=pir)
     if incident.detected_at > now:
         raise IncidentctlError(
             f"{incident.id} was detected at {format_timestamp(incident.detected_at)}, "

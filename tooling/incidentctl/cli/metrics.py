@@ -8,8 +8,7 @@ from typing import Any
 
 import click
 
-from incidentctl.cli.common import current_now, echo_json, now_option, repo_from
-from incidentctl.cli.deadlines import judged
+from incidentctl.cli.common import current_now, echo_json, now_option, repo_from, warn
 from incidentctl.core.errors import IncidentctlError
 from incidentctl.core.model import Priority
 from incidentctl.core.timevalues import Duration, TimeValueError, parse_date, parse_timestamp
@@ -18,6 +17,7 @@ from incidentctl.metrics.compute import GROUPINGS, Record, Window, changes, comp
 from incidentctl.report import html as insights
 from incidentctl.store import git as vcs
 from incidentctl.store.repo import Repo
+from incidentctl.store.reviews import judged
 
 _DEFAULT_SINCE = "90d"
 
@@ -25,7 +25,7 @@ _DEFAULT_SINCE = "90d"
 def load_records(repo: Repo) -> list[Record]:
     """Every readable incident with its policy, its PIR (approval time from git), root cause."""
     records: list[Record] = []
-    for item, policy, pir in judged(repo):
+    for item, policy, pir in judged(repo, warn):
         records.append(Record(item.incident, policy, pir, pir.root_cause if pir else None))
     return records
 

@@ -15,8 +15,8 @@ from incidentctl.cli.common import (
     pad_columns,
     repo_from,
     style,
+    warn,
 )
-from incidentctl.cli.deadlines import read_pir
 from incidentctl.core.documents import Loaded
 from incidentctl.core.errors import DocumentError, DocumentErrors, IncidentctlError
 from incidentctl.core.model import Incident, Pir, Runbook
@@ -26,6 +26,7 @@ from incidentctl.notify import messages as comms
 from incidentctl.notify import values as messagevalues
 from incidentctl.store.files import write_atomic
 from incidentctl.store.repo import Repo
+from incidentctl.store.reviews import review_state
 
 FORMATS = ("markdown", "text", "json")
 
@@ -43,9 +44,8 @@ def _pir(repo: Repo, loaded: Loaded) -> Pir | None:
 def _runbooks(repo: Repo, names: list[str]) -> dict[str, Runbook | None]:
     out: dict[str, Runbook | None] = {}
     for name in names:
-        path = repo.runbooks.dir / f"{name}.md"
         try:
-            out[name] = repo.runbooks.load(path)[1] if path.is_file() else None
+            out[name] = repo.runbooks.linked(name)
         except (DocumentError, DocumentErrors) as exc:
             click.echo(f"warning: runbook left out: {exc.render()}", err=True)
             out[name] = None
@@ -123,7 +123,7 @@ def _render(
         policy,
         now,
         pir=pir,
-        deadlines=timers.schedule(incident, policy, now, pir=read_pir(repo, loaded)),
+        deadlines=timers.schedule(incident, policy, now, pir=review_state(repo, loaded, warn)),
         runbooks=_runbooks(repo, incident.runbooks),
         related=_related(repo, incident, pir) if wants_related else (),
         template=name,

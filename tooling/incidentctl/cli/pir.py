@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from pathlib import Path
 
 import click
 
@@ -20,16 +19,15 @@ from incidentctl.cli.common import (
     show_diff,
     style,
 )
-from incidentctl.core.documents import Document, Loaded
 from incidentctl.core.errors import DocumentError, DocumentErrors, IncidentctlError
-from incidentctl.core.model import ACTION_ID_PATTERN, Horizon, Incident, Pir
-from incidentctl.core.timevalues import TimeValueError, format_timestamp, parse_date
+from incidentctl.core.model import ACTION_ID_PATTERN, Horizon, Incident
+from incidentctl.core.timevalues import TimeValueError, parse_date
 from incidentctl.deadlines import timers
 from incidentctl.pir import scaffold as review
 from incidentctl.render import templating
 from incidentctl.store import edits
-from incidentctl.store.incidents import INCIDENT_FILE
 from incidentctl.store.repo import Repo
+from incidentctl.store.validation import pir_findings
 
 PIR_TEMPLATE = "pir.md.j2"
 
@@ -51,13 +49,11 @@ def pir() -> None:
 def _linked_runbooks(repo: Repo, incident: Incident) -> list[review.LinkedRunbook]:
     out = []
     for name in incident.runbooks:
-        path = repo.runbooks.dir / f"{name}.md"
         runbook = None
-        if path.is_file():
-            try:
-                runbook = repo.runbooks.load(path)[1]
-            except (DocumentError, DocumentErrors) as exc:
-                click.echo(f"warning: {exc.render()}", err=True)
+        try:
+            runbook = repo.runbooks.linked(name)
+        except (DocumentError, DocumentErrors) as exc:
+            click.echo(f"warning: {exc.render()}", err=True)
         out.append(review.LinkedRunbook(name, runbook))
     return out
 
@@ -153,57 +149,6 @@ def _day(text: str, option: str) -> date:
         raise click.BadParameter(str(exc), param_hint=option) from None
 
 
-def check_one(
-    repo: Repo, path: Path, incidents_by_folder: dict[str, Loaded | None]
-) -> tuple[list[Finding], tuple[Document, Pir] | None]:
-    """All findings of one pir.md (schema errors included) and the PIR if it parsed.
-
-    `incidents_by_folder` caches the incidents by folder name (None: unreadable)."""
-    try:
-        doc, parsed = repo.pirs.load(path)
-    except DocumentErrors as exc:
-        return [Finding.from_error(e) for e in exc.errors], None
-    except DocumentError as exc:
-        return [Finding.from_error(exc)], None
-    folder = path.parent.name
-    incident_file = path.parent / INCIDENT_FILE
-    if folder not in incidents_by_folder:
-        try:
-            incidents_by_folder[folder] = repo.load(incident_file)
-        except (OSError, DocumentError, DocumentErrors):
-            incidents_by_folder[folder] = None  # its own errors are reported by validate
-    loaded = incidents_by_folder[folder]
-    findings = reviewchecks.check_pir(
-        doc,
-        parsed,
-        loaded.incident if loaded else None,
-        repo.policy().review,
-        folder_id=folder,
-        incident_exists=incident_file.is_file(),
-    )
-    return findings, (doc, parsed)
-
-
-def _missing(repo: Repo, loaded: Loaded) -> Finding | None:
-    """A required PIR that does not exist although the incident is resolved."""
-    incident = loaded.incident
-    if incident.resolved_at is None or repo.pirs.path(loaded).is_file():
-        return None
-    rule = repo.policy_for(incident).review.pir.get(incident.priority)
-    if rule is None or rule.due is None or not rule.required:
-        return None
-    due = ""
-    if not rule.due.business_days:
-        due = f", due {format_timestamp(incident.resolved_at + rule.due.timedelta)}"
-    return Finding(
-        repo.rel(repo.pirs.path(loaded)),
-        None,
-        "pir-missing",
-        f"{incident.priority} incident {incident.id} is resolved and has no PIR{due}",
-        f"incidentctl pir new {incident.id}",
-    )
-
-
 def failing(f: Finding) -> bool:
     """What makes `pir check` exit 1: errors, and anything still missing even in a draft."""
     return f.severity == "error" or f.rule == reviewchecks.INCOMPLETE
@@ -226,39 +171,7 @@ Blame language is a warning and does not change the exit code.
 def check(ctx: click.Context, incident_id: str | None, fmt: str) -> None:
     """Is the PIR complete, consistent and blameless? Says precisely what is missing."""
     repo = repo_from(ctx)
-    findings: list[Finding] = []
-    statuses: dict[str, str] = {}
-    by_folder: dict[str, Loaded | None] = {}
-    if incident_id:
-        loaded = repo.find(incident_id)
-        by_folder[loaded.path.parent.name] = loaded
-        path = repo.pirs.path(loaded)
-        if not path.is_file():
-            findings.append(
-                Finding(
-                    repo.rel(path),
-                    None,
-                    "pir-missing",
-                    f"{incident_id} has no PIR yet",
-                    f"incidentctl pir new {incident_id}",
-                )
-            )
-        paths = [path] if path.is_file() else []
-    else:
-        paths = repo.pirs.files()
-        for item in repo.scan():
-            if isinstance(item, DocumentErrors):
-                continue
-            by_folder[item.path.parent.name] = item
-            missing = _missing(repo, item)
-            if missing:
-                findings.append(missing)
-    for path in paths:
-        found, parsed = check_one(repo, path, by_folder)
-        findings += found
-        statuses[repo.rel(path)] = parsed[1].status.value if parsed else "unreadable"
-    repo.save_cache()
-    findings.sort(key=lambda f: (f.path, f.line or 0, f.rule))
+    findings, statuses = pir_findings(repo, incident_id)
     bad = [f for f in findings if failing(f)]
     echo_findings(findings, fmt, {"complete": not bad, "pirs": statuses})
     if fmt == "text":

@@ -1,0 +1,61 @@
+"""`overdue --post`: each overdue reminder once on its incident's tracking issue, and to the
+backups of the people reminded."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from incidentctl.core.model import Incident
+from incidentctl.core.policy import Policy
+from incidentctl.deadlines import timers
+from incidentctl.github.client import Say, connect
+from incidentctl.github.sync import post_reminders
+from incidentctl.store.incidents import INCIDENT_FILE
+from incidentctl.store.repo import Repo
+
+_LEVELS = ("tier-1", "tier-2", "tier-3", "management", "executive", "security")
+
+
+def backups(incident: Incident, policy: Policy, who: list[str]) -> tuple[str, ...]:
+    """The backups of the contacts reminded (`who`), from the escalation policy."""
+    out: list[str] = []
+    services: list[str | None] = [*incident.services] or [None]
+    for service in services:
+        for level in _LEVELS:
+            contact = policy.contact(service, level)
+            if contact and contact.primary in who and contact.backup:
+                out.append(contact.backup)
+    return tuple(dict.fromkeys(out))
+
+
+def post_overdue(
+    repo: Repo,
+    found: list[timers.Reminder],
+    paths: dict[str, str],
+    now: datetime,
+    *,
+    dry_run: bool,
+    repeat_seconds: int | None,
+    say: Say,
+) -> None:
+    """Post the overdue reminders of `found` (`paths`: incident ID -> file), telling `say`
+    what was done. Only the incidents with something overdue are read again."""
+    gh = connect(dry_run=dry_run, say=say)
+    wanted = {
+        f.incident
+        for f in found
+        if f.state == timers.OVERDUE and paths.get(f.incident, "").endswith(INCIDENT_FILE)
+    }
+    incidents: dict[str, tuple[Incident, str]] = {}
+    for incident_id in sorted(wanted):
+        rel = paths[incident_id]
+        incidents[incident_id] = (repo.load(repo.root / rel).incident, rel)
+
+    def backups_of(f: timers.Reminder) -> tuple[str, ...]:
+        incident = incidents[f.incident][0]
+        return backups(incident, repo.policy_for(incident), f.who)
+
+    for line in post_reminders(
+        gh, found, incidents, now, repeat_seconds=repeat_seconds, backups=backups_of
+    ):
+        say(line)
