@@ -248,6 +248,42 @@ def test_check_without_id_reports_required_reviews_not_written(repo: Path, cli: 
     )
 
 
+def test_a_heading_inside_a_four_backtick_fence_is_code(repo: Path, cli: Invoke) -> None:
+    """A ``` line inside a ```` fence does not close it, so `## Inside fence` starts no
+    section: the quoted chat stays in the (factual) Timeline, out of the blameless check."""
+    quoted = (
+        "All times in UTC; elapsed times count from detection.\n\n"
+        "````markdown\n```\n## Inside fence\nThe on-call should have paged the team.\n```\n````\n"
+    )
+    incident_id, _ = _with_pir(
+        repo,
+        cli,
+        lambda t: t.replace("All times in UTC; elapsed times count from detection.\n", quoted),
+    )
+    code, data = _checked(cli, incident_id)
+    assert (code, data["findings"]) == (0, [])
+
+
+def test_a_todo_in_code_or_a_comment_is_not_a_placeholder(repo: Path, cli: Invoke) -> None:
+    """The same rule as for runbooks: only a TODO a reader sees is left to fill in."""
+    noted = (
+        "## What Went Well\n\n1. The rollback (`grep TODO` found the flag).\n"
+        "<!-- TODO: ask the DBA -->\n```\n# TODO(v2): remove the flag\n```\n"
+    )
+    incident_id, path = _with_pir(
+        repo,
+        cli,
+        lambda t: t.replace("## What Went Well\n\n1. Filled in by the review\n", noted),
+    )
+    code, data = _checked(cli, incident_id)
+    assert (code, data["findings"]) == (0, [])
+    path.write_text(path.read_text().replace("1. The rollback", "1. TODO The rollback"))
+    findings = _checked(cli, incident_id)[1]["findings"]
+    assert [(f["line"], f["message"]) for f in findings] == [
+        (_line_of(path, "1. TODO"), "section 'What Went Well' still holds a TODO placeholder")
+    ]
+
+
 # -- bad input -----------------------------------------------------------------------------
 def _with_pir(repo: Path, cli: Invoke, edit: Any) -> tuple[str, Path]:
     incident_id = _resolved_incident(cli)

@@ -539,6 +539,14 @@ def test_a_heading_inside_a_code_block_is_not_a_section(repo: Path, cli: Invoke)
     ]
 
 
+def test_a_heading_inside_a_four_backtick_fence_is_code(repo: Path, cli: Invoke) -> None:
+    """A ``` line inside a ```` fence does not close it: no `## Inside fence` section, and
+    the template text quoted in the fence is not a placeholder."""
+    quoted = "````markdown\n```\n## Inside fence\nTODO: quoted from the template\n```\n````\n"
+    _write(repo, HAND_WRITTEN.replace("## Mitigation\nRoll back.\n", f"## Mitigation\n{quoted}"))
+    assert _findings(cli) == []
+
+
 def test_placeholders_in_body_and_symptoms(repo: Path, cli: Invoke) -> None:
     text = HAND_WRITTEN.replace("Roll back.\n", "Roll back.\n- TODO: add the commands\n").replace(
         "[Alert CheckoutErrors,", "[TODO name the alert,"

@@ -13,70 +13,39 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from incidentctl.checks.incidents import Finding
 from incidentctl.core.diagnostics import field_name
 from incidentctl.core.documents import Document
+from incidentctl.core.markdown import (
+    PLACEHOLDER,
+    Section,
+    has_content,
+    has_placeholder,
+    outline,
+    placeholders,
+)
 from incidentctl.core.model import FISHBONE_GROUPS, Incident, Pir, PirStatus
 from incidentctl.core.policy import Blameless, Review
 
 INCOMPLETE = "pir-incomplete"
 BLAME = "pir-blameless"
-_PLACEHOLDER = re.compile(r"\bTODO\b")
-_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
-_HEADING = re.compile(r"^(#{1,6})[ \t]+(.+?)[ \t#]*$")
 _HANDLE = re.compile(r"(?<![\w/])@([A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)(?![\w/-])")
 _ALLOW_MARK = "blameless: ok"
 # body sections the blameless check leaves alone: they report who did what, on purpose
 _FACTUAL = {"timeline", "key times", "appendix", "runbooks", "investigation"}
 
 
-@dataclass(frozen=True)
-class Section:
-    title: str
-    level: int
-    line: int  # of the heading, in the file
-    lines: list[tuple[int, str]]  # (file line, text) up to the next heading of its level
-
-
-def sections(doc: Document) -> list[Section]:
-    """Markdown sections with their lines; a section holds its sub-sections' lines too."""
-    raw = doc.body.split("\n")
-    first = doc.body_line
-    heads: list[tuple[int, int, str]] = []  # (index, level, title)
-    fenced = False
-    for index, text in enumerate(raw):
-        if text.lstrip().startswith(("```", "~~~")):
-            fenced = not fenced
-        match = None if fenced else _HEADING.match(text)
-        if match:
-            heads.append((index, len(match.group(1)), match.group(2).strip()))
-    out: list[Section] = []
-    for position, (index, level, title) in enumerate(heads):
-        end = len(raw)
-        for later, later_level, _ in heads[position + 1 :]:
-            if later_level <= level:
-                end = later
-                break
-        body = [(first + i, raw[i]) for i in range(index + 1, end)]
-        out.append(Section(title, level, first + index, body))
-    return out
-
-
 def _filled(section: Section) -> tuple[bool, int | None]:
     """(has real content, line of the first placeholder if any)."""
-    text = _COMMENT.sub("", "\n".join(t for _, t in section.lines))
-    for line, content in section.lines:
-        if _PLACEHOLDER.search(content):
-            return False, line
-    meaningful = [t for t in text.split("\n") if t.strip() and not _HEADING.match(t)]
-    return bool(meaningful), None
+    found = placeholders(section.lines)
+    return has_content(section.lines), found[0][0] if found else None
 
 
 def _is_placeholder(value: object) -> bool:
     return value is None or (
-        isinstance(value, str) and (not value.strip() or bool(_PLACEHOLDER.search(value)))
+        isinstance(value, str) and (not value.strip() or has_placeholder(value))
     )
 
 
@@ -139,7 +108,7 @@ def check_pir(
 
 
 def _sections(doc: Document, review: Review, report: _Report) -> None:
-    found = {s.title.casefold(): s for s in sections(doc)}
+    found = {s.title.casefold(): s for s in outline(doc.body, doc.body_line)}
     for name in review.pir_sections:
         section = found.get(name.casefold())
         if section is None:
@@ -153,8 +122,8 @@ def _sections(doc: Document, review: Review, report: _Report) -> None:
         if placeholder is not None:
             report.missing(
                 (),
-                f"section '{name}' still holds a TODO placeholder",
-                "replace the TODO with the review's findings",
+                f"section '{name}' still holds a {PLACEHOLDER} placeholder",
+                f"replace the {PLACEHOLDER} with the review's findings",
                 line=placeholder,
             )
         elif not filled:
@@ -305,7 +274,7 @@ def _analysis_texts(doc: Document, pir: Pir) -> Iterator[tuple[_Where, str, str]
         for index, factor in enumerate(getattr(pir.contributing_factors, group)):
             loc = ("contributing_factors", group, index)
             yield loc, field_name(loc), factor
-    for section in sections(doc):
+    for section in outline(doc.body, doc.body_line):
         if section.level != 2 or section.title.casefold() in _FACTUAL:
             continue
         for line, text in section.lines:

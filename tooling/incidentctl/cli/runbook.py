@@ -22,6 +22,7 @@ from incidentctl.cli.common import (
 )
 from incidentctl.core.documents import Loaded
 from incidentctl.core.errors import DocumentError, DocumentErrors, IncidentctlError
+from incidentctl.core.markdown import PLACEHOLDER
 from incidentctl.core.model import DrillResult, Runbook
 from incidentctl.core.timevalues import TimeValueError, format_timestamp, parse_date
 from incidentctl.render import templating
@@ -143,7 +144,7 @@ def new(
     if linked and loaded:
         click.echo(f"  linked from {loaded.incident.id} (runbooks: list)", err=True)
     click.echo(
-        f"  next: fill in every {runbooks.PLACEHOLDER}, check with `incidentctl validate`, "
+        f"  next: fill in every {PLACEHOLDER}, check with `incidentctl validate`, "
         f"then drill it and run `incidentctl runbook tested {name}`",
         err=True,
     )

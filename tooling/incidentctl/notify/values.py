@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from incidentctl.core.markdown import has_placeholder
 from incidentctl.core.model import LIFECYCLE_TIMESTAMPS as _TIMES
 from incidentctl.core.model import (
     EventKind,
@@ -35,7 +36,6 @@ ROLE_KEYS = (
     "support_lead", "engineering_manager", "executive_sponsor",
 )
 # fmt: on
-_TODO = re.compile(r"\bTODO\b")
 # What public templates may see; everything else in the context is internal.
 # fmt: off
 PUBLIC_KEYS = (
@@ -87,7 +87,7 @@ def _root_cause(incident: Incident, pir: Pir | None) -> tuple[str | None, str | 
     cause = _last(incident.timeline, EventKind.CAUSE)
     ref = cause.ref if cause else None
     if pir is not None:
-        answered = [w.because for w in pir.whys if w.because and not _TODO.search(w.because)]
+        answered = [w.because for w in pir.whys if w.because and not has_placeholder(w.because)]
         if answered:
             return answered[-1], "confirmed", ref
     if cause is not None and cause.text:

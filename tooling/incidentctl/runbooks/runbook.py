@@ -12,7 +12,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -20,6 +20,15 @@ from incidentctl.checks.incidents import Finding
 from incidentctl.core.businessdays import advance
 from incidentctl.core.documents import Document
 from incidentctl.core.errors import IncidentctlError
+from incidentctl.core.markdown import (
+    PLACEHOLDER,
+    Line,
+    Section,
+    has_content,
+    has_placeholder,
+    placeholders,
+    split_sections,
+)
 from incidentctl.core.model import (
     Drill,
     DrillResult,
@@ -32,96 +41,34 @@ from incidentctl.core.policy import Policy
 from incidentctl.deadlines.case import end_of_day
 
 SECTIONS = ("Symptoms", "Diagnosis", "Mitigation", "Escalation", "Prevention")
-PLACEHOLDER = "TODO"
 # A drill may be stamped a little ahead of `now`: clocks drift, intentions do not count.
 FUTURE_TOLERANCE = timedelta(minutes=5)
 NEVER, STALE, DUE_SOON, OK = "never tested", "stale", "due soon", "ok"
 
 _HANDLE = re.compile(r"^@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:/[A-Za-z0-9._-]+)?$")
-_HEADING = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?[ \t]*$")
-_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
-_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
-_CODE_SPAN = re.compile(r"(`+).+?\1")
-_TODO = re.compile(rf"\b{PLACEHOLDER}\b")
 _SECTION_HINT = (
     "a runbook has the sections ## Symptoms, ## Diagnosis, ## Mitigation, ## Escalation and "
     "## Prevention; `incidentctl runbook new` writes them"
 )
 
 
-@dataclass
-class Section:
-    """A level-2 part of the body: its heading and the lines up to the next one."""
-
-    title: str  # "" for what follows a level-1 heading
-    line: int  # of the heading, in the file
-    lines: list[tuple[int, str]] = field(default_factory=list)  # (line in file, text)
-
-    def key(self) -> str:
-        """'Diagnosis and triage:' -> 'diagnosis': the first word names the section."""
-        words = re.sub(r"[^a-z0-9 ]+", " ", self.title.lower()).split()
-        words = [w for w in words if not w.isdigit()]
-        return words[0] if words else ""
+def _key(title: str) -> str:
+    """'Diagnosis and triage:' -> 'diagnosis': the first word names the section."""
+    words = re.sub(r"[^a-z0-9 ]+", " ", title.lower()).split()
+    words = [w for w in words if not w.isdigit()]
+    return words[0] if words else ""
 
 
-def split_sections(body: str, first_line: int) -> tuple[list[tuple[int, str]], list[Section]]:
-    """The lines before the first `##` heading, and each `##` section. A `#` heading after
-    a section starts an untitled one; headings inside code fences are code."""
-    intro: list[tuple[int, str]] = []
-    sections: list[Section] = []
-    fence: str | None = None
-    for number, text in enumerate(body.split("\n"), start=first_line):
-        opening = _FENCE.match(text)
-        if fence is not None:
-            if opening and opening.group(1)[0] == fence[0] and len(opening.group(1)) >= len(fence):
-                fence = None
-        elif opening:
-            fence = opening.group(1)
-        else:
-            heading = _HEADING.match(text)
-            if heading and len(heading.group(1)) <= 2:
-                if len(heading.group(1)) == 2:
-                    sections.append(Section(title=heading.group(2) or "", line=number))
-                    continue
-                if sections:  # a level-1 heading ends the current section
-                    sections.append(Section(title="", line=number))
-                    continue
-        (sections[-1].lines if sections else intro).append((number, text))
+def _parts(doc: Document) -> tuple[list[Line], list[Section]]:
+    """The introduction (everything before the first `##` heading) and each `##` section.
+    A `#` heading after a section starts an untitled one; one before is introduction."""
+    parts = split_sections(doc.body, doc.body_line, depth=2)
+    start = next((i for i, part in enumerate(parts) if part.level == 2), len(parts))
+    intro = list(enumerate(doc.body.split("\n"), start=doc.body_line))
+    if start < len(parts):
+        intro = intro[: parts[start].line - doc.body_line]
+    sections = [p if p.level == 2 else replace(p, title="") for p in parts[start:]]
     return intro, sections
-
-
-def _prose(lines: list[tuple[int, str]]) -> list[tuple[int, str]]:
-    """Lines a reader sees as prose: HTML comments blanked, fenced code left out."""
-    text = "\n".join(t for _, t in lines)
-    visible = _COMMENT.sub(lambda m: "\n" * m.group(0).count("\n"), text).split("\n")
-    out: list[tuple[int, str]] = []
-    fence: str | None = None
-    for (number, _), line in zip(lines, visible, strict=True):
-        opening = _FENCE.match(line)
-        if fence is not None:
-            if opening and opening.group(1)[0] == fence[0] and len(opening.group(1)) >= len(fence):
-                fence = None
-            continue
-        if opening:
-            fence = opening.group(1)
-            continue
-        out.append((number, line))
-    return out
-
-
-def _has_content(lines: list[tuple[int, str]]) -> bool:
-    """Anything but blank lines, comments and sub-headings (a code block counts)."""
-    text = _COMMENT.sub("", "\n".join(t for _, t in lines))
-    return any(line.strip() and not _HEADING.match(line) for line in text.split("\n"))
-
-
-def _placeholders(lines: list[tuple[int, str]]) -> list[tuple[int, str]]:
-    """(line, text) of every visible TODO; TODO inside `code` or a comment is not a placeholder."""
-    return [
-        (number, line.strip())
-        for number, line in _prose(lines)
-        if _TODO.search(_CODE_SPAN.sub("", line))
-    ]
 
 
 def _short(text: str, limit: int = 60) -> str:
@@ -148,7 +95,7 @@ def unknown_services(services: list[str], known: set[str]) -> list[tuple[int, st
 
 def check_runbook(doc: Document, book: Runbook, *, known_services: set[str]) -> list[Finding]:
     """Every problem an on-call engineer would trip over, each with file and line."""
-    intro, sections = split_sections(doc.body, doc.body_line)
+    intro, sections = _parts(doc)
     out = _sections(doc, sections)
     out += _placeholder_findings(doc, book, intro, sections)
     out += _references(doc, book, known_services)
@@ -174,7 +121,7 @@ def _sections(doc: Document, sections: list[Section]) -> list[Finding]:
     out: list[Finding] = []
     found: dict[str, Section] = {}
     for section in sections:
-        key = section.key()
+        key = _key(section.title)
         if key not in required:
             continue
         if key in found:
@@ -203,7 +150,7 @@ def _sections(doc: Document, sections: list[Section]) -> list[Finding]:
             later = [found[n].line for n in required[index + 1 :] if n in found]
             message, hint = f"section '## {name}' is missing", _SECTION_HINT
             line = min(later) if later else last_line
-        elif not _has_content(present.lines):
+        elif not has_content(present.lines):
             message, line = f"section '## {name}' is empty", present.line
             hint = f"write what the on-call engineer needs under ## {name}"
         else:
@@ -221,7 +168,7 @@ def _placeholder_findings(
     parts = [("the introduction", intro)]
     parts += [(f"'## {s.title}'" if s.title else "the body", s.lines) for s in sections]
     for where, lines in parts:
-        for number, text in _placeholders(lines):
+        for number, text in placeholders(lines):
             out.append(
                 Finding(
                     path,
@@ -232,7 +179,7 @@ def _placeholder_findings(
                 )
             )
     for index, symptom in enumerate(book.symptoms):
-        if _TODO.search(symptom):
+        if has_placeholder(symptom):
             out.append(
                 Finding(
                     path,

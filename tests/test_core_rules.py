@@ -1,0 +1,142 @@
+"""Rules with one definition in core, and the places that read them: markdown sections and
+placeholders, priority labels, the future-time tolerance, the rate targets, the policy file
+map, the status a lifecycle time implies, and the tier an incident reached."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from incidentctl.checks.incidents import Context, check_incident
+from incidentctl.core import lifecycle, markdown
+from incidentctl.core.documents import Document, Loaded, load_yaml
+from incidentctl.core.model import (
+    Incident,
+    Level,
+    Pir,
+    Priority,
+    Why,
+)
+from incidentctl.core.policy import (
+    POLICY_FILES,
+    Policy,
+    assemble,
+    default_text,
+)
+from incidentctl.core.timevalues import parse_timestamp
+from incidentctl.notify import values
+
+T = parse_timestamp
+NOW = T("2026-11-27T16:00:00Z")
+
+
+def _files() -> dict[str, Any]:
+    return {n: load_yaml(Path(f"{n}.yaml"), default_text(n)) or {} for n in POLICY_FILES}
+
+
+POLICY = Policy.model_validate(assemble(_files()))
+
+
+def _incident(**fields: Any) -> Incident:
+    times = {k: T(v) for k, v in fields.items() if k.endswith("_at") and isinstance(v, str)}
+    given = {k: v for k, v in fields.items() if k not in times}
+    return Incident.model_validate(
+        {
+            "id": "INC-20261127-AAAA",
+            "title": "Checkout down",
+            "impact": Level.HIGH,
+            "urgency": Level.HIGH,
+            "priority": Priority.P0,
+            "detected_at": T("2026-11-27T10:00:00Z"),
+            **times,
+            **given,
+        }
+    )
+
+
+def _declared(incident_id: str) -> Incident:
+    return lifecycle.declare(
+        policy=POLICY,
+        incident_id=incident_id,
+        title="x",
+        impact=Level.HIGH,
+        urgency=Level.HIGH,
+        at=T("2026-11-27T10:00:00Z"),
+        now=NOW,
+        by=None,
+    )
+
+
+def _status_findings(inc: Incident) -> list[tuple[str | None, str]]:
+    path = Path("incidents/2026/11/INC-20261127-AAAA/incident.md")
+    doc = Document(path=path, data={}, front="id: INC-20261127-AAAA\n", body="")
+    found = check_incident(Loaded(doc, inc), Context(policy=POLICY, runbooks=set()))
+    return [(f.field, f.message) for f in found if f.rule == "status"]
+
+
+# -- markdown sections -----------------------------------------------------------------------
+FOUR_BACKTICKS = "## Before\n````markdown\n```\n## Inside fence\n```\n````\n## After\ntext\n"
+
+
+def _titles(body: str) -> list[str]:
+    return [s.title for s in markdown.outline(body, 1)]
+
+
+def test_a_fence_closes_only_with_its_own_character_and_length() -> None:
+    assert _titles(FOUR_BACKTICKS) == ["Before", "After"]
+    (before, _) = markdown.outline(FOUR_BACKTICKS, 1)
+    assert [n for n, _ in before.lines] == [2, 3, 4, 5, 6]  # the whole fence
+    assert _titles("~~~\n```\n## In\n~~~\n## Out\n") == ["Out"]  # backticks close no tildes
+    assert _titles("````\n## In\n`````\n## Out\n") == ["Out"]  # a longer run closes it
+    assert _titles("```\n``` not a close\n## In\n```\n## Out\n") == ["Out"]  # nothing after
+    assert _titles("```\n## In\n   ```  \n## Out\n") == ["Out"]  # indent and spaces allowed
+    assert _titles("```\n## In, the fence never closes\n") == []
+
+
+def test_what_opens_a_fence() -> None:
+    assert _titles("``` a`b\n## Heading\n") == ["Heading"]  # a backtick in the info string
+    assert _titles("~~~ a`b\n## In\n~~~\n## Out\n") == ["Out"]  # ...is fine for tildes
+    assert _titles("    ```\n## Heading\n") == ["Heading"]  # four spaces: indented code
+    assert _titles("``\n## Heading\n") == ["Heading"]  # two backticks: a code span
+
+
+def test_atx_headings_follow_commonmark() -> None:
+    assert markdown.heading("## Symptoms ##") == (2, "Symptoms")
+    assert markdown.heading("   # Title") == (1, "Title")
+    assert markdown.heading("## Root cause#1") == (2, "Root cause#1")
+    assert markdown.heading("## ##") == (2, "")
+    assert markdown.heading("##") == (2, "")
+    for text in ("#5 whys", "    ## indented code", "####### seven", "text ## no"):
+        assert markdown.heading(text) is None, text
+
+
+def test_outline_nests_and_split_sections_does_not() -> None:
+    body = "intro\n# Title\n## A\na\n### A.1\na1\n## B\nb\n"
+    a = next(s for s in markdown.outline(body, 10) if s.title == "A")
+    assert (a.level, a.line, [t for _, t in a.lines]) == (2, 12, ["a", "### A.1", "a1"])
+    title = markdown.outline(body, 10)[0]
+    assert (title.title, title.lines[-2:]) == ("Title", [(17, "b"), (18, "")])
+    parts = markdown.split_sections(body, 10, depth=2)
+    assert [(s.title, s.level, s.line) for s in parts] == [("Title", 1, 11), ("A", 2, 12),
+                                                          ("B", 2, 16)]  # fmt: skip
+    assert parts[0].lines == []
+
+
+def test_placeholders_are_the_todos_a_reader_sees() -> None:
+    lines = list(enumerate(
+        ["TODO: write it", "`TODO` in a span", "<!-- TODO: a note", "still the note -->",
+         "```", "TODO in code", "```", "TODOS are not it", "- a TODO item"], start=5
+    ))  # fmt: skip
+    assert markdown.placeholders(lines) == [(5, "TODO: write it"), (13, "- a TODO item")]
+    assert markdown.has_placeholder("because: TODO")
+    assert not markdown.has_placeholder("TODOS and TODO_LIST")
+    assert markdown.has_content([(1, "<!-- only -->"), (2, "### Sub"), (3, " ")]) is False
+    assert markdown.has_content([(1, "```"), (2, "```")]) is True
+
+
+def test_every_reader_of_a_placeholder_uses_the_same_rule() -> None:
+    """The notification's root cause skips an unanswered why, like the PIR check."""
+    inc = _incident()
+    pir = Pir(incident=inc.id, whys=[Why(why="Why?", because="Config drift"),
+                                     Why(why="Why?", because="TODO")])  # fmt: skip
+    assert values._root_cause(inc, pir)[0] == "Config drift"
