@@ -4,6 +4,7 @@ map, the status a lifecycle time implies, and the tier an incident reached."""
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ from incidentctl.core.policy import (
 )
 from incidentctl.core.timevalues import parse_timestamp
 from incidentctl.notify import values
+from incidentctl.pir import scaffold as pir_scaffold
 
 T = parse_timestamp
 NOW = T("2026-11-27T16:00:00Z")
@@ -140,3 +142,20 @@ def test_every_reader_of_a_placeholder_uses_the_same_rule() -> None:
     pir = Pir(incident=inc.id, whys=[Why(why="Why?", because="Config drift"),
                                      Why(why="Why?", because="TODO")])  # fmt: skip
     assert values._root_cause(inc, pir)[0] == "Config drift"
+
+
+# -- priority labels -------------------------------------------------------------------------
+def test_each_priority_has_its_label_on_the_model() -> None:
+    assert [p.label for p in Priority] == ["Critical", "High", "Medium", "Low"]
+    inc = _incident(priority=Priority.P1, impact=Level.HIGH, urgency=Level.MEDIUM)
+    context = pir_scaffold.pir_context(
+        inc,
+        policy=POLICY,
+        deadlines=[],
+        runbooks=[],
+        facilitator=None,
+        today=date(2026, 11, 28),
+        incident_path="incident.md",
+    )
+    assert context["priority_name"] == "High"
+    assert values.context(inc, POLICY, NOW)["priority_label"] == "P1 (High)"

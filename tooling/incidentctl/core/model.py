@@ -56,6 +56,19 @@ class Priority(StrEnum):
         """0 is the most severe."""
         return int(self.value[1])
 
+    @property
+    def label(self) -> str:
+        """The severity word people use for it: Critical, High, Medium, Low."""
+        return _PRIORITY_LABELS[self]
+
+
+_PRIORITY_LABELS = {
+    Priority.P0: "Critical",
+    Priority.P1: "High",
+    Priority.P2: "Medium",
+    Priority.P3: "Low",
+}
+
 
 class Status(StrEnum):
     DETECTED = "detected"

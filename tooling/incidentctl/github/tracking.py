@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from incidentctl.core.model import ActionItem, Incident, Status
+from incidentctl.core.model import ActionItem, Incident, Priority, Status
 from incidentctl.core.timevalues import format_timestamp
 from incidentctl.deadlines.timers import OVERDUE, Reminder
 
@@ -25,7 +25,7 @@ INCIDENT_LABEL = "incident"
 ACTION_LABEL = "preventive-action"
 STATUS_PREFIX = "status:"
 HORIZON_PREFIX = "horizon:"
-PRIORITY_LABELS = ("P0", "P1", "P2", "P3")
+PRIORITY_LABELS = tuple(p.value for p in Priority)
 LABEL_COLORS = {
     INCIDENT_LABEL: "b60205",
     ACTION_LABEL: "0e8a16",

@@ -27,7 +27,6 @@ from incidentctl.core.policy import Policy
 from incidentctl.core.timevalues import Duration, format_duration
 from incidentctl.deadlines.timers import MISSED, OVERDUE, PENDING, Deadline
 
-PRIORITY_LABELS = {"P0": "P0 (Critical)", "P1": "P1 (High)", "P2": "P2 (Medium)", "P3": "P3 (Low)"}
 PUBLIC_STATUSES = ("investigating", "identified", "monitoring", "resolved")
 # fmt: off
 ROLE_KEYS = (
@@ -240,7 +239,7 @@ def context(
         "status": incident.status.value.upper(),
         "is_resolved": not incident.is_open,
         "priority": incident.priority.value,
-        "priority_label": PRIORITY_LABELS.get(incident.priority.value, incident.priority.value),
+        "priority_label": f"{incident.priority} ({incident.priority.label})",
         "impact": incident.impact.value.upper(),
         "urgency": incident.urgency.value.upper(),
         "category": incident.category.value if incident.category else None,

@@ -27,7 +27,6 @@ from incidentctl.core.timevalues import format_duration, format_timestamp
 from incidentctl.deadlines.case import MET, MISSED, NOT_APPLICABLE, Deadline
 from incidentctl.deadlines.registry import RULES, verdict
 
-PRIORITY_NAMES = {"P0": "Critical", "P1": "High", "P2": "Medium", "P3": "Low"}
 # milestone, incident field; the registry says which timers judge each field
 _MILESTONES = (
     ("Impact started", "started_at"),
@@ -212,7 +211,7 @@ def pir_context(
     return {
         "incident": incident,
         "incident_path": incident_path,
-        "priority_name": PRIORITY_NAMES.get(incident.priority.value, ""),
+        "priority_name": incident.priority.label,
         "duration": duration,
         "today": today.isoformat(),
         "facilitator": facilitator,
