@@ -4,18 +4,22 @@ map, the status a lifecycle time implies, and the tier an incident reached."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from incidentctl.checks.incidents import Context, check_incident
 from incidentctl.core import lifecycle, markdown
 from incidentctl.core.documents import Document, Loaded, load_yaml
+from incidentctl.core.errors import IncidentctlError, TransitionError
 from incidentctl.core.model import (
     Incident,
     Level,
     Pir,
     Priority,
+    Runbook,
     Why,
 )
 from incidentctl.core.policy import (
@@ -24,9 +28,10 @@ from incidentctl.core.policy import (
     assemble,
     default_text,
 )
-from incidentctl.core.timevalues import parse_timestamp
+from incidentctl.core.timevalues import FUTURE_TOLERANCE, parse_timestamp
 from incidentctl.notify import values
 from incidentctl.pir import scaffold as pir_scaffold
+from incidentctl.runbooks import runbook as runbooks
 
 T = parse_timestamp
 NOW = T("2026-11-27T16:00:00Z")
@@ -159,3 +164,20 @@ def test_each_priority_has_its_label_on_the_model() -> None:
     )
     assert context["priority_name"] == "High"
     assert values.context(inc, POLICY, NOW)["priority_label"] == "P1 (High)"
+
+
+# -- the future-time tolerance ---------------------------------------------------------------
+def test_lifecycle_and_drills_allow_the_same_clock_drift() -> None:
+    edge = NOW + FUTURE_TOLERANCE
+    assert timedelta(minutes=5) == FUTURE_TOLERANCE
+    declare = {"policy": POLICY, "incident_id": "INC-X", "title": "x", "impact": Level.LOW,
+               "urgency": Level.LOW, "now": NOW, "by": None}  # fmt: skip
+    assert lifecycle.declare(at=edge, **declare).detected_at == edge
+    with pytest.raises(TransitionError, match="in the future"):
+        lifecycle.declare(at=edge + timedelta(seconds=1), **declare)
+    book = Runbook(title="x", owner="@a", services=["svc"])
+    drill = {"name": "x", "now": NOW, "by": None, "result": runbooks.DrillResult.PASSED,
+             "note": None}  # fmt: skip
+    assert runbooks.record_drill(book, at=edge, **drill).drills[-1].at == edge
+    with pytest.raises(IncidentctlError, match="in the future"):
+        runbooks.record_drill(book, at=edge + timedelta(seconds=1), **drill)

@@ -206,7 +206,11 @@ def test_update_complete_and_cancel(cli: Invoke, with_components: Path) -> None:
     early = update("--complete", "--at", "2026-12-06T01:00:00Z")
     assert early[0] == 2
     assert "its window starts at 2026-12-06T02:00:00Z" in early[1]
-    assert update("-m", "Started", "--at", "2026-12-06T02:05:00Z") == (
+    # --at may run ahead of now by the clock drift every --at allows, and no more
+    ahead = update("-m", "Soon", "--at", "2026-12-06T02:05:01Z", now="2026-12-06T02:00:00Z")
+    assert ahead[0] == 2
+    assert "2026-12-06T02:05:01Z is in the future" in ahead[1]
+    assert update("-m", "Started", "--at", "2026-12-06T02:05:00Z", now="2026-12-06T02:00:00Z") == (
         0, "MNT-20261206-PG17: updated at 2026-12-06T02:05:00Z\n"
     )  # fmt: skip
     assert update("-m", "Done", "--complete")[0] == 0

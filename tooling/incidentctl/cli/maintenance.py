@@ -27,7 +27,7 @@ from incidentctl.cli.common import (
 )
 from incidentctl.core.errors import DocumentErrors, IncidentctlError
 from incidentctl.core.model import Maintenance
-from incidentctl.core.timevalues import Duration, TimeValueError, format_timestamp
+from incidentctl.core.timevalues import Duration, TimeValueError, format_timestamp, in_future
 from incidentctl.site.status import maintenance_status
 from incidentctl.store import edits
 from incidentctl.store.incidents import new_id
@@ -190,7 +190,7 @@ def update(
     repo = repo_from(ctx)
     now = current_now(now_text)
     at = parse_time(at_text, now, "--at")
-    if at > now:
+    if in_future(at, now):
         raise click.BadParameter(f"{format_timestamp(at)} is in the future", param_hint="--at")
     doc, item = repo.maintenances.find(maintenance_id)
     if item.cancelled or item.completed_at is not None:

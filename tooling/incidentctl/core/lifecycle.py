@@ -7,7 +7,7 @@ reopen (RESOLVED -> INVESTIGATING). Every transition appends one timeline event.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from incidentctl.core.errors import TransitionError
@@ -26,11 +26,9 @@ from incidentctl.core.model import (
     TimelineEvent,
 )
 from incidentctl.core.policy import Policy
-from incidentctl.core.timevalues import format_timestamp
+from incidentctl.core.timevalues import format_timestamp, in_future
 
 ORDER = list(Status)
-# How far in the future an --at may be: clocks drift, intentions do not count.
-FUTURE_TOLERANCE = timedelta(minutes=5)
 
 
 def _stamp(value: datetime) -> str:
@@ -101,7 +99,7 @@ def declare(
 
 
 def _not_future(at: datetime, now: datetime) -> None:
-    if at > now + FUTURE_TOLERANCE:
+    if in_future(at, now):
         raise TransitionError(
             f"time {_stamp(at)} is in the future (now is {_stamp(now)})",
             hint="--at records when something happened; leave it out to use the current time",

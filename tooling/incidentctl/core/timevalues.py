@@ -42,6 +42,16 @@ def format_timestamp(value: datetime) -> str:
     return value.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+# How far ahead of `now` a recorded time (an --at, a drill) may be: clocks drift, intentions
+# do not count.
+FUTURE_TOLERANCE = timedelta(minutes=5)
+
+
+def in_future(at: datetime, now: datetime) -> bool:
+    """Whether `at` is later than `now` by more than clock drift explains."""
+    return at > now + FUTURE_TOLERANCE
+
+
 def parse_date(value: str | date) -> date:
     if isinstance(value, date) and not isinstance(value, datetime):
         return value

@@ -38,11 +38,10 @@ from incidentctl.core.model import (
     Runbook,
 )
 from incidentctl.core.policy import Policy
+from incidentctl.core.timevalues import in_future
 from incidentctl.deadlines.case import end_of_day
 
 SECTIONS = ("Symptoms", "Diagnosis", "Mitigation", "Escalation", "Prevention")
-# A drill may be stamped a little ahead of `now`: clocks drift, intentions do not count.
-FUTURE_TOLERANCE = timedelta(minutes=5)
 NEVER, STALE, DUE_SOON, OK = "never tested", "stale", "due soon", "ok"
 
 _HANDLE = re.compile(r"^@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:/[A-Za-z0-9._-]+)?$")
@@ -260,7 +259,7 @@ def record_drill(
     """The runbook with one more drill; a passed drill also moves last_tested forward."""
     if isinstance(at, datetime):
         at = at.replace(microsecond=0)
-        future = at > now + FUTURE_TOLERANCE
+        future = in_future(at, now)
     else:
         future = at > now.date()
     if future:
