@@ -24,14 +24,17 @@ from incidentctl.core.model import (
 )
 from incidentctl.core.policy import (
     POLICY_FILES,
+    POLICY_SECTIONS,
     Policy,
     assemble,
     default_text,
+    locate,
 )
 from incidentctl.core.timevalues import FUTURE_TOLERANCE, parse_timestamp
 from incidentctl.notify import values
 from incidentctl.pir import scaffold as pir_scaffold
 from incidentctl.runbooks import runbook as runbooks
+from incidentctl.store import scaffold
 
 T = parse_timestamp
 NOW = T("2026-11-27T16:00:00Z")
@@ -181,3 +184,18 @@ def test_lifecycle_and_drills_allow_the_same_clock_drift() -> None:
     assert runbooks.record_drill(book, at=edge, **drill).drills[-1].at == edge
     with pytest.raises(IncidentctlError, match="in the future"):
         runbooks.record_drill(book, at=edge + timedelta(seconds=1), **drill)
+
+
+# -- the policy files ------------------------------------------------------------------------
+def test_one_map_says_which_file_holds_which_section() -> None:
+    assert POLICY_FILES == ("priority", "sla", "escalation", "components", "review")
+    assert set(POLICY_SECTIONS) == set(Policy.model_fields)
+    assert set(scaffold.files()) >= {f"policies/{name}.yaml" for name in POLICY_FILES}
+    assert locate(("matrix", "high", "low")) == ("priority", ("matrix", "high", "low"))
+    assert locate(("components", 0, "id")) == ("components", ("components", 0, "id"))
+    assert locate(("sla", "priorities", "P0", "engage")) == ("sla", ("priorities", "P0", "engage"))
+    assert locate(()) == ("sla", ())
+    files = _files()
+    files["components"] = {"components": None}  # `components:` left empty
+    assert assemble(files)["matrix"] == files["priority"]["matrix"]
+    assert Policy.model_validate(assemble(files)).components == []

@@ -19,7 +19,16 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSeriali
 from incidentctl.core.model import EscalationKind, Level, Priority
 from incidentctl.core.timevalues import Duration
 
-POLICY_FILES = ("priority", "sla", "escalation", "components", "review")
+# Which file under policies/ holds each section of the Policy: the whole file (None), or
+# one key of it. Loading, `init`, and the line of a schema error all read this one map.
+POLICY_SECTIONS: dict[str, tuple[str, str | None]] = {
+    "matrix": ("priority", "matrix"),
+    "sla": ("sla", None),
+    "escalation": ("escalation", None),
+    "components": ("components", "components"),
+    "review": ("review", None),
+}
+POLICY_FILES = tuple(file for file, _ in POLICY_SECTIONS.values())
 
 
 def _duration(value: Any) -> Duration | None:
@@ -213,15 +222,23 @@ def merge(base: Any, override: Any) -> Any:
     return override
 
 
-def assemble(sections: dict[str, Any]) -> dict[str, Any]:
-    """Turn per-file data into the Policy's shape."""
-    return {
-        "matrix": sections["priority"].get("matrix"),
-        "sla": sections["sla"],
-        "escalation": sections["escalation"],
-        "components": sections["components"].get("components") or [],
-        "review": sections["review"],
-    }
+def assemble(files: dict[str, Any]) -> dict[str, Any]:
+    """Turn per-file data (file name -> its mapping) into the Policy's shape; a key that is
+    absent or null leaves its section to the model (no components: none)."""
+    out: dict[str, Any] = {}
+    for section, (file, key) in POLICY_SECTIONS.items():
+        value = files[file] if key is None else files[file].get(key)
+        if value is not None:
+            out[section] = value
+    return out
+
+
+def locate(loc: tuple[str | int, ...]) -> tuple[str, tuple[str | int, ...]]:
+    """(file, key path inside it) of the value at `loc`, a key path in the Policy: where a
+    schema error is reported. An error about the whole policy is put on sla.yaml."""
+    section = str(loc[0]) if loc else "sla"
+    file, key = POLICY_SECTIONS.get(section, (section, None))
+    return file, (loc[1:] if key is None else (key, *loc[1:]))
 
 
 def source_path(policies_dir: Path | None, name: str) -> Path:

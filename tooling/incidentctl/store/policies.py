@@ -12,16 +12,15 @@ from pydantic import ValidationError
 from incidentctl.core.documents import decode, line_in_yaml, load_yaml
 from incidentctl.core.errors import DocumentError, DocumentErrors
 from incidentctl.core.model import Incident
-from incidentctl.core.policy import POLICY_FILES, Policy, assemble, default_text, merge
+from incidentctl.core.policy import (
+    POLICY_FILES,
+    Policy,
+    assemble,
+    default_text,
+    locate,
+    merge,
+)
 from incidentctl.store.files import Source, write_atomic
-
-_SECTION_FILE = {
-    "matrix": "priority",
-    "sla": "sla",
-    "escalation": "escalation",
-    "components": "components",
-    "review": "review",
-}
 
 
 class Policies:
@@ -106,10 +105,8 @@ def _policy_errors(
     errors: list[DocumentError] = []
     for err in exc.errors():
         loc = tuple(err["loc"])
-        section = str(loc[0]) if loc else "sla"
-        name = _SECTION_FILE.get(section, section)
+        name, inner = locate(loc)
         path, text, _ = sections[name]
-        inner: tuple[str | int, ...] = loc[1:] if section not in ("matrix", "components") else loc
         message = err["msg"].removeprefix("Value error, ")
         if err["type"] == "extra_forbidden":
             message = f"unknown policy key '{loc[-1]}'"
