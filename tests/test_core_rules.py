@@ -15,11 +15,17 @@ from incidentctl.core import lifecycle, markdown
 from incidentctl.core.documents import Document, Loaded, load_yaml
 from incidentctl.core.errors import IncidentctlError, TransitionError
 from incidentctl.core.model import (
+    Escalation,
+    EscalationKind,
+    EventKind,
     Incident,
     Level,
     Pir,
     Priority,
     Runbook,
+    Status,
+    Strategy,
+    TimelineEvent,
     Why,
 )
 from incidentctl.core.policy import (
@@ -31,6 +37,7 @@ from incidentctl.core.policy import (
     locate,
 )
 from incidentctl.core.timevalues import FUTURE_TOLERANCE, parse_timestamp
+from incidentctl.metrics.compute import Record, Window, compute
 from incidentctl.notify import values
 from incidentctl.pir import scaffold as pir_scaffold
 from incidentctl.runbooks import runbook as runbooks
@@ -199,3 +206,127 @@ def test_one_map_says_which_file_holds_which_section() -> None:
     files["components"] = {"components": None}  # `components:` left empty
     assert assemble(files)["matrix"] == files["priority"]["matrix"]
     assert Policy.model_validate(assemble(files)).components == []
+
+
+# -- status and lifecycle times --------------------------------------------------------------
+def test_which_status_needs_which_time() -> None:
+    assert {s: lifecycle.required_times(s) for s in Status} == {
+        Status.DETECTED: [],
+        Status.TRIAGED: ["triaged_at"],
+        Status.INVESTIGATING: [],  # reopening returns here without a new engagement
+        Status.MITIGATING: ["mitigated_at"],
+        Status.RESOLVED: ["resolved_at"],
+        Status.CLOSED: ["closed_at", "resolved_at"],
+    }
+    assert lifecycle.forbidden_times(Status.MITIGATING) == ["resolved_at", "closed_at"]
+    assert lifecycle.forbidden_times(Status.RESOLVED) == ["closed_at"]
+    assert lifecycle.forbidden_times(Status.CLOSED) == []
+
+
+def test_validate_reads_the_same_table() -> None:
+    assert _status_findings(_incident(status=Status.CLOSED)) == [
+        ("status", "status is closed but closed_at is not set"),
+        ("status", "status is closed but resolved_at is not set"),
+    ]
+    resolved = _incident(
+        status=Status.RESOLVED, resolved_at="2026-11-27T11:00:00Z", closed_at="2026-11-27T12:00:00Z"
+    )
+    assert _status_findings(resolved) == [("closed_at", "closed_at is set but status is resolved")]
+    reopened = _incident(status=Status.INVESTIGATING, mitigated_at="2026-11-27T10:30:00Z")
+    assert _status_findings(reopened) == []
+
+
+def _reopened() -> Incident:
+    """Mitigated 10:30, resolved 11:00, reopened 11:30, mitigated again 11:40, update 12:00."""
+    inc = _declared("INC-R")
+    at = {"now": NOW, "by": None}
+    inc = lifecycle.engage(inc, at=T("2026-11-27T10:05:00Z"), **at)
+    inc = lifecycle.mitigate(inc, strategy=Strategy.ROLLBACK, note=None,
+                             at=T("2026-11-27T10:30:00Z"), **at)  # fmt: skip
+    inc = lifecycle.resolve(inc, at=T("2026-11-27T11:00:00Z"), **at)
+    inc = lifecycle.reopen(inc, at=T("2026-11-27T11:30:00Z"), **at)
+    inc = lifecycle.mitigate(inc, strategy=Strategy.HOTFIX, note=None,
+                             at=T("2026-11-27T11:40:00Z"), **at)  # fmt: skip
+    return lifecycle.update(inc, message="still on it", public=False, status=None,
+                            at=T("2026-11-27T12:00:00Z"), **at)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("at", "expected"),
+    [
+        ("10:01", Status.DETECTED),
+        ("10:10", Status.INVESTIGATING),
+        ("10:45", Status.MITIGATING),
+        ("11:10", Status.RESOLVED),  # the resolution the reopen cleared is on the timeline
+        ("11:35", Status.INVESTIGATING),  # reopened: mitigated_at stays, the status does not
+        ("11:50", Status.MITIGATING),
+        ("13:00", Status.MITIGATING),
+    ],
+)
+def test_a_replay_follows_the_lifecycle_through_a_reopen(at: str, expected: Status) -> None:
+    inc = _reopened()
+    then = lifecycle.as_of(inc, T(f"2026-11-27T{at}:00Z"))
+    assert (lifecycle.status_at(inc, T(f"2026-11-27T{at}:00Z")), then.status) == (
+        expected,
+        expected,
+    )
+    assert _status_findings(then) == []  # what a replay shows is a valid incident
+
+
+def test_a_hand_written_file_replays_from_its_times() -> None:
+    inc = _incident(
+        status=Status.INVESTIGATING,
+        triaged_at="2026-11-27T10:10:00Z",
+        timeline=[TimelineEvent(at=T("2026-11-27T12:00:00Z"), kind=EventKind.NOTE)],
+    )
+    assert lifecycle.status_at(inc, T("2026-11-27T11:00:00Z")) == Status.INVESTIGATING
+    resolved = _incident(status=Status.RESOLVED, engaged_at="2026-11-27T10:10:00Z",
+                         resolved_at="2026-11-27T11:00:00Z")  # fmt: skip
+    assert lifecycle.status_at(resolved, T("2026-11-27T10:30:00Z")) == Status.INVESTIGATING
+
+
+# -- the tier reached ------------------------------------------------------------------------
+TIER_2 = Escalation(at=T("2026-11-27T10:20:00Z"), kind=EscalationKind.TIER_2)
+TIER_3 = Escalation(at=T("2026-11-27T10:40:00Z"), kind=EscalationKind.TIER_3)
+MANAGEMENT = Escalation(at=T("2026-11-27T10:30:00Z"), kind=EscalationKind.MANAGEMENT)
+
+
+def test_the_tier_reached_comes_from_the_escalation_history() -> None:
+    inc = _incident(tier=3, escalations=[TIER_2, MANAGEMENT, TIER_3])
+    assert lifecycle.tier_reached(inc) == 3
+    assert lifecycle.tier_reached(inc, T("2026-11-27T10:30:00Z")) == 2
+    assert lifecycle.tier_reached(inc, T("2026-11-27T10:10:00Z")) == 1
+    # a history of hierarchical escalations only: tier 1, whatever the file states
+    assert lifecycle.tier_reached(_incident(tier=2, escalations=[MANAGEMENT])) == 1
+    # a hand-written file without escalation records keeps its stated tier
+    assert lifecycle.tier_reached(_incident(tier=2)) == 2
+
+
+def test_validate_replay_and_metrics_agree_on_the_tier() -> None:
+    window = Window(T("2026-11-01T00:00:00Z"), NOW)
+
+    def tiers(inc: Incident) -> tuple[int, int, list[tuple[str | None, str]]]:
+        """(tier in a replay at resolution, tier the metrics count, validate's findings)"""
+        report = compute([Record(inc, POLICY)], window, NOW, policy=POLICY)["tiers"]
+        counted = next(t for t in (1, 2, 3) if report[f"tier_{t}"]["count"])
+        replayed = lifecycle.as_of(inc, T("2026-11-27T10:50:00Z")).tier
+        return replayed, counted, _status_findings(inc)
+
+    later = [TimelineEvent(at=T("2026-11-27T11:00:00Z"), kind=EventKind.NOTE)]  # replay drops it
+    done = {"status": Status.RESOLVED, "resolved_at": "2026-11-27T10:50:00Z", "timeline": later}
+    assert tiers(_incident(tier=2, **done)) == (2, 2, [])
+    assert tiers(_incident(tier=3, escalations=[TIER_2, TIER_3], **done)) == (3, 3, [])
+    wrong = _incident(tier=2, escalations=[MANAGEMENT], **done)
+    assert tiers(wrong) == (
+        1,
+        1,
+        [("tier", "tier is 2 but the escalation history reaches tier 1")],
+    )
+
+
+def test_escalating_records_the_tier_of_the_same_table() -> None:
+    inc = _declared("INC-E")
+    for kind in (EscalationKind.TIER_2, EscalationKind.TIER_3):
+        inc = lifecycle.escalate(inc, kind=kind, to=None, reason=None,
+                                 at=T("2026-11-27T10:10:00Z"), now=NOW, by=None)  # fmt: skip
+        assert inc.tier == lifecycle.TIER_OF[kind] == lifecycle.tier_reached(inc)

@@ -18,12 +18,11 @@ from typing import Any
 from incidentctl.core.diagnostics import field_name
 from incidentctl.core.documents import Document, Loaded
 from incidentctl.core.errors import DocumentError, DocumentErrors
+from incidentctl.core.lifecycle import forbidden_times, required_times, tier_reached
 from incidentctl.core.model import (
     LIFECYCLE_TIMESTAMPS,
-    EscalationKind,
     EventKind,
     Incident,
-    Status,
 )
 from incidentctl.core.policy import Policy
 from incidentctl.core.timevalues import format_timestamp
@@ -179,37 +178,25 @@ def _chronology(inc: Incident, add: Any) -> None:
 
 def _status(inc: Incident, add: Any) -> None:
     status = inc.status
-    needs = {
-        Status.TRIAGED: "triaged_at",
-        Status.MITIGATING: "mitigated_at",
-        Status.RESOLVED: "resolved_at",
-        Status.CLOSED: "closed_at",
-    }
-    required = needs.get(status)
-    if required and getattr(inc, required) is None:
-        add(
-            "status",
-            ("status",),
-            f"status is {status.value} but {required} is not set",
-            f"set {required}, or use the lifecycle command (incidentctl) that sets both",
-        )
-    if status == Status.CLOSED and inc.resolved_at is None:
-        add("status", ("status",), "status is closed but resolved_at is not set")
-    if status.is_open:
-        for name in ("resolved_at", "closed_at"):
-            if getattr(inc, name) is not None:
-                add(
-                    "status",
-                    (name,),
-                    f"{name} is set but status is {status.value}",
-                    "an open incident has no resolution time; reopen clears it",
-                )
-    if status == Status.RESOLVED and inc.closed_at is not None:
-        add("status", ("closed_at",), "closed_at is set but status is resolved")
-    functional = [
-        e for e in inc.escalations if e.kind in (EscalationKind.TIER_2, EscalationKind.TIER_3)
-    ]
-    reached = max((2 if e.kind == EscalationKind.TIER_2 else 3 for e in functional), default=1)
+    for name in required_times(status):
+        if getattr(inc, name) is None:
+            add(
+                "status",
+                ("status",),
+                f"status is {status.value} but {name} is not set",
+                f"set {name}, or use the lifecycle command (incidentctl) that sets both",
+            )
+    for name in forbidden_times(status):
+        if getattr(inc, name) is not None:
+            add(
+                "status",
+                (name,),
+                f"{name} is set but status is {status.value}",
+                "an open incident has no resolution time; reopen clears it"
+                if status.is_open
+                else "set status: closed, or remove closed_at",
+            )
+    reached = tier_reached(inc)
     if inc.tier != reached:
         add(
             "status",

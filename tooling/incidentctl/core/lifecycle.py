@@ -230,8 +230,8 @@ def escalate(
         to = contact.primary if contact else None
     changes: dict[str, Any] = {}
     tier: int | None = None
-    if kind in (EscalationKind.TIER_2, EscalationKind.TIER_3):
-        tier = 2 if kind == EscalationKind.TIER_2 else 3
+    if kind in TIER_OF:
+        tier = TIER_OF[kind]
         if tier <= incident.tier:
             raise TransitionError(
                 f"{incident.id} is already in tier {incident.tier}",
@@ -410,22 +410,82 @@ def reopen(
     return with_event(incident, event, resolved_at=None, status=Status.INVESTIGATING)
 
 
-_STATUS_BY_TIME = (  # the latest lifecycle time recorded decides the status
-    ("closed_at", Status.CLOSED),
-    ("resolved_at", Status.RESOLVED),
-    ("mitigated_at", Status.MITIGATING),
-    ("engaged_at", Status.INVESTIGATING),
-    ("triaged_at", Status.TRIAGED),
-)
-_TIER_KINDS = {EscalationKind.TIER_2: 2, EscalationKind.TIER_3: 3}
+# The lifecycle time that records reaching each status after DETECTED, in lifecycle order.
+REACHED_AT = {
+    Status.TRIAGED: "triaged_at",
+    Status.INVESTIGATING: "engaged_at",
+    Status.MITIGATING: "mitigated_at",
+    Status.RESOLVED: "resolved_at",
+    Status.CLOSED: "closed_at",
+}
+_FINISHED = (Status.RESOLVED, Status.CLOSED)
+# What moves the status on the timeline: the commands' events, reopen included.
+_MOVES = {
+    EventKind.TRIAGED: Status.TRIAGED,
+    EventKind.ENGAGED: Status.INVESTIGATING,
+    EventKind.MITIGATED: Status.MITIGATING,
+    EventKind.RESOLVED: Status.RESOLVED,
+    EventKind.CLOSED: Status.CLOSED,
+    EventKind.REOPENED: Status.INVESTIGATING,
+}
+TIER_OF = {EscalationKind.TIER_2: 2, EscalationKind.TIER_3: 3}
+
+
+def required_times(status: Status) -> list[str]:
+    """The lifecycle times an incident in `status` has recorded: the one that marks reaching
+    it, and a closed incident's resolution. INVESTIGATING needs none: reopening returns there
+    without a new engagement."""
+    if status in (Status.DETECTED, Status.INVESTIGATING):
+        return []
+    earlier = [REACHED_AT[s] for s in _FINISHED if ORDER.index(s) < ORDER.index(status)]
+    return [REACHED_AT[status], *earlier]
+
+
+def forbidden_times(status: Status) -> list[str]:
+    """The lifecycle times an incident in `status` cannot have: an open one has no resolution
+    (reopening clears it), a resolved one is not closed. Earlier times stay: a reopened
+    incident keeps its mitigated_at."""
+    return [REACHED_AT[s] for s in _FINISHED if ORDER.index(s) > ORDER.index(status)]
+
+
+def status_at(incident: Incident, now: datetime) -> Status:
+    """The status the incident had at `now`.
+
+    When nothing that moves the status (a lifecycle time, a lifecycle event) is after `now`,
+    the stated status holds. Otherwise the lifecycle times and events up to `now` are replayed
+    in time order: each moves the status forward, a reopen back to INVESTIGATING."""
+    marks = [(getattr(incident, name), target) for target, name in REACHED_AT.items()]
+    marks += [(e.at, _MOVES[e.kind]) for e in incident.timeline if e.kind in _MOVES]
+    known = [(at, target) for at, target in marks if at is not None]
+    if all(at <= now for at, _ in known):
+        return incident.status
+    status = Status.DETECTED
+    for _, target in sorted((m for m in known if m[0] <= now), key=lambda m: m[0]):
+        reopen = target == Status.INVESTIGATING and status in _FINISHED
+        status = target if reopen else _advance(status, target)
+    return status
+
+
+def tier_reached(incident: Incident, by: datetime | None = None) -> int:
+    """The functional tier the incident had reached by `by` (default: ever): the highest its
+    escalation history records, 1 when it records none. A hand-written file without any
+    escalation records keeps its stated tier."""
+    if not incident.escalations:
+        return incident.tier
+    reached = (
+        TIER_OF[e.kind]
+        for e in incident.escalations
+        if e.kind in TIER_OF and (by is None or e.at <= by)
+    )
+    return max(reached, default=1)
 
 
 def as_of(incident: Incident, now: datetime) -> Incident:
     """The incident as it stood at `now`: what happened later is not known yet.
 
     For replays (`site build --now` in the past): events, escalations and lifecycle times after
-    `now` are dropped and status, tier, priority and mitigation follow. A reopen after `now`
-    cannot be undone (the file no longer holds the earlier resolution time)."""
+    `now` are dropped and status, tier, priority and mitigation follow (status_at,
+    tier_reached)."""
     changes: dict[str, Any] = {}
     for name in ("triaged_at", "acknowledged_at", "engaged_at", "mitigated_at", "resolved_at",
                  "closed_at"):  # fmt: skip
@@ -437,14 +497,12 @@ def as_of(incident: Incident, now: datetime) -> Incident:
     kept = incident.model_copy(update=changes)
     timeline = [e for e in incident.timeline if e.at <= now]
     escalations = [e for e in incident.escalations if e.at <= now]
-    status = Status.DETECTED
-    for name, implied in _STATUS_BY_TIME:
-        if getattr(kept, name) is not None:
-            status = implied
-            break
-    tier = incident.tier  # a file without escalation records keeps its stated tier
-    if incident.escalations:
-        tier = max([1, *(_TIER_KINDS.get(e.kind, 1) for e in escalations)])
+    status = status_at(incident, now)
+    if status in _FINISHED and kept.resolved_at is None:
+        # a resolution that a later reopen cleared from the file: the timeline still has it
+        resolved = [e.at for e in timeline if e.kind == EventKind.RESOLVED]
+        kept = kept.model_copy(update={"resolved_at": resolved[-1] if resolved else None})
+    tier = tier_reached(incident, now)
     priority = incident.priority
     stated = [e.priority for e in timeline if e.priority is not None and e.kind in (
         EventKind.DECLARED, EventKind.TRIAGED, EventKind.RECLASSIFIED)]  # fmt: skip

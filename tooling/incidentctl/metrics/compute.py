@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from incidentctl.core.model import EscalationKind, Incident, Priority
+from incidentctl.core.lifecycle import tier_reached
+from incidentctl.core.model import Incident, Priority
 from incidentctl.core.policy import Policy
 from incidentctl.core.timevalues import format_timestamp
 from incidentctl.deadlines import timers
@@ -169,17 +170,6 @@ def _facts(record: Record, now: datetime) -> _Facts:
     return _Facts(record, durations(inc, now), deadlines, _at(inc, "resolved_at", now))
 
 
-def tier_at_resolution(inc: Incident, resolved: datetime) -> int:
-    """The highest functional tier escalated to by `resolved`; the file's tier without records."""
-    functional = [e for e in inc.escalations if e.kind in _TIER]
-    if not functional:
-        return inc.tier
-    return max([1, *(_TIER[e.kind] for e in functional if e.at <= resolved)])
-
-
-_TIER = {EscalationKind.TIER_2: 2, EscalationKind.TIER_3: 3}
-
-
 # metric -> the timer of the registry that sets its target
 _TIME_TARGETS = {"mtta": "acknowledge", "mtte": "engage", "mttr": "resolve-sla"}
 
@@ -231,7 +221,7 @@ def _tiers(facts: list[_Facts], targets: Targets) -> dict[str, Any]:
     counts: Counter[int] = Counter()
     for f in facts:
         if f.resolved is not None:
-            counts[tier_at_resolution(f.inc, f.resolved)] += 1
+            counts[tier_reached(f.inc, f.resolved)] += 1
     total = sum(counts.values())
     out: dict[str, Any] = {"resolved": total}
     for tier in (1, 2, 3):
