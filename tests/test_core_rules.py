@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 
 from incidentctl.checks.incidents import Context, check_incident
 from incidentctl.core import lifecycle, markdown
@@ -32,6 +33,7 @@ from incidentctl.core.policy import (
     POLICY_FILES,
     POLICY_SECTIONS,
     Policy,
+    RateTargets,
     assemble,
     default_text,
     locate,
@@ -191,6 +193,49 @@ def test_lifecycle_and_drills_allow_the_same_clock_drift() -> None:
     assert runbooks.record_drill(book, at=edge, **drill).drills[-1].at == edge
     with pytest.raises(IncidentctlError, match="in the future"):
         runbooks.record_drill(book, at=edge + timedelta(seconds=1), **drill)
+
+
+# -- rate targets ----------------------------------------------------------------------------
+def test_the_model_defaults_are_the_shipped_targets() -> None:
+    """The defaults exist for snapshots older than the targets; they may not drift."""
+    shipped = RateTargets.model_validate(_files()["review"]["targets"])
+    assert shipped == RateTargets()
+    assert POLICY.review.targets == RateTargets()
+    assert RateTargets().recurrence_days == 90
+
+
+def test_metrics_read_the_targets_of_the_policy() -> None:
+    files = _files()
+    files["review"]["targets"] = {
+        "tier_resolution": {1: [0.5, 0.9], 2: [0.1, 0.4], 3: [0.0, 0.2]},
+        "recurrence_max": 0.1,
+        "recurrence_window": "30d",
+        "pir_completion": 0.95,
+        "action_on_time": 0.75,
+    }
+    policy = Policy.model_validate(assemble(files))
+    inc = _incident(resolved_at="2026-11-27T11:00:00Z", status=Status.RESOLVED)
+    report = compute([Record(inc, policy)], Window(T("2026-11-01T00:00:00Z"), NOW), NOW,
+                     policy=policy)  # fmt: skip
+    assert report["tiers"]["tier_1"]["target"] == [0.5, 0.9]
+    assert report["recurrence"]["window_days"] == 30
+    assert report["recurrence"]["target_max"] == 0.1
+    assert report["actions"]["target"] == 0.75
+    definitions = report["definitions"]
+    assert definitions["tiers"].endswith("Targets: tier 1 50-90%, tier 2 10-40%, tier 3 0-20%.")
+    assert "at most 30 days before it" in definitions["recurrence"]
+    assert definitions["recurrence"].endswith("Target: below 10%.")
+    assert definitions["pir"].endswith("Target: 95%.")
+    assert definitions["actions"].endswith("Target: on-time above 75% (strictly).")
+
+
+def test_the_recurrence_window_is_calendar_time() -> None:
+    """Metrics used to read a business-day or empty window as 90 days, silently."""
+    for window in ("10bd", None):
+        with pytest.raises(ValidationError, match="calendar duration"):
+            RateTargets.model_validate({"recurrence_window": window})
+    assert RateTargets.model_validate({"recurrence_window": "2w"}).recurrence_days == 14
+    assert RateTargets().model_dump(mode="json")["recurrence_window"] == "90d"
 
 
 # -- the policy files ------------------------------------------------------------------------

@@ -153,16 +153,35 @@ class Blameless(_Strict):
     people: bool = True  # flag individuals named in the incident's roles and timeline
 
 
+def _calendar_span(value: Any) -> Duration:
+    span = _duration(value)
+    if span is None or span.business_days:
+        raise ValueError(f"expected a calendar duration such as 90d, got {value!r}")
+    return span
+
+
+CalendarSpan = Annotated[
+    Duration, BeforeValidator(_calendar_span), PlainSerializer(str, return_type=str)
+]
+
+
 class RateTargets(_Strict):
-    """The process's targets for the rate metrics (the time targets are the SLAs)."""
+    """The targets of the rate metrics (the time targets are the SLAs); the metrics read
+    them from here. The defaults are those of the shipped review.yaml, for snapshots
+    taken before the targets were policy."""
 
     tier_resolution: dict[int, tuple[float, float]] = Field(
         default_factory=lambda: {1: (0.60, 0.80), 2: (0.15, 0.30), 3: (0.05, 0.10)}
     )
     recurrence_max: float = Field(0.05, ge=0, le=1)
-    recurrence_window: Dur = Duration(seconds=90 * 86400)
+    recurrence_window: CalendarSpan = Duration(seconds=90 * 86400)
     pir_completion: float = Field(1.0, ge=0, le=1)
     action_on_time: float = Field(0.90, ge=0, le=1)
+
+    @property
+    def recurrence_days(self) -> int:
+        """The recurrence window in whole days, as the reports count it."""
+        return round(self.recurrence_window.seconds / 86400)
 
 
 class Review(_Strict):

@@ -1,6 +1,6 @@
 """Incident metrics: (incidents with their policies and PIRs, a window, now) -> figures.
 
-Pure: no files, no clock, no click. Every definition is in metricsdefs.DEFINITIONS and is
+Pure: no files, no clock, no click. Every definition is in metrics.definitions and is
 stamped on the report. Deadlines come from the timers engine, so "met" and "missed" here
 mean exactly what `overdue` and `deadlines` say.
 """
@@ -17,11 +17,11 @@ from typing import Any
 
 from incidentctl.core.lifecycle import tier_reached
 from incidentctl.core.model import Incident, Priority
-from incidentctl.core.policy import Policy
+from incidentctl.core.policy import Policy, RateTargets
 from incidentctl.core.timevalues import format_timestamp
 from incidentctl.deadlines import timers
 from incidentctl.deadlines.case import iso, loose_time
-from incidentctl.metrics.definitions import DEFINITIONS, DURATIONS, SLA_RULES, Targets
+from incidentctl.metrics.definitions import DURATIONS, SLA_RULES, definitions
 from incidentctl.metrics.targets import changes, flatten, target_rows
 
 __all__ = [
@@ -217,7 +217,7 @@ def _sla(facts: list[_Facts]) -> dict[str, Any]:
     return out
 
 
-def _tiers(facts: list[_Facts], targets: Targets) -> dict[str, Any]:
+def _tiers(facts: list[_Facts], targets: RateTargets) -> dict[str, Any]:
     counts: Counter[int] = Counter()
     for f in facts:
         if f.resolved is not None:
@@ -225,7 +225,7 @@ def _tiers(facts: list[_Facts], targets: Targets) -> dict[str, Any]:
     total = sum(counts.values())
     out: dict[str, Any] = {"resolved": total}
     for tier in (1, 2, 3):
-        low, high = targets.tiers[tier]
+        low, high = targets.tier_resolution[tier]
         share = _rate(counts[tier], total)
         out[f"tier_{tier}"] = {
             "count": counts[tier],
@@ -237,7 +237,7 @@ def _tiers(facts: list[_Facts], targets: Targets) -> dict[str, Any]:
 
 
 def _recurrence(
-    facts: list[_Facts], every: Sequence[Record], targets: Targets, now: datetime
+    facts: list[_Facts], every: Sequence[Record], targets: RateTargets, now: datetime
 ) -> dict[str, Any]:
     by_key: dict[str, list[tuple[datetime, str]]] = defaultdict(list)
     for r in every:
@@ -323,7 +323,7 @@ def _pir(facts: list[_Facts], now: datetime) -> dict[str, Any]:
 
 
 def _actions(
-    facts: list[_Facts], window: Window, now: datetime, targets: Targets
+    facts: list[_Facts], window: Window, now: datetime, targets: RateTargets
 ) -> dict[str, Any]:
     states: Counter[str] = Counter()
     status: Counter[str] = Counter()
@@ -465,14 +465,14 @@ def compute(
     priorities: Iterable[str] = (),
     services: Iterable[str] = (),
     by: Iterable[str] = (),
-    targets: Targets | None = None,
+    targets: RateTargets | None = None,
 ) -> dict[str, Any]:
     """Every figure for the incidents of `records` detected in `window`, as of `now`.
 
     `records` is the whole repository (recurrence looks at incidents outside the window);
     `policy` is the current one (its digest is stamped; its SLAs are the time targets).
     """
-    targets = targets or Targets.of(policy)
+    targets = targets or policy.review.targets
     selection = Selection(window, frozenset(p.upper() for p in priorities), frozenset(services))
     facts = [_facts(r, now) for r in records if selection.wants(r.incident, now)]
     by_priority: dict[str, Any] = {}
@@ -488,7 +488,7 @@ def compute(
             "priority": sorted(selection.priorities),
             "service": sorted(selection.services),
         },
-        "definitions": dict(DEFINITIONS),
+        "definitions": definitions(targets),
         "source": {
             "commit": commit,
             "policy": policy.digest(),

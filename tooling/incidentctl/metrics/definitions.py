@@ -6,9 +6,7 @@ JSON, a footer in text, a section in the HTML report). Pure data: no I/O.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
-from incidentctl.core.policy import Policy
+from incidentctl.core.policy import RateTargets
 from incidentctl.deadlines import registry
 
 # metric -> (from, to): each a lifecycle timestamp of the incident file
@@ -34,38 +32,31 @@ LABELS: dict[str, str] = {
 SLA_RULES = registry.SLA_RULES
 
 
-@dataclass(frozen=True)
-class Targets:
-    """The process's targets for the rate metrics (the README's metrics section, "Targets").
+def _percent(share: float) -> str:
+    """0.6 -> '60': a share as the definitions write it."""
+    return f"{round(share * 100, 2):g}"
 
-    The time targets (MTTD, MTTA, MTTE, MTTR) come from the policy's SLAs; these rates from its
-    review `targets` (the defaults are the process's numbers).
-    """
 
-    tiers: dict[int, tuple[float, float]] = field(
-        default_factory=lambda: {1: (0.60, 0.80), 2: (0.15, 0.30), 3: (0.05, 0.10)}
+def definitions(targets: RateTargets) -> dict[str, str]:
+    """The texts stamped on a report, with the rate targets of the policy it was computed
+    under (a repository that sets its own targets reads its own numbers)."""
+    tiers = ", ".join(
+        f"tier {tier} {_percent(low)}-{_percent(high)}%"
+        for tier, (low, high) in sorted(targets.tier_resolution.items())
     )
-    recurrence_max: float = 0.05
-    recurrence_days: int = 90
-    pir_completion: float = 1.0
-    action_on_time: float = 0.90
-
-    @classmethod
-    def of(cls, policy: Policy) -> Targets:
-        """The targets a repository's policy sets (policies/review.yaml `targets`)."""
-        rates = policy.review.targets
-        window = rates.recurrence_window
-        days = round(window.seconds / 86400) if window and not window.business_days else 90
-        return cls(
-            tiers=dict(rates.tier_resolution),
-            recurrence_max=rates.recurrence_max,
-            recurrence_days=days,
-            pir_completion=rates.pir_completion,
-            action_on_time=rates.action_on_time,
-        )
+    return {
+        **_TEXTS,
+        "tiers": _TEXTS["tiers"] + f" Targets: {tiers}.",
+        "recurrence": _TEXTS["recurrence"].format(days=targets.recurrence_days)
+        + f" Target: below {_percent(targets.recurrence_max)}%.",
+        "pir": _TEXTS["pir"] + f" Target: {_percent(targets.pir_completion)}%.",
+        "actions": _TEXTS["actions"]
+        + f" Target: on-time above {_percent(targets.action_on_time)}% (strictly).",
+    }
 
 
-DEFINITIONS: dict[str, str] = {
+# without the targets, which definitions() adds
+_TEXTS: dict[str, str] = {
     "window": (
         "An incident belongs to the window when its detected_at is at or after `from` and "
         "before `to` (half-open). Everything is judged as of `now`: a timestamp after `now` "
@@ -107,23 +98,22 @@ DEFINITIONS: dict[str, str] = {
         "Resolution rate by tier: among incidents of the selection resolved by `now`, the "
         "share resolved at each functional tier. The tier at resolution is the highest tier "
         "escalated to at or before resolved_at (escalations history), or the file's tier for "
-        "a file without escalation records. Targets: tier 1 60-80%, tier 2 15-30%, tier 3 "
-        "5-10%."
+        "a file without escalation records."
     ),
     "recurrence": (
         "An incident of the selection is a recurrence when its PIR's root_cause key is also "
-        "the key of another incident (anywhere in the repository) detected at most 90 days "
+        "the key of another incident (anywhere in the repository) detected at most {days} days "
         "before it (incidents detected in the same second are ordered by ID; the first of a "
         "series is not a recurrence). rate = recurrences / incidents "
         "of the selection whose PIR has a root_cause key; incidents without one are counted "
-        "as unknown. Target: below 5%."
+        "as unknown."
     ),
     "pir": (
         "For P0 and P1 incidents of the selection resolved by `now`: completed = PIR approved "
         "(approval time: the commit that set status: approved on the main line, or an "
         "imported approved_at). pending = not approved and not due yet (left out of the "
         "rates). completion = completed / (resolved - pending); on_time = pir-due met / "
-        "(met + missed + overdue). Target: 100%."
+        "(met + missed + overdue)."
     ),
     "actions": (
         "Preventive actions of the PIRs of incidents in the selection, as pir.md states them "
@@ -132,7 +122,7 @@ DEFINITIONS: dict[str, str] = {
         "overdue), by the timers engine's action-due rule; cancelled actions and "
         "actions without a due date are left out. completion = done / (all - cancelled). "
         "Burn-down: actions open at each week's end, counted from their incident's "
-        "resolution (or detection) until done_at. Target: on-time above 90% (strictly)."
+        "resolution (or detection) until done_at."
     ),
     "detection": "Incidents of the selection per detection method (unknown when not recorded).",
     "services": "Incidents of the selection per service (an incident counts for each service).",
@@ -142,8 +132,9 @@ DEFINITIONS: dict[str, str] = {
         "mean within the mean of the incidents' own acknowledge, engage and resolve-sla due "
         "times, counted from detection as `deadlines` computes them (the policy each was "
         "declared under; a reclassified incident is held to the target in force when it acted) "
-        "(business-day timers are not compared). Rate targets from the process: tier shares, "
-        "recurrence, PIR completion (P0/P1), action on-time."
+        "(business-day timers are not compared). Rate targets from the review policy "
+        "(policies/review.yaml `targets`): tier shares, recurrence, PIR completion (P0/P1), "
+        "action on-time."
     ),
     "compare": (
         "--compare previous: the window of the same length ending where this one starts; "

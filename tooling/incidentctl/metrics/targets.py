@@ -6,8 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from incidentctl.core.model import Priority
-from incidentctl.core.policy import Policy
-from incidentctl.metrics.definitions import Targets
+from incidentctl.core.policy import Policy, RateTargets
 
 PRIORITIES = tuple(p.value for p in Priority)
 _RATES = ("share", "rate", "compliance", "completion", "on_time")
@@ -21,7 +20,7 @@ def _num(value: float) -> float | int:
 def target_rows(
     report: dict[str, Any],
     policy: Policy,
-    targets: Targets,
+    targets: RateTargets,
     *,
     limits: dict[tuple[str, str], float] | None = None,
 ) -> list[dict[str, Any]]:
