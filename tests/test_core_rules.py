@@ -19,10 +19,12 @@ from incidentctl.core.model import (
     Escalation,
     EscalationKind,
     EventKind,
+    HypothesisResult,
     Incident,
     Level,
     Pir,
     Priority,
+    PublicStatus,
     Runbook,
     Status,
     Strategy,
@@ -375,3 +377,20 @@ def test_escalating_records_the_tier_of_the_same_table() -> None:
         inc = lifecycle.escalate(inc, kind=kind, to=None, reason=None,
                                  at=T("2026-11-27T10:10:00Z"), now=NOW, by=None)  # fmt: skip
         assert inc.tier == lifecycle.TIER_OF[kind] == lifecycle.tier_reached(inc)
+
+
+def test_the_status_page_state_is_one_reading_for_updates_and_messages() -> None:
+    """`update --public` and the notify templates agree: a confirmed hypothesis or a cause
+    event means identified; a reopened incident investigates again even after a mitigation."""
+    hypothesis = TimelineEvent(
+        at=T("2026-11-27T10:20:00Z"),
+        kind=EventKind.HYPOTHESIS,
+        text="Bad config push",
+        result=HypothesisResult.CONFIRMED,
+    )
+    found = _incident(status=Status.INVESTIGATING, timeline=[hypothesis])
+    assert lifecycle.public_status(found) == PublicStatus.IDENTIFIED
+    assert values.context(found, POLICY, NOW)["public_status"] == "identified"
+    reopened = _incident(status=Status.INVESTIGATING, mitigated_at="2026-11-27T10:30:00Z")
+    assert lifecycle.public_status(reopened) == PublicStatus.INVESTIGATING
+    assert values.context(reopened, POLICY, NOW)["public_status"] == "investigating"

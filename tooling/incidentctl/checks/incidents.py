@@ -8,7 +8,6 @@ references, duplicate IDs, and, against a base revision, the append-only history
 from __future__ import annotations
 
 import difflib
-import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
@@ -23,11 +22,11 @@ from incidentctl.core.model import (
     LIFECYCLE_TIMESTAMPS,
     EventKind,
     Incident,
+    is_handle,
 )
 from incidentctl.core.policy import Policy
 from incidentctl.core.timevalues import format_timestamp
 
-_HANDLE = re.compile(r"^@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:/[A-Za-z0-9._-]+)?$")
 _ORDER = [
     "started_at",
     "detected_at",
@@ -270,7 +269,7 @@ def _references(inc: Incident, ctx: Context, add: Any) -> None:
         contacts += [(("roles", k), v) for k, v in inc.roles.model_dump().items()]
     contacts += [(("escalations", i, "to"), e.to) for i, e in enumerate(inc.escalations)]
     for loc, handle in contacts:
-        if handle and not _HANDLE.match(handle):
+        if handle and not is_handle(handle):
             add(
                 "reference",
                 loc,

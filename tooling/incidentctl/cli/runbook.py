@@ -23,7 +23,7 @@ from incidentctl.cli.common import (
 from incidentctl.core.documents import Loaded
 from incidentctl.core.errors import DocumentError, DocumentErrors, IncidentctlError
 from incidentctl.core.markdown import PLACEHOLDER
-from incidentctl.core.model import DrillResult, Runbook
+from incidentctl.core.model import DrillResult, Runbook, is_handle
 from incidentctl.core.timevalues import TimeValueError, format_timestamp, parse_date
 from incidentctl.render import templating
 from incidentctl.runbooks import runbook as runbooks
@@ -121,7 +121,7 @@ def new(
         if not owner:
             raise click.UsageError("--owner is required: the policy names no tier-2 contact")
         click.echo(f"owner: {owner} (tier-2 contact of {chosen[0]})", err=True)
-    elif not runbooks.is_handle(owner):
+    elif not is_handle(owner):
         click.echo(f"warning: owner '{owner}' is not a GitHub @user or @org/team", err=True)
     env = templating.environment(repo.root)
     context = runbooks.new_context(

@@ -15,6 +15,7 @@ from incidentctl.core.model import (
     Escalation,
     EscalationKind,
     EventKind,
+    HypothesisResult,
     Incident,
     Level,
     Mitigation,
@@ -258,14 +259,28 @@ def escalate(
     return with_event(incident, event, escalations=[*incident.escalations, record], **changes)
 
 
+def identified_at(incident: Incident) -> datetime | None:
+    """When the cause was known: the first `cause` event or confirmed hypothesis."""
+    return min(
+        (
+            e.at
+            for e in incident.timeline
+            if e.kind == EventKind.CAUSE
+            or (e.kind == EventKind.HYPOTHESIS and e.result == HypothesisResult.CONFIRMED)
+        ),
+        default=None,
+    )
+
+
 def public_status(incident: Incident) -> PublicStatus:
     """The status-page state the lifecycle implies: resolved once no longer open, monitoring
-    while mitigating, identified once a cause is recorded, else investigating."""
+    while mitigating (a reopened incident investigates again), identified once the cause is
+    known (identified_at), else investigating."""
     if not incident.is_open:
         return PublicStatus.RESOLVED
     if incident.status == Status.MITIGATING:
         return PublicStatus.MONITORING
-    if any(e.kind == EventKind.CAUSE for e in incident.timeline):
+    if identified_at(incident) is not None:
         return PublicStatus.IDENTIFIED
     return PublicStatus.INVESTIGATING
 

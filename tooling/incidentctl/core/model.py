@@ -464,3 +464,11 @@ class Maintenance(_Model):
     created_at: Timestamp | None = None
     by: str | None = None
     updates: list[MaintenanceUpdate] = Field(default_factory=list)
+
+
+HANDLE = re.compile(r"^@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:/[A-Za-z0-9._-]+)?$")
+
+
+def is_handle(value: str) -> bool:
+    """@user or @org/team: what reminders can mention."""
+    return bool(HANDLE.match(value))

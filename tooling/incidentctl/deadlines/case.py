@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from incidentctl.core.businessdays import advance
+from incidentctl.core.lifecycle import tier_reached
 from incidentctl.core.model import EscalationKind, EventKind, Incident, Priority, Status
 from incidentctl.core.policy import FunctionalTimers, Policy, PrioritySla
 from incidentctl.core.timevalues import Duration, TimeValueError, parse_date, parse_timestamp
@@ -137,7 +138,7 @@ class Case:
         tier3 = self.escalated.get(EscalationKind.TIER_3)
         self.tier2 = first((self.escalated.get(EscalationKind.TIER_2), tier3))
         self.tier3 = tier3
-        if self.tier2 is None and inc.tier >= 2 and not inc.escalations:
+        if self.tier2 is None and tier_reached(inc, now) >= 2:
             self.tier2 = inc.detected_at  # hand-written file without escalation records
         self.updates = [e.at for e in events if e.kind == EventKind.UPDATE]
         self.public_updates = [e.at for e in events if e.kind == EventKind.UPDATE and e.public]

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from incidentctl.core.lifecycle import identified_at, public_status
 from incidentctl.core.markdown import has_placeholder
 from incidentctl.core.model import LIFECYCLE_TIMESTAMPS as _TIMES
 from incidentctl.core.model import (
@@ -20,7 +21,6 @@ from incidentctl.core.model import (
     Incident,
     Pir,
     Runbook,
-    Status,
     TimelineEvent,
 )
 from incidentctl.core.policy import Policy
@@ -99,16 +99,6 @@ def _root_cause(incident: Incident, pir: Pir | None) -> tuple[str | None, str | 
         if found is not None and found.text:
             return found.text, label, ref
     return None, None, ref
-
-
-def _public_status(incident: Incident, identified: bool) -> str:
-    """The status-page state of the lifecycle: resolved once no longer open, monitoring once
-    mitigated, identified once a cause is known, else investigating."""
-    if not incident.is_open:
-        return "resolved"
-    if incident.status == Status.MITIGATING or incident.mitigated_at is not None:
-        return "monitoring"
-    return "identified" if identified else "investigating"
 
 
 def _status_at(
@@ -192,13 +182,11 @@ def context(
     users = incident.affected_users
     if users is None and pir is not None:
         users = pir.impact.affected_users
-    confirmed = _last(tl, EventKind.HYPOTHESIS, result=HypothesisResult.CONFIRMED)
-    cause = next((e for e in tl if e.kind == EventKind.CAUSE), None)
-    identified_at = min((e.at for e in (cause, confirmed) if e is not None), default=None)
-    current = _public_status(incident, identified_at is not None)
+    identified = identified_at(incident)
+    current = public_status(incident).value
     entered = {
         "investigating": incident.engaged_at or incident.detected_at,
-        "identified": identified_at,
+        "identified": identified,
         "monitoring": incident.mitigated_at,
         "resolved": incident.resolved_at,
     }

@@ -36,6 +36,7 @@ from incidentctl.core.model import (
     HypothesisResult,
     Incident,
     Runbook,
+    is_handle,
 )
 from incidentctl.core.policy import Policy
 from incidentctl.core.timevalues import in_future
@@ -44,7 +45,6 @@ from incidentctl.deadlines.case import end_of_day
 SECTIONS = ("Symptoms", "Diagnosis", "Mitigation", "Escalation", "Prevention")
 NEVER, STALE, DUE_SOON, OK = "never tested", "stale", "due soon", "ok"
 
-_HANDLE = re.compile(r"^@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:/[A-Za-z0-9._-]+)?$")
 _SECTION_HINT = (
     "a runbook has the sections ## Symptoms, ## Diagnosis, ## Mitigation, ## Escalation and "
     "## Prevention; `incidentctl runbook new` writes them"
@@ -72,11 +72,6 @@ def _parts(doc: Document) -> tuple[list[Line], list[Section]]:
 
 def _short(text: str, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-def is_handle(value: str) -> bool:
-    """@user or @org/team: what reminders can mention."""
-    return bool(_HANDLE.match(value))
 
 
 def did_you_mean(name: str, known: Iterable[str]) -> str | None:
