@@ -5,6 +5,11 @@ list with state/labels filters and Link-header pagination, edit), labels, assign
 comments (create, list, edit, delete), and sends rate-limit headers. Faults are injected per
 test with `fail(kind, on=N)`: the Nth request (counting from 1) that matches answers with the
 fault instead (or, for "slow", after doing the work).
+
+Each token is someone (`State.tokens`): what it creates is by that user, and `GET /user`
+answers with the login, except for a workflow-style token (`ghs_...`), which GitHub refuses
+with 403 "Resource not accessible by integration"; its comments are by github-actions[bot].
+Tests post as a stranger with STRANGER_TOKEN.
 """
 
 from __future__ import annotations
@@ -19,7 +24,10 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-TOKEN = "test-token"
+TOKEN = "ghs_workflow-token"  # a workflow's GITHUB_TOKEN: github-actions[bot], no GET /user
+PERSONAL_TOKEN = "ghp_responder-token"  # a responder's personal access token
+STRANGER_TOKEN = "ghp_stranger-token"  # anyone who can comment on a public repository
+BOT = {"login": "github-actions[bot]", "id": 41898282, "type": "Bot"}
 SECONDARY = (
     "You have exceeded a secondary rate limit. Please wait a few minutes before you try again."
 )
@@ -54,6 +62,13 @@ class State:
     page_size: int = 3
     read_only: bool = False
     slow_seconds: float = 2.0
+    tokens: dict[str, dict[str, Any]] = field(
+        default_factory=lambda: {
+            TOKEN: BOT,
+            PERSONAL_TOKEN: {"login": "octo-responder", "id": 7, "type": "User"},
+            STRANGER_TOKEN: {"login": "mallory", "id": 66, "type": "User"},
+        }
+    )
 
 
 class GitHubDouble:
@@ -95,7 +110,8 @@ class GitHubDouble:
         return fault
 
     def add_pull(self, title: str = "Declare INC") -> int:
-        number = self._new_issue({"title": title, "body": "", "labels": []})["number"]
+        author = {"login": "octo-responder", "id": 7, "type": "User"}  # a human opens PRs
+        number = self._new_issue({"title": title, "body": "", "labels": []}, author)["number"]
         self.state.issues[number]["pull_request"] = {"url": f"{self.url}/pulls/{number}"}
         return int(number)
 
@@ -143,7 +159,7 @@ class GitHubDouble:
     def _label(self, name: str) -> dict[str, Any]:
         return self.state.labels.get(name) or {"name": name, "color": "ededed"}
 
-    def _new_issue(self, data: dict[str, Any]) -> dict[str, Any]:
+    def _new_issue(self, data: dict[str, Any], user: dict[str, Any] = BOT) -> dict[str, Any]:
         number = self.state.next_number
         self.state.next_number += 1
         names = [str(x) for x in data.get("labels") or []]
@@ -160,16 +176,23 @@ class GitHubDouble:
             "assignees": [a for a in data.get("assignees") or [] if a in self.state.assignable],
             "closed_at": None,
             "created_at": "2026-11-27T16:00:00Z",
-            "user": {"login": "github-actions[bot]", "id": 3, "type": "Bot"},
+            "user": dict(user),
         }
         self.state.issues[number] = issue
         return issue
 
-    def handle(self, method: str, raw_path: str, body: Any) -> tuple[int, Any, dict[str, str]]:
+    def handle(
+        self, method: str, raw_path: str, body: Any, token: str = TOKEN
+    ) -> tuple[int, Any, dict[str, str]]:
         parsed = urllib.parse.urlsplit(raw_path)
         query = dict(urllib.parse.parse_qsl(parsed.query))
         path = parsed.path.rstrip("/")
         prefix = f"/repos/{self.repository}"
+        user = self.state.tokens[token]
+        if path == "/user" and method == "GET":
+            if token.startswith("ghs_"):  # GitHub: an installation token is no user
+                return 403, {"message": NO_ACCESS, "status": "403"}, {}
+            return 200, {**user, "url": f"{self.url}/users/{user['login']}"}, {}
         if path == prefix and method == "GET":
             return 200, self._repo_json(), {}
         if not path.startswith(prefix):
@@ -190,7 +213,7 @@ class GitHubDouble:
             found.sort(key=lambda i: -int(i["number"]))
             return self._page(path, query, [self._issue_json(i) for i in found])
         if parts == ["issues"] and method == "POST":
-            return 201, self._issue_json(self._new_issue(body)), {}
+            return 201, self._issue_json(self._new_issue(body, user)), {}
         if len(parts) == 2 and parts[0] == "issues" and parts[1].isdigit():
             issue = self.state.issues.get(int(parts[1]))
             if issue is None:
@@ -205,7 +228,12 @@ class GitHubDouble:
             if method == "POST":
                 cid = self.state.next_comment
                 self.state.next_comment += 1
-                self.state.comments[cid] = {"id": cid, "issue": number, "body": body["body"]}
+                self.state.comments[cid] = {
+                    "id": cid,
+                    "issue": number,
+                    "body": body["body"],
+                    "user": dict(user),
+                }
                 return 201, self._comment_json(self.state.comments[cid]), {}
             found = sorted(self.comments_on(number), key=lambda c: int(c["id"]))
             return self._page(path, query, [self._comment_json(c) for c in found])
@@ -247,7 +275,7 @@ class GitHubDouble:
             "url": f"{self.url}/repos/{self.repository}/issues/comments/{cid}",
             "html_url": f"https://github.example/{self.repository}/issues/{comment['issue']}"
             f"#issuecomment-{cid}",
-            "user": comment.get("user") or {"login": "github-actions[bot]", "id": 3, "type": "Bot"},
+            "user": comment["user"],
             "created_at": "2026-11-27T16:00:00Z",
         }
 
@@ -326,14 +354,15 @@ def _handler(double: GitHubDouble) -> type[BaseHTTPRequestHandler]:
                 self.close_connection = True
                 self.connection.close()
                 return
-            if auth not in (f"token {TOKEN}", f"Bearer {TOKEN}"):
+            token = auth.split(" ", 1)[-1] if auth.startswith(("token ", "Bearer ")) else ""
+            if token not in double.state.tokens:
                 self._send(401, {"message": "Bad credentials"}, {})
                 return
             if fault and fault.kind not in ("slow", "crash"):
                 self._send(*_fault_response(fault, double.now))
                 return
             with double.lock:
-                status, data, headers = double.handle(method, self.path, body)
+                status, data, headers = double.handle(method, self.path, body, token)
             if fault and fault.kind == "crash" and fault.then is not None:
                 fault.then()  # e.g. kill the client process: the work is done, no answer
                 self.close_connection = True
@@ -404,6 +433,14 @@ class FakeClock:
     def sleep(self, seconds: float) -> None:
         self.sleeps.append(seconds)
         self.elapsed += seconds
+
+
+def comment_as(double: GitHubDouble, token: str, number: int, body: str) -> int:
+    """Comment on issue or PR `number` as the token's user, through PyGithub; the comment id."""
+    from github import Auth, Github
+
+    client = Github(auth=Auth.Token(token), base_url=double.url, retry=None)
+    return int(client.get_repo(double.repository).get_issue(number).create_comment(body).id)
 
 
 def environment(double: GitHubDouble) -> dict[str, str]:

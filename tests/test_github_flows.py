@@ -16,7 +16,7 @@ from incidentctl.github.tracking import marker_of, reminder_key
 from incidentctl.store.actions import set_action_key
 from incidentctl.store.repo import Repo
 from tests.conftest import NOW, Invoke, declare, git, incident_file
-from tests.githubdouble import FakeClock, GitHubDouble, environment
+from tests.githubdouble import STRANGER_TOKEN, FakeClock, GitHubDouble, comment_as, environment
 
 
 def _reminders(api: GitHubDouble, number: int) -> list[str]:
@@ -68,18 +68,23 @@ def test_a_marker_pasted_by_someone_else_does_not_silence_a_reminder(
     declare(cli, at="2026-11-27T15:00:00Z")
     assert cli("overdue", "--now", NOW, "--post").code == 1
     (issue,) = api.issues("incident")
-    ours = {cid: dict(c) for cid, c in api.state.comments.items()}
-    for cid, comment in ours.items():  # replay every reminder as a comment by another user
-        del api.state.comments[cid]
-        api.state.comments[cid + 1000] = {
-            **comment,
-            "id": cid + 1000,
-            "user": {"login": "mallory", "id": 66, "type": "User"},
-        }
-    assert cli("overdue", "--now", NOW, "--post").code == 1
-    by_bot = [c for c in api.comments_on(issue["number"]) if "user" not in c]
-    assert sorted(c["body"] for c in by_bot) == sorted(c["body"] for c in ours.values())
-    assert len(api.comments_on(issue["number"])) == 2 * len(ours)  # mallory's are left alone
+    number = issue["number"]
+    ours = api.comments_on(number)
+    assert ours
+    for comment in ours:  # a stranger replays every reminder, and ours are gone
+        comment_as(api, STRANGER_TOKEN, number, comment["body"])
+        del api.state.comments[comment["id"]]
+    again = cli("overdue", "--now", NOW, "--post")
+    assert again.code == 1
+    assert "ignored the reminder marker in comment" in again.err
+    assert "by mallory (not a trusted author" in again.err
+    by: dict[str, list[str]] = {}
+    for comment in api.comments_on(number):
+        by.setdefault(comment["user"]["login"], []).append(comment["body"])
+    expected = sorted(c["body"] for c in ours)
+    assert sorted(by["github-actions[bot]"]) == expected  # every reminder posted again
+    assert sorted(by["mallory"]) == expected  # and mallory's left alone
+    assert set(by) == {"github-actions[bot]", "mallory"}
 
 
 def test_snoozed_rules_are_not_posted_and_repeat_follows_the_cadence(

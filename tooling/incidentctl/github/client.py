@@ -17,12 +17,18 @@ Creating is not idempotent on GitHub, so a create is never retried blindly: `cre
 looks for the object's hidden marker first, and after a failed or timed-out create it looks
 again before trying once more (the create may have landed even though the answer was lost).
 Clock and sleep come from `CLOCK`, which tests replace so that nothing really waits.
+
+Markers are only trusted in comments by `trusted_authors`: the identity the tool posts as
+(`github-actions[bot]` with a workflow token, which `GET /user` refuses with 403; the token's
+own login when `GET /user` answers) and whoever `INCIDENTCTL_TRUSTED_AUTHORS` adds. Anyone who
+can comment could otherwise paste a marker and have incidentctl adopt their comment.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -49,6 +55,8 @@ _PERMISSION_HINT = (
     "give the workflow `permissions: issues: write` (and `pull-requests: write` for "
     "pr-comment), or use a token that can write issues in this repository"
 )
+WORKFLOW_BOT = "github-actions[bot]"  # who a workflow's GITHUB_TOKEN comments as
+_LOGIN = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(?:\[bot\])?")
 
 
 class Clock:
@@ -79,6 +87,7 @@ class Settings:
     attempts: int = 6
     write_interval: float = 1.0  # GitHub asks for one second between writes
     dry_run: bool = False
+    trusted: tuple[str, ...] = ()  # logins trusted besides the tool's own identity
 
     def file_url(self, rel: str) -> str:
         return f"{self.server_url.rstrip('/')}/{self.repository}/blob/{self.ref_name}/{rel}"
@@ -110,7 +119,21 @@ def settings_from_env(env: Mapping[str, str], *, dry_run: bool = False) -> Setti
         budget=_number(env, "INCIDENTCTL_GITHUB_BUDGET", 300),
         write_interval=_number(env, "INCIDENTCTL_GITHUB_WRITE_INTERVAL", 1.0),
         dry_run=dry_run,
+        trusted=trusted_from(env.get("INCIDENTCTL_TRUSTED_AUTHORS", "")),
     )
+
+
+def trusted_from(text: str) -> tuple[str, ...]:
+    """The logins of INCIDENTCTL_TRUSTED_AUTHORS (commas or spaces between, `@` optional)."""
+    logins = [w.removeprefix("@") for w in re.split(r"[\s,]+", text.strip()) if w]
+    bad = [w for w in logins if not _LOGIN.fullmatch(w)]
+    if bad:
+        raise IncidentctlError(
+            f"INCIDENTCTL_TRUSTED_AUTHORS: {bad[0]!r} is not a GitHub login",
+            hint="give logins separated by commas, e.g. "
+            "INCIDENTCTL_TRUSTED_AUTHORS=release-bot,octocat (apps end in [bot])",
+        )
+    return tuple(logins)
 
 
 def _number(env: Mapping[str, str], name: str, default: float) -> float:
@@ -142,6 +165,7 @@ class GitHub:
         self.started = self.clock.monotonic()
         self._last_write: float | None = None
         self._repo: Repository | None = None
+        self._trusted: frozenset[str] | None = None
         self._client = Github(
             auth=Auth.Token(settings.token) if settings.token else None,
             base_url=settings.api_url.rstrip("/"),
@@ -168,6 +192,33 @@ class GitHub:
                     hint="check GITHUB_REPOSITORY and that the token has access to it",
                 ) from None
         return self._repo
+
+    @property
+    def trusted_authors(self) -> frozenset[str]:
+        """The logins (lower case) whose comments' markers count: see the module docstring."""
+        if self._trusted is None:
+            logins = {WORKFLOW_BOT, *self.settings.trusted}
+            own = self.identity()
+            if own:
+                logins.add(own)
+            self._trusted = frozenset(login.lower() for login in logins)
+        return self._trusted
+
+    def trusts(self, login: str | None) -> bool:
+        return login is not None and login.lower() in self.trusted_authors
+
+    def identity(self) -> str | None:
+        """The token's own login, or None for a workflow or app token (`GET /user`: 403)."""
+        if not self.settings.token:
+            return None
+        try:
+            login = self.call("find who the token is (GET /user)", self._own_login)
+        except (_Forbidden, _NotFound):
+            return None
+        return login or None
+
+    def _own_login(self) -> str:
+        return str(self._client.get_user().login)
 
     # -- requests ------------------------------------------------------------------------
     def call(self, what: str, fn: Callable[[], T]) -> T:
@@ -259,10 +310,7 @@ class GitHub:
         if limited:
             return _Transient(f"rate limited ({status}: {message})", self._limit_wait(headers))
         if status == 403:
-            raise IncidentctlError(
-                f"{what}: the token is not allowed to do this (403 {message})",
-                hint=_PERMISSION_HINT,
-            )
+            raise _Forbidden(f"{what}: the token is not allowed to do this (403 {message})")
         if status == 404:
             raise _NotFound(what)
         if status >= 500:
@@ -394,12 +442,11 @@ class Ticket:
     state_reason: str | None
     url: str
     handle: Any = field(repr=False, compare=False)
-    author: str | None = None  # the login that opened it
 
 
 @dataclass(frozen=True)
 class Note:
-    """An issue comment."""
+    """An issue comment; `author` is the login that wrote it (None for a deleted user)."""
 
     id: int
     body: str
@@ -427,12 +474,18 @@ def _ticket(issue: Issue) -> Ticket:
         state_reason=issue.state_reason,
         url=issue.html_url or "",
         handle=issue,
-        author=_login(issue.user),
     )
 
 
 def _label_maker(repo: Repository, name: str, color: str) -> Callable[[], object]:
     return lambda: repo.create_label(name, color)
+
+
+class _Forbidden(IncidentctlError):
+    """403 without a rate limit: a missing permission (or `GET /user` with a workflow token)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, hint=_PERMISSION_HINT)
 
 
 class _NotFound(IncidentctlError):

@@ -5,6 +5,9 @@ operation is idempotent: objects are found again by their hidden marker, a creat
 by a lookup (and repeated only after another lookup), and a run ends by closing duplicate
 issues and deleting duplicate comments that a concurrent run may have made at the same
 moment (the lowest number survives, so concurrent runs agree on which one that is).
+
+A comment's marker counts only when a trusted author wrote it (`GitHub.trusted_authors`):
+a marker in anyone else's comment is ignored, never edited, deleted or taken as "posted".
 """
 
 from __future__ import annotations
@@ -184,7 +187,7 @@ def post_reminders(
         incident, rel = incidents[incident_id]
         spec = incident_issue(incident, gh.settings.file_url(rel), rel)
         ticket, _ = tracker.ensure(spec)
-        notes = _ours(gh.comments(ticket), ticket) if ticket else []
+        notes = _ours(gh, gh.comments(ticket), ticket, "reminder") if ticket else []
         posted = _keys(notes, "reminder")
         for f in found:
             key = reminder_key(f, now, repeat_seconds)
@@ -225,12 +228,22 @@ def _earlier(posted: set[str], key: str) -> int:
     return sum(1 for k in posted if k.startswith(breach))
 
 
-def _ours(notes: list[Note], ticket: Ticket) -> list[Note]:
-    """Only comments by whoever opened the tracking issue (this tool) carry trusted markers:
-    anyone who can comment could otherwise paste a marker and silence a reminder."""
-    if ticket.author is None:
-        return notes
-    return [n for n in notes if n.author == ticket.author]
+def _ours(gh: GitHub, notes: list[Note], ticket: Ticket, kind: str | None = None) -> list[Note]:
+    """The comments by a trusted author: anyone who can comment could otherwise paste a
+    marker and silence a reminder, or have the PR summary adopted and edited. With `kind`,
+    each ignored comment carrying that kind's marker is said once."""
+    ours = [n for n in notes if gh.trusts(n.author)]
+    if kind is not None:
+        for note in notes:
+            mark = marker_of(note.body)
+            if mark and mark[0] == kind and not gh.trusts(note.author):
+                gh.say(
+                    f"#{ticket.number}: ignored the {kind} marker in comment {note.id} by "
+                    f"{note.author or 'a deleted user'} (not a trusted author; trusted: "
+                    f"{', '.join(sorted(gh.trusted_authors))}; add more with "
+                    "INCIDENTCTL_TRUSTED_AUTHORS)"
+                )
+    return ours
 
 
 def _keys(notes: list[Note], kind: str) -> set[str]:
@@ -249,7 +262,7 @@ def _finder(gh: GitHub, ticket: Ticket, kind: str, key: str | None) -> Callable[
         if not looked[0]:  # the caller has just listed the comments
             looked[0] = True
             return None
-        for note in _ours(gh.comments(ticket), ticket):
+        for note in _ours(gh, gh.comments(ticket), ticket):
             if marker_of(note.body) == (kind, key):
                 return note
         return None
@@ -259,7 +272,7 @@ def _finder(gh: GitHub, ticket: Ticket, kind: str, key: str | None) -> Callable[
 
 def _dedupe_comments(gh: GitHub, ticket: Ticket, kind: str) -> None:
     seen: set[str | None] = set()
-    for note in sorted(_ours(gh.comments(ticket), ticket), key=lambda n: n.id):
+    for note in sorted(_ours(gh, gh.comments(ticket), ticket), key=lambda n: n.id):
         mark = marker_of(note.body)
         if not mark or mark[0] != kind:
             continue
@@ -348,10 +361,15 @@ def sync_actions(
 
 # -- the sticky pull-request comment -----------------------------------------------------------
 def pr_comment(gh: GitHub, number: int, body: str) -> str:
-    """Create or update the one summary comment on pull request `number`."""
+    """Create or update the one summary comment on pull request `number` (ours: a trusted
+    author's; a summary marker in anyone else's comment is left alone)."""
     ticket = gh.issue(number)
     text = f"{PR_MARKER}\n{body}"
-    notes = [n for n in gh.comments(ticket) if marker_of(n.body) == ("pr-summary", None)]
+    notes = [
+        n
+        for n in _ours(gh, gh.comments(ticket), ticket, "pr-summary")
+        if marker_of(n.body) == ("pr-summary", None)
+    ]
     notes.sort(key=lambda n: n.id)
     if not notes:
         _note, created = gh.create_comment(
