@@ -441,7 +441,7 @@ def test_repository_can_override_a_page_template(cli: Invoke, repo: Path) -> Non
     (folder / "maintenance.html.j2").write_text("{{ page.nope }}", encoding="utf-8")
     result = cli("site", "build", "--out", "site", "--now", NOW)
     assert result.code == 2
-    assert "site template maintenance.html.j2:" in result.err
+    assert result.err.startswith("error: templates/site/maintenance.html.j2:1: ")
     assert "Traceback" not in result.err
 
 

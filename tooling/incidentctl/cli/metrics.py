@@ -252,7 +252,7 @@ def report(
     )
     if out.exists() and not out.is_dir():
         raise IncidentctlError(f"--out {out}: not a folder")
-    written = insights.write(data, out)
+    written = insights.write(data, out, repo_root=repo_from(ctx).root)
     for path in written:
         click.echo(str(path))
 

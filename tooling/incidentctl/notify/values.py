@@ -26,6 +26,7 @@ from incidentctl.core.model import (
 from incidentctl.core.policy import Policy
 from incidentctl.core.timevalues import Duration, format_duration
 from incidentctl.deadlines.timers import MISSED, OVERDUE, PENDING, Deadline
+from incidentctl.render.context import plain_context
 
 PUBLIC_STATUSES = ("investigating", "identified", "monitoring", "resolved")
 # fmt: off
@@ -217,7 +218,7 @@ def context(
     keywords = [*incident.services, *incident.components, incident.category, pir and pir.root_cause]
     id_match = re.match(r"^INC-\d{8}-(\w+)$", incident.id)
     short = id_match.group(1) if id_match else incident.id
-    return {
+    values: dict[str, Any] = {
         "template": template,
         "now": now,
         "incident": incident,
@@ -310,6 +311,7 @@ def context(
             if r.id != incident.id
         ],
     }
+    return plain_context(values)
 
 
 def _pir(pir: Pir | None) -> dict[str, Any]:

@@ -26,6 +26,7 @@ from incidentctl.core.policy import Policy
 from incidentctl.core.timevalues import format_duration, format_timestamp
 from incidentctl.deadlines.case import MET, MISSED, NOT_APPLICABLE, Deadline
 from incidentctl.deadlines.registry import RULES, verdict
+from incidentctl.render.context import plain_context
 
 # milestone, incident field; the registry says which timers judge each field
 _MILESTONES = (
@@ -208,7 +209,7 @@ def pir_context(
         duration = format_duration((incident.resolved_at - incident.detected_at).total_seconds())
     rule = policy.review.pir.get(incident.priority)
     roles = incident.roles.model_dump() if incident.roles else {}
-    return {
+    values: dict[str, Any] = {
         "incident": incident,
         "incident_path": incident_path,
         "priority_name": incident.priority.label,
@@ -236,6 +237,7 @@ def pir_context(
         ),
         "min_whys": policy.review.pir_min_whys,
     }
+    return plain_context(values)
 
 
 def runbook_suggestion(incident: Incident, runbooks: list[LinkedRunbook]) -> str | None:

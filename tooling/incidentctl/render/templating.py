@@ -5,6 +5,13 @@ or adds its own, by putting a file with the same relative name under its own `te
 Rendering is strict: a template that names a field that does not exist is an error naming the
 template file and line (StrictUndefined), while a field that exists but holds no value renders
 as an explicit "unknown", never as a blank or "None".
+
+A repository's templates are written by whoever can open a pull request, so every template a
+repository can override (these, the site's pages, the report) renders in `Sandbox`, Jinja's
+immutable sandbox, from plain data only (`render.context.plain`): a template reads the values
+it is given and applies filters; it cannot reach Python internals, change a value, or call a
+method of a model or a repository object. What the sandbox refuses is a user error naming the
+template file and line.
 """
 
 from __future__ import annotations
@@ -18,14 +25,51 @@ from types import TracebackType
 from typing import Any
 
 import jinja2
+from jinja2.exceptions import SecurityError
+from jinja2.sandbox import MAX_RANGE, ImmutableSandboxedEnvironment
 from markupsafe import Markup
 
 from incidentctl.core.documents import dump_scalar
 from incidentctl.core.errors import IncidentctlError
 from incidentctl.core.timevalues import format_timestamp
+from incidentctl.render.context import plain_context
 
 UNKNOWN = "unknown"
 _PACKAGE = "incidentctl"
+_PACKAGE_DIR = Path(__file__).resolve().parents[1]
+MAX_BITS = 1 << 20  # the largest number `**` may compute in a template, in bits (~315,000 digits)
+
+
+class Sandbox(ImmutableSandboxedEnvironment):
+    """Jinja's immutable sandbox, which refuses attributes starting with `_`, methods that
+    change a list or dict, unsafe `str.format` and ranges longer than MAX_RANGE; here also a
+    `**` or a `*` that would build a huge number, string or list (`10**10**10` would otherwise
+    hang while the template compiles, as Jinja folds constants)."""
+
+    intercepted_binops = frozenset({"**", "*"})
+
+    def call_binop(
+        self, context: jinja2.runtime.Context, operator: str, left: Any, right: Any
+    ) -> Any:
+        if operator == "**" and _huge_power(left, right):
+            raise SecurityError(f"{operator!r}: the result would be larger than {MAX_BITS} bits")
+        if operator == "*" and (_huge_repeat(left, right) or _huge_repeat(right, left)):
+            raise SecurityError(f"{operator!r}: the result would be longer than {MAX_RANGE}")
+        return super().call_binop(context, operator, left, right)
+
+
+def _huge_power(base: Any, exponent: Any) -> bool:
+    if not isinstance(base, int) or not isinstance(exponent, int) or abs(base) < 2:
+        return False
+    return exponent > 0 and exponent * abs(base).bit_length() > MAX_BITS
+
+
+def _huge_repeat(sequence: Any, times: Any) -> bool:
+    return (
+        isinstance(sequence, str | list | tuple)
+        and isinstance(times, int)
+        and len(sequence) * times > MAX_RANGE
+    )
 
 
 def _is_empty(value: Any) -> bool:
@@ -48,18 +92,23 @@ def _finalize_markdown(value: Any) -> Any:
     return html.escape(str(shown), quote=False)
 
 
+def loader(repo_root: Path | None) -> jinja2.BaseLoader:
+    """The repository's templates/ first, then the package's (documents, messages, report)."""
+    loaders: list[jinja2.BaseLoader] = []
+    if repo_root is not None and (repo_root / "templates").is_dir():
+        loaders.append(jinja2.FileSystemLoader(repo_root / "templates"))
+    loaders.append(jinja2.PackageLoader(_PACKAGE, "templates"))
+    return jinja2.ChoiceLoader(loaders)
+
+
 def environment(repo_root: Path | None, *, html_safe: bool = False) -> jinja2.Environment:
     """The environment: repository templates first, then the package's.
 
     `html_safe` escapes &, < and > in every value (for markdown that a browser or GitHub may
     render); plain text and YAML front-matter leave values as they are.
     """
-    loaders: list[jinja2.BaseLoader] = []
-    if repo_root is not None and (repo_root / "templates").is_dir():
-        loaders.append(jinja2.FileSystemLoader(repo_root / "templates"))
-    loaders.append(jinja2.PackageLoader(_PACKAGE, "templates"))
-    env = jinja2.Environment(
-        loader=jinja2.ChoiceLoader(loaders),
+    env = Sandbox(
+        loader=loader(repo_root),
         undefined=jinja2.StrictUndefined,
         autoescape=False,
         keep_trailing_newline=True,
@@ -100,37 +149,33 @@ def origin(env: jinja2.Environment, repo_root: Path | None, name: str) -> str:
 
 
 def _shown_path(filename: str | None, repo_root: Path | None) -> str:
-    if not filename:
+    if not filename or filename == "<template>":
         return "<template>"
-    path = Path(filename)
-    if repo_root is not None:
-        try:
-            return str(path.resolve().relative_to(repo_root.resolve()))
-        except ValueError:
-            pass
-    marker = f"{_PACKAGE}/templates/"
-    text = str(path)
-    return (
-        "<built-in> " + text[text.index(marker) + len(_PACKAGE) + 1 :] if marker in text else text
-    )
+    path = Path(filename).resolve()
+    if repo_root is not None and path.is_relative_to(repo_root.resolve()):
+        return str(path.relative_to(repo_root.resolve()))
+    if path.is_relative_to(_PACKAGE_DIR):
+        return f"<built-in> {path.relative_to(_PACKAGE_DIR)}"
+    return filename
 
 
-def _template_line(tb: TracebackType | None, filename: str | None) -> int | None:
-    """Jinja rewrites tracebacks so template frames carry the template's file and line."""
-    line = None
+def _where(exc: BaseException, template: jinja2.Template, repo_root: Path | None) -> str:
+    """`file:line` of the template code that raised `exc`: Jinja rewrites tracebacks so that
+    template frames carry the template's file and line; the innermost one is where it
+    happened (an included or extended template, a macro), else the template rendered."""
+    filename, line = template.filename, None
+    tb: TracebackType | None = exc.__traceback__
     while tb is not None:
-        if filename and tb.tb_frame.f_code.co_filename == filename:
-            line = tb.tb_lineno
+        if "__jinja_exception__" in tb.tb_frame.f_globals:
+            filename, line = tb.tb_frame.f_code.co_filename, tb.tb_lineno
         tb = tb.tb_next
-    return line
+    return _shown_path(filename, repo_root) + (f":{line}" if line else "")
 
 
-def render(
-    env: jinja2.Environment, name: str, context: Mapping[str, Any], *, repo_root: Path | None
-) -> str:
-    """Render template `name`; every template mistake becomes an IncidentctlError."""
+def load(env: jinja2.Environment, name: str, *, repo_root: Path | None) -> jinja2.Template:
+    """Template `name`; a syntax error becomes an IncidentctlError naming file and line."""
     try:
-        template = env.get_template(name)
+        return env.get_template(name)
     except jinja2.TemplateSyntaxError as exc:
         where = _shown_path(exc.filename, repo_root) + (f":{exc.lineno}" if exc.lineno else "")
         raise IncidentctlError(
@@ -139,17 +184,35 @@ def render(
         ) from None
     except jinja2.TemplateNotFound:
         raise IncidentctlError(f"no template named {name!r}") from None
+
+
+def render_template(
+    template: jinja2.Template, context: Mapping[str, Any], *, repo_root: Path | None
+) -> str:
+    """Render `template` from `context` as plain data; every template mistake, and everything
+    the sandbox refuses, becomes an IncidentctlError naming the template file and line."""
+    values = plain_context(context)
     try:
-        return template.render(context)
+        return template.render(values)
     except jinja2.UndefinedError as exc:
-        where = _shown_path(template.filename, repo_root)
-        line = _template_line(exc.__traceback__, template.filename)
-        available = ", ".join(sorted(context))
+        available = ", ".join(sorted(values))
         raise IncidentctlError(
-            f"{where}{f':{line}' if line else ''}: {exc.message}",
+            f"{_where(exc, template, repo_root)}: {exc.message}",
             hint=f"the template names a field that does not exist; top-level names: {available}",
         ) from None
+    except (SecurityError, OverflowError) as exc:
+        raise IncidentctlError(
+            f"{_where(exc, template, repo_root)}: refused by the template sandbox: {exc}",
+            hint="templates render in a sandbox: they read the values they are given and use "
+            "filters; they cannot reach Python internals (names starting with _), change a "
+            "value, or build huge values",
+        ) from None
     except jinja2.TemplateError as exc:
-        where = _shown_path(template.filename, repo_root)
-        line = _template_line(exc.__traceback__, template.filename)
-        raise IncidentctlError(f"{where}{f':{line}' if line else ''}: {exc}") from None
+        raise IncidentctlError(f"{_where(exc, template, repo_root)}: {exc}") from None
+
+
+def render(
+    env: jinja2.Environment, name: str, context: Mapping[str, Any], *, repo_root: Path | None
+) -> str:
+    """Render template `name`; every template mistake becomes an IncidentctlError."""
+    return render_template(load(env, name, repo_root=repo_root), context, repo_root=repo_root)

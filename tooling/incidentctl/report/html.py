@@ -2,7 +2,9 @@
 
 Not part of the public status site: it shows internal figures (PIR gaps, overdue actions,
 root causes). Rendered with autoescape and StrictUndefined; no JavaScript, so it reads the
-same in any browser, in a mail client's preview, or printed.
+same in any browser, in a mail client's preview, or printed. A repository overrides the page
+with its own `templates/report/index.html.j2`, rendered in the template sandbox
+(`render.templating.Sandbox`) from plain data.
 """
 
 from __future__ import annotations
@@ -15,18 +17,21 @@ import jinja2
 from incidentctl.metrics import text
 from incidentctl.metrics.compute import PRIORITIES
 from incidentctl.metrics.definitions import DURATIONS, LABELS, SLA_RULES
+from incidentctl.render import templating
+from incidentctl.render.context import plain_context
 from incidentctl.report import charts
 from incidentctl.store.files import write_atomic
 
 HTML_FILE = "index.html"
 MARKDOWN_FILE = "report.md"
 TITLE = "Incident insights report"
+TEMPLATE = "report/index.html.j2"
 OVERDUE_SHOWN = 25  # the HTML lists the longest overdue actions; JSON has every one
 
 
-def _environment() -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.PackageLoader("incidentctl", "templates/report"),
+def _environment(repo_root: Path | None) -> jinja2.Environment:
+    env = templating.Sandbox(
+        loader=templating.loader(repo_root),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
@@ -92,34 +97,41 @@ def _charts(report: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def render_html(report: dict[str, Any]) -> str:
-    env = _environment()
-    template = env.get_template("index.html.j2")
+def context(report: dict[str, Any]) -> dict[str, Any]:
+    """Everything the report template may use: the metrics (`r`), charts, rows, target texts."""
     rows = [("all", report["overall"])] + [
         (p, report["by_priority"][p]) for p in PRIORITIES if report["by_priority"][p]["count"]
     ]
-    return template.render(
-        title=TITLE,
-        r=report,
-        time_rows=rows,
-        metrics=[(m, LABELS[m]) for m in DURATIONS],
-        priorities=PRIORITIES,
-        sla_rules=SLA_RULES,
-        charts=_charts(report),
-        missed=[t for t in report["targets"] if not t["met"]],
-        target_text={t["target"]: text.target_value(t) for t in report["targets"]},
-        changes=text.key_changes(report),
-        overdue_shown=OVERDUE_SHOWN,
+    return plain_context(
+        {
+            "title": TITLE,
+            "r": report,
+            "time_rows": rows,
+            "metrics": [(m, LABELS[m]) for m in DURATIONS],
+            "priorities": PRIORITIES,
+            "sla_rules": SLA_RULES,
+            "charts": _charts(report),
+            "missed": [t for t in report["targets"] if not t["met"]],
+            "target_text": {t["target"]: text.target_value(t) for t in report["targets"]},
+            "changes": text.key_changes(report),
+            "overdue_shown": OVERDUE_SHOWN,
+        }
     )
+
+
+def render_html(report: dict[str, Any], *, repo_root: Path | None = None) -> str:
+    """index.html: the repository's templates/report/index.html.j2 if it has one."""
+    template = templating.load(_environment(repo_root), TEMPLATE, repo_root=repo_root)
+    return templating.render_template(template, context(report), repo_root=repo_root)
 
 
 def render_markdown(report: dict[str, Any]) -> str:
     return text.markdown(report, title=TITLE)
 
 
-def write(report: dict[str, Any], out: Path) -> list[Path]:
+def write(report: dict[str, Any], out: Path, *, repo_root: Path | None = None) -> list[Path]:
     """Write index.html and report.md into `out` (atomically, each); returns their paths."""
-    html = render_html(report)
+    html = render_html(report, repo_root=repo_root)
     md = render_markdown(report)
     paths = [out / HTML_FILE, out / MARKDOWN_FILE]
     write_atomic(paths[0], html)

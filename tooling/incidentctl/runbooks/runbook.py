@@ -41,6 +41,7 @@ from incidentctl.core.model import (
 from incidentctl.core.policy import Policy
 from incidentctl.core.timevalues import in_future
 from incidentctl.deadlines.case import end_of_day
+from incidentctl.render.context import plain_context
 
 SECTIONS = ("Symptoms", "Diagnosis", "Mitigation", "Escalation", "Prevention")
 NEVER, STALE, DUE_SOON, OK = "never tested", "stale", "due soon", "ok"
@@ -391,7 +392,7 @@ def new_context(
                         "backup": contact.backup,
                     }
                 )
-    return {
+    values: dict[str, Any] = {
         "name": name,
         "title": _one_line(title),
         "owner": owner,
@@ -402,3 +403,4 @@ def new_context(
         "placeholder": PLACEHOLDER,
         "max_untested": str(policy.review.runbook_max_untested or ""),
     }
+    return plain_context(values)

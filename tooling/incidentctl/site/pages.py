@@ -2,7 +2,10 @@
 
 A repository overrides any page template by putting a file with the same name under its own
 `templates/site/`. Values are data: titles and names are escaped by autoescape; markdown
-(updates, maintenance notes, PIR summaries) goes through `markup.render` (sanitized).
+(updates, maintenance notes, PIR summaries) goes through `markup.render` (sanitized). Pages
+render in the template sandbox (`render.templating.Sandbox`) from plain data only: a
+repository's page template is code from a pull request, and the site build may run with
+secrets in its environment.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
-from incidentctl.core.errors import IncidentctlError
+from incidentctl.render import templating
 from incidentctl.site import markup
 from incidentctl.site.status import LABELS, format_uptime
 
@@ -53,7 +56,7 @@ def environment(repo_root: Path | None) -> jinja2.Environment:
     if repo_root is not None and (repo_root / "templates" / "site").is_dir():
         loaders.append(jinja2.FileSystemLoader(repo_root / "templates" / "site"))
     loaders.append(jinja2.PackageLoader("incidentctl", "site/templates"))
-    env = jinja2.Environment(
+    env = templating.Sandbox(
         loader=jinja2.ChoiceLoader(loaders),
         undefined=jinja2.StrictUndefined,
         autoescape=True,
@@ -77,21 +80,12 @@ class Renderer:
 
     def __init__(self, repo_root: Path | None) -> None:
         self.env = environment(repo_root)
+        self.repo_root = repo_root
         self._cache: dict[str, jinja2.Template] = {}
 
     def render(self, name: str, **values: Any) -> str:
-        try:
-            template = self._cache.get(name)
-            if template is None:
-                template = self._cache[name] = self.env.get_template(name)
-            return template.render(**values)
-        except jinja2.TemplateSyntaxError as exc:
-            raise IncidentctlError(
-                f"{exc.filename or name}:{exc.lineno}: template syntax error: {exc.message}",
-                hint="fix the template (repository overrides live in templates/site/)",
-            ) from None
-        except jinja2.UndefinedError as exc:
-            raise IncidentctlError(
-                f"site template {name}: {exc.message}",
-                hint="a template names a value the site does not provide",
-            ) from None
+        template = self._cache.get(name)
+        if template is None:
+            template = templating.load(self.env, name, repo_root=self.repo_root)
+            self._cache[name] = template
+        return templating.render_template(template, values, repo_root=self.repo_root)
