@@ -43,7 +43,7 @@ MAX_BITS = 1 << 20  # the largest number `**` may compute in a template, in bits
 class Sandbox(ImmutableSandboxedEnvironment):
     """Jinja's immutable sandbox, which refuses attributes starting with `_`, methods that
     change a list or dict, unsafe `str.format` and ranges longer than MAX_RANGE; here also a
-    `**` or a `*` that would build a huge number, string or list (`10**10**10` would otherwise
+    `**` or a `*` that would build a huge number, string or list (`10**(10**10)` would otherwise
     hang while the template compiles, as Jinja folds constants)."""
 
     intercepted_binops = frozenset({"**", "*"})
