@@ -117,7 +117,7 @@ timeline:
   - at: 2026-11-27T15:12:00Z
     kind: update
     text: "Internal update SECRET9"
-  - at: 2026-11-27T15:15:00Z
+{release}  - at: 2026-11-27T15:15:00Z
     kind: update
     by: "@comms-SECRET15"
     public: true
@@ -141,10 +141,21 @@ Body SECRET14
 """
 
 
+RELEASE = """\
+  - at: 2026-11-27T15:14:00Z
+    kind: released
+    by: "@legal-SECRET16"
+    reason: "Approved SECRET17"
+    text: "Released for the public status page: Approved SECRET17"
+"""
+
+
 def _plant(repo: Path, *, public: bool = True) -> str:
+    """The marked security incident: released and public, or never released and private."""
     folder = repo / "incidents/2026/11/INC-20261127-AB12"
     folder.mkdir(parents=True)
     text = MARKED.replace("{public}", "true" if public else "false")
+    text = text.replace("{release}", RELEASE if public else "")
     (folder / "incident.md").write_text(text, encoding="utf-8")
     return "INC-20261127-AB12"
 
@@ -184,9 +195,10 @@ def test_public_template_refuses_a_non_public_incident(repo: Path, cli: Invoke) 
     assert result.code == 2
     assert result.out == ""
     assert result.err.startswith(
-        f"error: {incident} is not public (public: false; security_breach): template "
+        f"error: Security incident {incident} was not released: template "
         "'status-investigating' is for the public status page"
     )
+    assert f"incidentctl release {incident} --reason" in result.err
     assert "--force" in result.err
     forced = cli("notify", incident, "-t", "status-investigating", "--force", "--now", NOW)
     assert forced.code == 0

@@ -151,6 +151,42 @@ def test_no_internal_value_reaches_any_output(
     assert "We are investigating delays in parcel tracking updates" in files["index.html"].decode()
 
 
+def test_public_but_unreleased_security_incident_leaks_nothing_until_released(
+    samples: Path, tmp_path: Path, cli: Invoke
+) -> None:
+    """The sample breach, every internal field marked, hand-edited to `public: true` with a
+    public update: without a release no marker and not its ID reach the site, JSON or Atom."""
+    plant_markers(samples)
+    breach = "INC-20261126-H3ZD"
+    path = samples / f"incidents/2026/11/{breach}/incident.md"
+    data, _ = split(path)
+    assert data["security_breach"] is True
+    assert data["public"] is False
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("\npublic: false\n", "\npublic: true\n", 1), encoding="utf-8")
+    marks = re.compile(rf"{MARK}-?\d{{4}}", re.IGNORECASE)
+    mine = set(marks.findall(path.read_text(encoding="utf-8")))
+    assert len(mine) > 30
+    out = tmp_path / "site"
+    assert build(samples, out) == 0
+    files = site_files(out)
+    for rel, content in files.items():
+        assert not marks.search(content.decode("utf-8", "replace")), rel
+        assert breach.encode() not in content, rel
+
+    assert cli("release", breach, "--reason", "Approved by legal", "--now", NOW).code == 0
+    assert build(samples, out) == 0
+    files = site_files(out)
+    assert f"incidents/{breach}.html" in files
+    for rel in ("api/v2/incidents.json", "history.atom", "feeds/public-api.atom"):
+        assert breach.encode() in files[rel], rel
+    # released: its title and public update are published, no other field of it
+    data, _ = split(path)
+    shown = {data["title"], next(e["text"] for e in reversed(data["timeline"]) if e.get("public"))}
+    leaked = {m for c in files.values() for m in marks.findall(c.decode("utf-8", "replace"))}
+    assert leaked == shown
+
+
 def test_pir_summary_needs_approval_and_public(samples: Path, tmp_path: Path) -> None:
     pir = samples / "incidents/2026/11/INC-20261103-4K7Q/pir.md"
     text = pir.read_text(encoding="utf-8")

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from incidentctl.core.diagnostics import field_name
+from incidentctl.core.disclosure import withheld
 from incidentctl.core.documents import Document, Loaded
 from incidentctl.core.errors import DocumentError, DocumentErrors
 from incidentctl.core.lifecycle import forbidden_times, required_times, tier_reached
@@ -104,6 +105,7 @@ def check_incident(loaded: Loaded, ctx: Context) -> list[Finding]:
     _classification(inc, ctx.policy_for(inc) if ctx.policy_for else ctx.policy, add)
     _chronology(inc, add)
     _status(inc, add)
+    _disclosure(inc, add)
     _placement(inc, doc.path, add)
     _references(inc, ctx, add)
     if inc.policy and ctx.snapshot_exists is not None and not ctx.snapshot_exists(inc.policy):
@@ -213,6 +215,21 @@ def _status(inc: Incident, add: Any) -> None:
             )
         if event.kind == EventKind.SNOOZED and (event.rule is None or event.until is None):
             add("status", ("timeline", index), "a snooze needs rule and until")
+
+
+def _disclosure(inc: Incident, add: Any) -> None:
+    """A security or data-loss incident is public only once released."""
+    if not inc.public or not withheld(inc):
+        return
+    flag = "security_breach" if inc.security_breach else "data_loss"
+    stated = "public" in inc.model_fields_set
+    add(
+        "disclosure",
+        ("public",) if stated else (flag,),
+        f"{flag} is true and public is {'true' if stated else 'true by default'}, but the "
+        "incident was never released: it must stay off the public status page",
+        f"set `public: false`, or release it: incidentctl release {inc.id} --reason '...'",
+    )
 
 
 def _placement(inc: Incident, path: Path, add: Any) -> None:

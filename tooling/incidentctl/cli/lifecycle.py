@@ -83,8 +83,14 @@ Examples:
 @click.option("--reason", help="Why --priority differs from the matrix (required then).")
 @click.option("--commander", metavar="WHO", help="Incident commander.")
 @click.option("--on-call", "on_call", metavar="WHO", help="On-call engineer.")
-@click.option("--security-breach", is_flag=True, help="Unauthorized access is suspected.")
-@click.option("--data-loss", is_flag=True, help="Data was lost or corrupted.")
+@click.option(
+    "--security-breach",
+    is_flag=True,
+    help="Unauthorized access is suspected (private until `incidentctl release`).",
+)
+@click.option(
+    "--data-loss", is_flag=True, help="Data was lost or corrupted (private until released)."
+)
 @click.option("--private", is_flag=True, help="Never show it on the public status page.")
 @click.option("--id", "incident_id", metavar="ID", help="Use this ID instead of a fresh one.")
 @write_options
@@ -247,6 +253,10 @@ Examples:
 @click.option("--urgency", required=True, type=LEVELS)
 @click.option("--priority", type=PRIORITIES, help="Only to disagree with the matrix.")
 @click.option("--reason", help="Why --priority differs from the matrix.")
+@click.option(
+    "--security-breach", is_flag=True, help="Flag a security breach (private until released)."
+)
+@click.option("--data-loss", is_flag=True, help="Flag a data loss (private until released).")
 @write_options
 @click.pass_context
 def triage(
@@ -257,6 +267,8 @@ def triage(
     urgency: str,
     priority: str | None,
     reason: str | None,
+    security_breach: bool,
+    data_loss: bool,
     **kw: Any,
 ) -> None:
     """Assess impact and urgency; a later triage reclassifies."""
@@ -269,6 +281,8 @@ def triage(
         urgency=Level(urgency.lower()),
         priority=Priority(priority.upper()) if priority else None,
         reason=reason,
+        security_breach=security_breach,
+        data_loss=data_loss,
         **kw,
     )
 
@@ -373,6 +387,25 @@ def update(
 @click.command(
     epilog="""\b
 Examples:
+  incidentctl release INC-20261126-H3ZD --reason "Approved by legal; customers notified" \\
+      --by @ebrooks
+  incidentctl release INC-20261126-H3ZD --reason "..." --dry-run
+A security breach or data loss is kept off the status page, and named only by a neutral
+title on GitHub and in notifications, until it is released.
+"""
+)
+@click.argument("incident_id", metavar="ID")
+@click.option("--reason", required=True, help="Why it may be published now, and who agreed.")
+@write_options
+@click.pass_context
+def release(ctx: click.Context, /, incident_id: str, reason: str, **kw: Any) -> None:
+    """Release a security or data-loss incident for the status page (public: true)."""
+    _apply(ctx, incident_id, lifecycle.release, reason=reason, **kw)
+
+
+@click.command(
+    epilog="""\b
+Examples:
   incidentctl mitigate INC-20261127-7K3Q --strategy rollback --note "Back to 2026.11.27-2"
 """
 )
@@ -431,6 +464,7 @@ COMMANDS = [
     engage,
     escalate,
     update,
+    release,
     regulatory,
     mitigate,
     resolve,

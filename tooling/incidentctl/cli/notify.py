@@ -17,6 +17,7 @@ from incidentctl.cli.common import (
     style,
     warn,
 )
+from incidentctl.core.disclosure import neutral_title, withheld
 from incidentctl.core.documents import Loaded
 from incidentctl.core.errors import DocumentError, DocumentErrors, IncidentctlError
 from incidentctl.core.model import Incident, Pir, Runbook
@@ -87,7 +88,12 @@ def _list(ctx: click.Context, fmt: str) -> None:
 
 
 def _render(
-    ctx: click.Context, incident_id: str, name: str, now_text: str | None, force: bool
+    ctx: click.Context,
+    incident_id: str,
+    name: str,
+    now_text: str | None,
+    force: bool,
+    reveal: bool = False,
 ) -> tuple[comms.Rendered, dict[str, Any]]:
     repo = repo_from(ctx)
     now = current_now(now_text)
@@ -101,6 +107,18 @@ def _render(
             hint="pass a --now at or after detection",
         )
     public = comms.is_public(name)
+    if reveal and public:
+        raise IncidentctlError(
+            f"--reveal is for internal templates; {name!r} is for the public status page",
+            hint="drop --reveal: a public template never shows an unreleased incident's details",
+        )
+    if public and withheld(incident) and not force:
+        raise IncidentctlError(
+            f"{neutral_title(incident)} was not released: template {name!r} is for the "
+            "public status page",
+            hint=f"release it first with `incidentctl release {incident.id} --reason '...'`, "
+            "or pass --force to draft it anyway (with a neutral title)",
+        )
     if public and not incident.public:
         if not force:
             flags = [f for f in ("security_breach", "data_loss") if getattr(incident, f)]
@@ -127,7 +145,14 @@ def _render(
         runbooks=_runbooks(repo, incident.runbooks),
         related=_related(repo, incident, pir) if wants_related else (),
         template=name,
+        reveal=reveal,
     )
+    if reveal and withheld(incident):
+        click.echo(
+            f"warning: {incident.id} was not released; its title and summary are shown "
+            "because of --reveal: for the incident team only",
+            err=True,
+        )
     rendered = comms.render(name, values, repo_root=repo.root)
     data = {
         "incident": incident.id,
@@ -168,6 +193,12 @@ Public templates (status-*, resolution-public) refuse incidents with public: fal
 @click.option("--list", "list_", is_flag=True, help="List the templates and where they come from.")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write to FILE.")
 @click.option("--force", is_flag=True, help="Draft a public template for a non-public incident.")
+@click.option(
+    "--reveal",
+    is_flag=True,
+    help="Internal templates only: show an unreleased security or data-loss incident's title "
+    "and summary (neutral by default), for the incident team.",
+)
 @now_option
 @click.pass_context
 def notify(
@@ -178,6 +209,7 @@ def notify(
     list_: bool,
     out: Path | None,
     force: bool,
+    reveal: bool,
     now_text: str | None,
 ) -> None:
     """Render a message of the process (alert, notification, status update, KB article, ...)
@@ -189,7 +221,7 @@ def notify(
         return
     if not incident_id or not name:
         raise click.UsageError("give an incident ID and --template NAME (or --list)")
-    rendered, data = _render(ctx, incident_id, name, now_text, force)
+    rendered, data = _render(ctx, incident_id, name, now_text, force, reveal)
     if fmt == "json":
         output = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
     else:

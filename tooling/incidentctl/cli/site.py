@@ -32,7 +32,8 @@ Examples:
   incidentctl site build --out _site --name Parcelly --base-url https://org.github.io/status/
   incidentctl site build --out _site --now 2026-11-27T16:00:00Z     replay a moment
 Only incidents with public: true and at least one public update are published, with their
-public updates only. Exit code: 0 built, 2 usage or input error.
+public updates only; a security or data-loss incident only once released (incidentctl
+release). Exit code: 0 built, 2 usage or input error.
 """,
 )
 @click.option(

@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from incidentctl.core.disclosure import release_event, sensitive, withheld
 from incidentctl.core.errors import TransitionError
 from incidentctl.core.model import (
     Escalation,
@@ -72,7 +73,8 @@ def declare(
     reason: str | None = None,
     **fields: Any,
 ) -> Incident:
-    """A new incident in DETECTED, classified, stamped with the policy in force."""
+    """A new incident in DETECTED, classified, stamped with the policy in force. A security
+    breach or data loss starts private (`public: false`) until it is released."""
     _not_future(at, now)
     started = fields.get("started_at")
     if started is not None and started > at:
@@ -84,6 +86,8 @@ def declare(
     event = TimelineEvent(
         at=at, kind=EventKind.DECLARED, by=by, text=f"Declared {final}: {title}", priority=final
     )
+    if fields.get("security_breach") or fields.get("data_loss"):
+        fields["public"] = False
     return Incident(
         id=incident_id,
         title=title,
@@ -157,8 +161,11 @@ def triage(
     by: str | None,
     priority: Priority | None = None,
     reason: str | None = None,
+    security_breach: bool = False,
+    data_loss: bool = False,
 ) -> Incident:
-    """Assess impact and urgency; the first triage moves to TRIAGED, later ones reclassify."""
+    """Assess impact and urgency; the first triage moves to TRIAGED, later ones reclassify.
+    A security breach or data loss found now makes the incident private until released."""
     require_open(incident, "triage")
     check_time(incident, at, now)
     final, override = classify(policy, impact, urgency, priority, reason, by)
@@ -167,10 +174,23 @@ def triage(
     text = f"Impact {impact.value}, urgency {urgency.value}: {final}"
     if final != incident.priority:
         text += f" (was {incident.priority})"
+    flags: dict[str, Any] = {}
+    found = [
+        (name, label)
+        for name, label, on in (
+            ("security_breach", "security breach", security_breach),
+            ("data_loss", "data loss", data_loss),
+        )
+        if on and not getattr(incident, name)
+    ]
+    if found:
+        flags = {name: True for name, _ in found} | {"public": False}
+        text += f"; {' and '.join(label for _, label in found)}: private until released"
     event = TimelineEvent(at=at, kind=kind, by=by, text=text, priority=final)
     return with_event(
         incident,
         event,
+        **flags,
         impact=impact,
         urgency=urgency,
         priority=final,
@@ -307,6 +327,13 @@ def update(
             "a 'resolved' update needs the incident resolved",
             hint="run `incidentctl resolve` first, then post the resolved update",
         )
+    if public and withheld(incident):
+        raise TransitionError(
+            f"{incident.id} is a {_sensitive_kind(incident)} that was not released: "
+            "a public update would put it on the status page",
+            hint=f"release it first with `incidentctl release {incident.id} --reason '...'`, "
+            "or post the update without --public",
+        )
     event = TimelineEvent(
         at=at,
         kind=EventKind.UPDATE,
@@ -316,6 +343,50 @@ def update(
         status=(status or public_status(incident)) if public else status,
     )
     return with_event(incident, event)
+
+
+def _sensitive_kind(incident: Incident) -> str:
+    return "security breach" if incident.security_breach else "data loss"
+
+
+def release(
+    incident: Incident, *, reason: str, at: datetime, now: datetime, by: str | None
+) -> Incident:
+    """Release a security or data-loss incident for the status page: a `released` event and
+    `public: true`. Nothing else makes such an incident public."""
+    if not sensitive(incident):
+        hint = (
+            "it is public already: a public update (`incidentctl update "
+            f"{incident.id} -m '...' --public`) puts it on the status page"
+            if incident.public
+            else "it is private by choice: set `public: true` in its file, then post a "
+            f"public update with `incidentctl update {incident.id} -m '...' --public`"
+        )
+        raise TransitionError(
+            f"{incident.id} is neither a security breach nor a data loss: "
+            "there is nothing to release",
+            hint=hint,
+        )
+    earlier = release_event(incident)
+    if earlier is not None and incident.public:
+        who = f" by {earlier.by}" if earlier.by else ""
+        raise TransitionError(
+            f"{incident.id} was already released at {_stamp(earlier.at)}{who}",
+            hint=f"post a public update with `incidentctl update {incident.id} -m '...' --public`",
+        )
+    if not reason.strip():
+        raise TransitionError(
+            "say why it may be published", hint="--reason 'Approved by legal and security'"
+        )
+    check_time(incident, at, now)
+    event = TimelineEvent(
+        at=at,
+        kind=EventKind.RELEASED,
+        by=by,
+        text=f"Released for the public status page: {reason.strip()}",
+        reason=reason.strip(),
+    )
+    return with_event(incident, event, public=True)
 
 
 def regulatory_notice(

@@ -144,6 +144,7 @@ class EventKind(StrEnum):
     FIX = "fix"
     SNOOZED = "snoozed"
     CORRECTION = "correction"
+    RELEASED = "released"
 
 
 class HypothesisResult(StrEnum):

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from incidentctl.core.disclosure import sensitive
 from incidentctl.core.model import EscalationKind, EventKind
 from incidentctl.deadlines.case import (
     MET,
@@ -205,14 +206,17 @@ def _notify_security(c: Case) -> list[Deadline]:
 
 
 def _status_page(c: Case) -> list[Deadline]:
-    if not c.inc.public:
+    """From the anchor; for a security or data-loss incident, from its release (before it,
+    the page must not mention it)."""
+    released = first(e.at for e in c.events if e.kind == EventKind.RELEASED)
+    if not c.inc.public or (sensitive(c.inc) and released is None):
         note = "not public: never on the status page unless released"
         return [Deadline("status-page-first-update", NOT_APPLICABLE, note=note)]
     return timer(
         c,
         "status-page-first-update",
         c.policy.escalation.hierarchical.status_page.get(c.priority),
-        c.anchor,
+        max(c.anchor, released) if released else c.anchor,
         first(c.public_updates),
         c.stop,
         none=f"no status-page timer for {c.priority}",

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from incidentctl.checks import incidents
+from incidentctl.core.disclosure import title_of
 from incidentctl.core.model import Incident
 from incidentctl.core.policy import Policy
 from incidentctl.core.timevalues import format_timestamp
@@ -38,7 +39,7 @@ def section(c: Changed) -> str:
     inc = c.incident
     computed = c.policy.priority_for(inc.impact, inc.urgency)
     lines = [
-        f"### {inc.id} [{inc.priority}] {_cell(inc.title)}",
+        f"### {inc.id} [{inc.priority}] {_cell(title_of(inc))}",
         "",
         f"{'New incident' if c.new else 'Changed'}: `{c.path}`, status **{inc.status.value}**.",
         "",

@@ -17,6 +17,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
+from incidentctl.core.disclosure import RESTRICTED, title_of, withheld
 from incidentctl.core.model import ActionItem, Incident, Priority, Status
 from incidentctl.core.timevalues import format_timestamp
 from incidentctl.deadlines.timers import OVERDUE, Reminder
@@ -97,8 +98,11 @@ def _cell(text: str) -> str:
 
 
 def incident_issue(incident: Incident, file_url: str, rel: str) -> IssueSpec:
-    """The tracking issue of one incident."""
+    """The tracking issue of one incident. A security or data-loss incident that was not
+    released is named by a neutral title, without its summary: issues are seen more widely
+    than the file."""
     p = incident.priority.value
+    title = title_of(incident)
     status = incident.status.value
     rows = [
         ("Priority", f"{p} (impact {incident.impact.value}, urgency {incident.urgency.value})"),
@@ -115,10 +119,11 @@ def incident_issue(incident: Incident, file_url: str, rel: str) -> IssueSpec:
         if at is not None:
             rows.append((label, format_timestamp(at)))
     table = "\n".join(f"| {k} | {_cell(v)} |" for k, v in rows)
-    summary = (incident.summary or "").strip()
+    summary = f"Details are {RESTRICTED}." if withheld(incident) else (incident.summary or "")
+    summary = summary.strip()
     body = (
         f"{marker(INCIDENT_LABEL, incident.id)}\n"
-        f"**{incident.id}**: {_cell(incident.title)}\n\n"
+        f"**{incident.id}**: {_cell(title)}\n\n"
         f"| | |\n|---|---|\n{table}\n\n"
         + (f"{summary}\n\n" if summary else "")
         + f"Record: [`{rel}`]({file_url})\n\n"
@@ -127,7 +132,7 @@ def incident_issue(incident: Incident, file_url: str, rel: str) -> IssueSpec:
     )
     return IssueSpec(
         key=incident.id,
-        title=f"{incident.id} [{p}] {incident.title}"[:250],
+        title=f"{incident.id} [{p}] {title}"[:250],
         body=body,
         labels=(INCIDENT_LABEL, p, STATUS_PREFIX + status),
         closed=incident.status == Status.CLOSED,

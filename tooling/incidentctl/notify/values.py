@@ -3,6 +3,9 @@
 Pure: takes the incident, the policy it was declared under, `now`, its PIR, its deadlines,
 runbooks and related incidents; returns a mapping. `public_context` is the subset public
 templates get: nothing internal (notes, roles, impact figures, root-cause analysis) is in it.
+A security or data-loss incident that was not released is seen redacted (core.disclosure):
+a neutral title, its summary and user impact restricted; only `reveal` (`notify --reveal`,
+internal templates) shows them.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from incidentctl.core.disclosure import redacted
 from incidentctl.core.lifecycle import identified_at, public_status
 from incidentctl.core.markdown import has_placeholder
 from incidentctl.core.model import LIFECYCLE_TIMESTAMPS as _TIMES
@@ -172,8 +176,11 @@ def context(
     runbooks: Mapping[str, Runbook | None] | None = None,
     related: Sequence[Incident] = (),
     template: str = "",
+    reveal: bool = False,
 ) -> dict[str, Any]:
     """Every value the templates may use (the README lists them)."""
+    if not reveal:
+        incident = redacted(incident)
     tl = incident.timeline
     end = incident.resolved_at or now
     start = incident.started_at or incident.detected_at
@@ -306,7 +313,7 @@ def context(
         "pir_within": _human(pir_rule.due) if pir_rule else None,
         "runbooks": [_runbook(n, (runbooks or {}).get(n)) for n in incident.runbooks],
         "related": [
-            _fields(r, "id", "title", "priority", "status", "detected_at")
+            _fields(redacted(r), "id", "title", "priority", "status", "detected_at")
             for r in related
             if r.id != incident.id
         ],

@@ -8,8 +8,10 @@ accident: it is never in reach of a renderer.
 
 Rules (the README states them too):
 - an incident is published when it is `public: true` and has at least one `public: true`
-  timeline event: nothing reaches customers until someone posts a public update, and a
-  security or data-loss incident stays off the page until it is explicitly released that way;
+  timeline event: nothing reaches customers until someone posts a public update;
+- a security or data-loss incident is published only once released (a `released` event,
+  `incidentctl release`), whatever `public:` says: before that nothing of it, not its title,
+  text, ID, components' state or uptime, reaches any output;
 - its public status is `resolved` once resolved or closed (`postmortem` once its PIR is
   approved and public), else the status of its latest public update, else the lifecycle's;
 - impact (Statuspage's vocabulary): P0 critical, P1 major, P2 and P3 minor;
@@ -27,6 +29,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from itertools import pairwise
 
+from incidentctl.core.disclosure import withheld
 from incidentctl.core.model import Category, Incident, Level, Maintenance, Pir, PirStatus, Status
 from incidentctl.core.policy import Component
 
@@ -147,7 +150,7 @@ class ComponentView:
 
 
 def published(incident: Incident) -> bool:
-    return incident.public and any(e.public for e in incident.timeline)
+    return incident.public and not withheld(incident) and any(e.public for e in incident.timeline)
 
 
 def components_of(incident: Incident, components: Sequence[Component]) -> tuple[str, ...]:
