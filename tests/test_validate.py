@@ -396,10 +396,17 @@ def test_base_accepts_appended_events_and_corrections(repo: Path, cli: Invoke) -
     text = text.replace(
         "---\n# ",
         "  - at: 2026-11-27T15:03:00Z\n    kind: correction\n"
-        "    text: The declared event now names the alert source\n---\n# ",
+        "    event: 2026-11-27T15:00:00Z\n    field: text\n"
+        "    old: 'Declared P0: Checkout returns 502'\n"
+        "    new: 'Declared P0 (from PagerDuty): Checkout returns 502'\n"
+        "    reason: The declared event now names the alert source\n---\n# ",
     )
     path.write_text(text)
     assert cli("validate", "--base", "HEAD").code == 0
+    # a correction no longer exempts the whole file: another edit is still refused
+    moved = "detected_at: 2026-11-27T14:59:00Z"
+    path.write_text(text.replace("detected_at: 2026-11-27T15:00:00Z", moved))
+    assert cli("validate", "--base", "HEAD").code == 1
 
 
 def test_base_reports_id_collision(repo: Path, cli: Invoke) -> None:

@@ -8,6 +8,7 @@ import click
 
 from incidentctl.store import scaffold
 from incidentctl.store.files import write_atomic
+from incidentctl.store.merge import ENABLE_COMMAND
 
 
 @click.command(
@@ -38,6 +39,11 @@ def init(directory: Path, dry_run: bool) -> None:
         click.echo(f"kept     {rel} (already exists)")
     if not dry_run:
         click.echo(f"\nNext: cd {directory} && incidentctl validate", err=True)
+        click.echo(
+            "Merge incident files without conflicts (once per clone; .gitattributes names "
+            f"them):\n  {ENABLE_COMMAND}",
+            err=True,
+        )
 
 
 COMMANDS = [init]

@@ -146,6 +146,7 @@ def parse(path: Path, raw: bytes, *, data: dict[str, Any] | None = None) -> Docu
 
     `data`: the front-matter as parsed before from these very bytes (the parse cache)."""
     text, bom, crlf = decode(path, raw)
+    refuse_conflict_markers(path, text)
     if not text.startswith("---"):
         raise DocumentError(
             path,
@@ -176,6 +177,33 @@ def parse(path: Path, raw: bytes, *, data: dict[str, Any] | None = None) -> Docu
             rule="front-matter",
         )
     return Document(path=path, data=data, front=front, body=body, bom=bom, crlf=crlf)
+
+
+_CONFLICT_START = re.compile(r"^<{7}(?: |$)", re.MULTILINE)
+_CONFLICT_MIDDLE = re.compile(r"^={7}$", re.MULTILINE)
+_CONFLICT_END = re.compile(r"^>{7}(?: |$)", re.MULTILINE)
+
+
+def refuse_conflict_markers(path: Path, text: str) -> None:
+    """A file git could not merge holds its markers; say so instead of "malformed YAML".
+
+    All three markers, in order, at the start of a line: a lone `=======` is a markdown
+    heading underline."""
+    if "<<<<<<<" not in text:
+        return
+    start = _CONFLICT_START.search(text)
+    middle = _CONFLICT_MIDDLE.search(text, start.end()) if start else None
+    end = _CONFLICT_END.search(text, middle.end()) if middle else None
+    if start is None or end is None:
+        return
+    raise DocumentError(
+        path,
+        "unresolved merge conflict (<<<<<<<, =======, >>>>>>> markers)",
+        line=text.count("\n", 0, start.start()) + 1,
+        hint="keep the right lines of each side and delete the markers; the incidentctl merge "
+        "driver merges timelines by itself (see the README: merging branches)",
+        rule="merge-conflict",
+    )
 
 
 def load_yaml(path: Path, text: str, *, line_offset: int = 0) -> Any:

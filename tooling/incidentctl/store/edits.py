@@ -1,4 +1,5 @@
-"""Minimal edits to front-matter text: set a top-level key, append to a top-level list.
+"""Minimal edits to front-matter text: set a top-level key, append to or insert into a
+top-level list, find the lines of a top-level entry.
 
 Each edit replaces only the text span of the value it changes, found from libyaml node
 marks, so comments, key order, quoting and the markdown body stay byte for byte. The caller
@@ -125,3 +126,37 @@ def append_item(front: str, key: str, item: Any) -> str:
     insert_at = len(front) if newline == -1 else newline + 1
     prefix = "" if newline != -1 else "\n"
     return front[:insert_at] + prefix + dump_block([item], dash_col) + front[insert_at:]
+
+
+def insert_item(front: str, key: str, index: int, item: Any) -> str:
+    """Insert one item before the index-th item of a top-level block list (at the end when
+    `index` is its length), in the list's own indentation."""
+    root = _root(front)
+    found = _find(root, key)
+    if found is None or not isinstance(found[1], yaml.SequenceNode):
+        return append_item(front, key, item)
+    items = found[1].value
+    if index >= len(items) or found[1].flow_style:
+        if index >= len(items):
+            return append_item(front, key, item)
+        existing = yaml.load(
+            front[found[1].start_mark.index : found[1].end_mark.index], Loader=_Loader
+        )
+        return set_key(front, key, [*existing[:index], item, *existing[index:]])
+    target = items[index]
+    line_start = front.rfind("\n", 0, target.start_mark.index) + 1
+    dash_col = front.rfind("-", line_start, target.start_mark.index) - line_start
+    return front[:line_start] + dump_block([item], dash_col) + front[line_start:]
+
+
+def entry_span(front: str, key: str) -> tuple[int, int] | None:
+    """The text of a top-level entry: from its key's line to the end of its value's last
+    line (comments on lines of their own after it are not part of it). None if absent."""
+    found = _find(_root(front), key)
+    if found is None:
+        return None
+    key_node, value_node = found
+    start = front.rfind("\n", 0, key_node.start_mark.index) + 1
+    end = max(_content_end(value_node, front), int(key_node.end_mark.index))
+    newline = front.find("\n", end - 1 if end and front[end - 1] == "\n" else end)
+    return start, len(front) if newline == -1 else newline + 1

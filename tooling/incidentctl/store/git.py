@@ -7,6 +7,7 @@ single pass; a `git show` per file would take minutes at ten thousand incidents.
 from __future__ import annotations
 
 import subprocess
+import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -114,3 +115,32 @@ def is_shallow(root: Path) -> bool:
         return _git(root, "rev-parse", "--is-shallow-repository").decode().strip() == "true"
     except IncidentctlError:
         return False
+
+
+def merge_text(base: str, ours: str, theirs: str, labels: tuple[str, str, str]) -> tuple[str, bool]:
+    """git's own line merge of three texts (`git merge-file`): the result, with conflict
+    markers where both sides changed the same lines, and whether it merged cleanly.
+
+    `labels`: the names on the markers for ours, base, theirs."""
+    with tempfile.TemporaryDirectory(prefix="incidentctl-merge-") as folder:
+        names = []
+        for name, text in zip(("ours", "base", "theirs"), (ours, base, theirs), strict=True):
+            path = Path(folder) / name
+            path.write_bytes(text.encode("utf-8", "surrogateescape"))
+            names.append(str(path))
+        try:
+            result = subprocess.run(
+                ["git", "merge-file", "-p", "-L", labels[0], "-L", labels[1], "-L", labels[2],
+                 *names],
+                cwd=folder,
+                capture_output=True,
+                check=False,
+            )  # fmt: skip
+        except FileNotFoundError:
+            raise IncidentctlError(
+                "git is not installed", hint="the merge driver needs git"
+            ) from None
+    if result.returncode < 0 or result.returncode > 127:
+        message = result.stderr.decode("utf-8", "replace").strip()
+        raise IncidentctlError(f"git merge-file failed: {message}")
+    return result.stdout.decode("utf-8", "surrogateescape"), result.returncode == 0

@@ -27,6 +27,7 @@ def files() -> dict[str, str]:
     out["runbooks/example-service-5xx.md"] = _scaffold("runbook-example.md")
     out["CODEOWNERS"] = _scaffold("CODEOWNERS")
     out["README.md"] = _scaffold("README.md")
+    out[".gitattributes"] = _scaffold("gitattributes")  # the merge driver for incident files
     for name in WORKFLOWS:
         text = _scaffold(f"workflows/{name}.yml").replace(_VERSION_MARK, __version__)
         out[f".github/workflows/{name}.yml"] = text
