@@ -8,11 +8,15 @@ references, duplicate IDs, and, against a base revision, the append-only history
 from __future__ import annotations
 
 import difflib
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
+from datetime import datetime
+from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from incidentctl.core.diagnostics import field_name
 from incidentctl.core.disclosure import withheld
@@ -23,6 +27,7 @@ from incidentctl.core.model import (
     LIFECYCLE_TIMESTAMPS,
     EventKind,
     Incident,
+    TimelineEvent,
     is_handle,
 )
 from incidentctl.core.policy import Policy
@@ -108,6 +113,7 @@ def check_incident(loaded: Loaded, ctx: Context) -> list[Finding]:
     _disclosure(inc, add)
     _placement(inc, doc.path, add)
     _references(inc, ctx, add)
+    _corrections(inc, add)
     if inc.policy and ctx.snapshot_exists is not None and not ctx.snapshot_exists(inc.policy):
         add(
             "policy",
@@ -230,6 +236,37 @@ def _disclosure(inc: Incident, add: Any) -> None:
         "incident was never released: it must stay off the public status page",
         f"set `public: false`, or release it: incidentctl release {inc.id} --reason '...'",
     )
+
+
+def _corrections(inc: Incident, add: Any) -> None:
+    """A correction names a real field and gives values of its type (what `validate --base`
+    accepts is decided against the base: `_append_only`)."""
+    for index, event in enumerate(inc.timeline):
+        if event.kind != EventKind.CORRECTION or not event.field:
+            continue
+        model: type[BaseModel] = Incident if event.event is None else TimelineEvent
+        what = "an incident field" if event.event is None else "a timeline event field"
+        if event.field not in model.model_fields or event.field == "timeline":
+            close = difflib.get_close_matches(event.field, list(model.model_fields), n=1)
+            add(
+                "correction",
+                ("timeline", index, "field"),
+                f"the correction names '{event.field}', which is not {what}",
+                f"did you mean '{close[0]}'?"
+                if close
+                else "name a field of the incident, or give `event:` (the corrected event's "
+                "at) and a field of that event",
+            )
+            continue
+        for name in ("old", "new"):
+            try:
+                _as_field(model, event.field, getattr(event, name))
+            except ValueError as exc:
+                add(
+                    "correction",
+                    ("timeline", index, name),
+                    f"{name} is not a valid {event.field}: {exc}",
+                )
 
 
 def _placement(inc: Incident, path: Path, add: Any) -> None:
@@ -356,57 +393,7 @@ def check_against_base(
                     )
                 )
             continue
-        new_events = inc.timeline[len(before.timeline) :]
-        corrected = any(e.kind == EventKind.CORRECTION for e in new_events)
-        if corrected:
-            continue
-        for index, old_event in enumerate(before.timeline):
-            if index >= len(inc.timeline):
-                out.append(
-                    Finding(
-                        path,
-                        doc.line_of(("timeline",)),
-                        "append-only",
-                        f"timeline event #{index + 1} ({old_event.kind.value} at "
-                        f"{format_timestamp(old_event.at)}) was deleted",
-                        "the timeline is append-only: restore it, or add a correction event "
-                        "that says what changed and why",
-                        "timeline",
-                    )
-                )
-                break
-            if inc.timeline[index] != old_event:
-                out.append(
-                    Finding(
-                        path,
-                        doc.line_of(("timeline", index)),
-                        "append-only",
-                        f"timeline event #{index + 1} ({old_event.kind.value} at "
-                        f"{format_timestamp(old_event.at)}) was edited",
-                        "the timeline is append-only: restore it, or add a correction event "
-                        "(kind: correction) that says what changed and why",
-                        f"timeline[{index}]",
-                    )
-                )
-        reopened = any(e.kind == EventKind.REOPENED for e in new_events)
-        for name in LIFECYCLE_TIMESTAMPS:
-            old, new = getattr(before, name), getattr(inc, name)
-            if old is None or old == new:
-                continue
-            if new is None and name == "resolved_at" and reopened:
-                continue
-            what = "removed" if new is None else ("backdated" if new < old else "changed")
-            out.append(
-                Finding(
-                    path,
-                    doc.line_of((name,)),
-                    "append-only",
-                    f"{name} was {what} (base has {format_timestamp(old)})",
-                    "recorded lifecycle times do not move; add a correction event that says "
-                    "what changed and why",
-                    name,
-                )
-            )
+        out += _append_only(path, loaded, before)
     current_ids = {c.incident.id for c in current.values()}
     for path, old_inc in sorted(base.items()):
         if path not in current and old_inc.id not in current_ids:
@@ -419,4 +406,145 @@ def check_against_base(
                     "incident records are kept; close it instead of deleting it",
                 )
             )
+    return out
+
+
+def _event_key(event: TimelineEvent) -> str:
+    """Events are the same when their content is: wherever they sit in the list."""
+    return event.model_dump_json()
+
+
+def _as_field(model: type[BaseModel], name: str, value: Any) -> Any:
+    """`value` read as `model`'s field `name` reads it (a timestamp in any offset, ...);
+    ValueError when it is not a valid value of the field."""
+    info = model.model_fields[name]
+    kind: Any = Annotated[(info.annotation, *info.metadata)] if info.metadata else info.annotation
+    try:
+        return TypeAdapter(kind).validate_python(value)
+    except ValidationError as exc:
+        raise ValueError(exc.errors()[0]["msg"]) from None
+
+
+def _shown(value: Any) -> str:
+    if value is None:
+        return "unset"
+    if isinstance(value, datetime):
+        return format_timestamp(value)
+    return repr(value.value if isinstance(value, StrEnum) else value)
+
+
+def _append_only(path: str, loaded: Loaded, before: Incident) -> list[Finding]:
+    """Every base event still there unchanged (anywhere in the list: a merge interleaves),
+    no base lifecycle time moved or removed, except what a correction added here names."""
+    inc, doc = loaded.incident, loaded.doc
+    out: list[Finding] = []
+    unmatched = Counter(_event_key(e) for e in before.timeline)
+    added: dict[int, TimelineEvent] = {}  # current index -> event not in the base
+    for index, event in enumerate(inc.timeline):
+        key = _event_key(event)
+        if unmatched[key] > 0:
+            unmatched[key] -= 1
+        else:
+            added[index] = event
+    missing: list[tuple[int, TimelineEvent]] = []  # base index, event
+    for index, event in enumerate(before.timeline):
+        key = _event_key(event)
+        if unmatched[key] > 0:
+            unmatched[key] -= 1
+            missing.append((index, event))
+
+    def finding(loc: tuple[str | int, ...], message: str, hint: str, rule: str) -> None:
+        out.append(Finding(path, doc.line_of(loc), rule, message, hint, field_name(loc)))
+
+    corrected: set[str] = set()
+    replacements = {i: e for i, e in added.items() if e.kind != EventKind.CORRECTION}
+    for index, fix in added.items():
+        if fix.kind != EventKind.CORRECTION or not fix.field:
+            continue
+        loc: tuple[str | int, ...] = ("timeline", index)
+        if fix.event is None:
+            if fix.field not in Incident.model_fields or fix.field == "timeline":
+                continue  # reported by check_incident
+            try:
+                old, new = (_as_field(Incident, fix.field, v) for v in (fix.old, fix.new))
+            except ValueError:
+                continue  # reported by check_incident
+            was, now = getattr(before, fix.field), getattr(inc, fix.field)
+            if old != was or new != now:
+                finding(
+                    loc,
+                    f"the correction of {fix.field} says {_shown(old)} -> {_shown(new)}, but it "
+                    f"went from {_shown(was)} (base) to {_shown(now)} (this change)",
+                    "a correction names exactly the change it makes: fix its old or new value",
+                    "correction",
+                )
+                continue
+            corrected.add(fix.field)
+            continue
+        if fix.field not in TimelineEvent.model_fields:
+            continue  # reported by check_incident
+        try:
+            old, new = (_as_field(TimelineEvent, fix.field, v) for v in (fix.old, fix.new))
+        except ValueError:
+            continue
+        target = next(
+            ((i, e) for i, e in missing if e.at == fix.event and getattr(e, fix.field) == old),
+            None,
+        )
+        replaced = None
+        if target is not None:
+            data = target[1].model_dump(exclude_none=True)
+            data[fix.field] = new
+            try:
+                want = _event_key(TimelineEvent.model_validate(data))
+            except ValidationError:
+                want = None
+            replaced = next((i for i, e in replacements.items() if _event_key(e) == want), None)
+        if target is None or replaced is None:
+            finding(
+                loc,
+                f"the correction of event {format_timestamp(fix.event)} says its {fix.field} "
+                f"went from {_shown(old)} to {_shown(new)}, but no base event "
+                + ("has that value" if target is None else "was changed that way"),
+                "name the corrected event by its `at` in the base, and exactly the change made",
+                "correction",
+            )
+            continue
+        missing.remove(target)
+        del replacements[replaced]
+    for index, old_event in missing:
+        similar = next(
+            (
+                i
+                for i, e in replacements.items()
+                if (e.at, e.kind) == (old_event.at, old_event.kind)
+            ),
+            None,
+        )
+        what = "deleted" if similar is None else "edited"
+        finding(
+            ("timeline",) if similar is None else ("timeline", similar),
+            f"timeline event #{index + 1} ({old_event.kind.value} at "
+            f"{format_timestamp(old_event.at)}) was {what}",
+            "the timeline is append-only: restore it, or add a correction event that names it "
+            "(kind: correction, event: its at, field, old, new, reason)",
+            "append-only",
+        )
+    news = added.values()
+    reopened = any(e.kind == EventKind.REOPENED for e in news)
+    resolved_again = reopened and any(e.kind == EventKind.RESOLVED for e in news)
+    for name in LIFECYCLE_TIMESTAMPS:
+        old_at, new_at = getattr(before, name), getattr(inc, name)
+        if old_at is None or old_at == new_at or name in corrected:
+            continue
+        if name == "resolved_at" and ((new_at is None and reopened) or resolved_again):
+            continue  # reopened in this change: the resolution clock restarted
+        what = "removed" if new_at is None else ("backdated" if new_at < old_at else "changed")
+        finding(
+            (name,),
+            f"{name} was {what} (base has {format_timestamp(old_at)})",
+            "recorded lifecycle times do not move; add a correction event that names it "
+            f"(kind: correction, field: {name}, old, new, reason)",
+            "append-only",
+        )
     return out

@@ -11,7 +11,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, model_validator
 
 from incidentctl.core.timevalues import format_timestamp, parse_date, parse_timestamp
 
@@ -218,6 +218,33 @@ class TimelineEvent(_Model):
     evidence: str | None = None
     test: str | None = None
     result: HypothesisResult | None = None
+    # a correction: what it corrects (`field` of the incident, or of the timeline event
+    # recorded at `event`), the value before and after (absent: null) and the `reason`
+    field: str | None = Field(None, description="Corrected field: resolved_at, title, text, ...")
+    event: Timestamp | None = Field(None, description="`at` of the corrected timeline event")
+    old: Any = Field(None, description="The corrected field's value before (null: unset)")
+    new: Any = Field(None, description="Its value after the correction (null: removed)")
+
+    @model_validator(mode="after")
+    def _correction_names_its_change(self) -> TimelineEvent:
+        """A correction is only accepted by `validate --base` for the change it names, so it
+        must name one; the naming fields mean nothing on any other event."""
+        named = {"field", "event", "old", "new"} & self.model_fields_set
+        if self.kind != EventKind.CORRECTION:
+            if named:
+                raise ValueError(f"{', '.join(sorted(named))}: only a correction event has these")
+            return self
+        missing = [] if self.field else ["field"]
+        if self.old is None and self.new is None:  # an absent value is null: unset
+            missing.append("old or new")
+        if not self.reason:
+            missing.append("reason")
+        if missing:
+            raise ValueError(
+                "a correction names the field it corrects, its old and new value (null: "
+                f"unset) and the reason; missing: {', '.join(missing)}"
+            )
+        return self
 
 
 class Incident(_Model):
