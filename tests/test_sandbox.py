@@ -172,6 +172,24 @@ def test_a_template_cannot_call_methods_of_models_or_change_values(
     assert _error(result).startswith(f"error: templates/{chosen.template}:2: "), result.err
 
 
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("{{ 1 / 0 }}", "ZeroDivisionError: division by zero"),
+        ("{{ 'a' + 1 }}", "TypeError: "),
+        ("{{ '{0}{1}'.format(1) }}", "IndexError: "),
+    ],
+)
+def test_a_python_error_in_a_repository_template_is_a_located_user_error(
+    repo: Path, cli: Invoke, text: str, message: str
+) -> None:
+    _plant(repo, "notify/probe.md.j2", "Alert\n" + text + "\n")
+    result = _notify(cli, repo)
+    assert result.code == 2, result.err
+    assert _error(result).startswith(f"error: templates/notify/probe.md.j2:2: {message}")
+    assert "Traceback" not in result.err
+
+
 def test_an_error_in_an_extended_template_names_that_file(repo: Path, cli: Invoke) -> None:
     _plant(repo, "site/base.html.j2", "<!doctype html>\n{{ page.__class__ }}\n")
     result = _site(cli, repo)

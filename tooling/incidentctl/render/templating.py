@@ -159,17 +159,31 @@ def _shown_path(filename: str | None, repo_root: Path | None) -> str:
     return filename
 
 
-def _where(exc: BaseException, template: jinja2.Template, repo_root: Path | None) -> str:
-    """`file:line` of the template code that raised `exc`: Jinja rewrites tracebacks so that
-    template frames carry the template's file and line; the innermost one is where it
-    happened (an included or extended template, a macro), else the template rendered."""
-    filename, line = template.filename, None
+def _innermost(exc: BaseException) -> tuple[str | None, int | None]:
+    """The file and line of the template code that raised `exc`: Jinja rewrites tracebacks so
+    that template frames carry the template's file and line; the innermost one is where it
+    happened (an included or extended template, a macro)."""
+    filename, line = None, None
     tb: TracebackType | None = exc.__traceback__
     while tb is not None:
         if "__jinja_exception__" in tb.tb_frame.f_globals:
             filename, line = tb.tb_frame.f_code.co_filename, tb.tb_lineno
         tb = tb.tb_next
-    return _shown_path(filename, repo_root) + (f":{line}" if line else "")
+    return filename, line
+
+
+def _where(exc: BaseException, template: jinja2.Template, repo_root: Path | None) -> str:
+    """`file:line` where `exc` happened, else the file of the template rendered."""
+    filename, line = _innermost(exc)
+    return _shown_path(filename or template.filename, repo_root) + (f":{line}" if line else "")
+
+
+def _in_repository(exc: BaseException, repo_root: Path | None) -> bool:
+    """Whether `exc` happened in one of the repository's own templates."""
+    filename, _ = _innermost(exc)
+    if repo_root is None or filename is None or filename == "<template>":
+        return False
+    return Path(filename).resolve().is_relative_to((repo_root / "templates").resolve())
 
 
 def load(env: jinja2.Environment, name: str, *, repo_root: Path | None) -> jinja2.Template:
@@ -209,6 +223,17 @@ def render_template(
         ) from None
     except jinja2.TemplateError as exc:
         raise IncidentctlError(f"{_where(exc, template, repo_root)}: {exc}") from None
+    except IncidentctlError:
+        raise
+    except Exception as exc:
+        # `{{ 1/0 }}` or `{{ "a" + 1 }}` in a repository template is its author's mistake; in
+        # a built-in template it is a bug, so that stays a traceback.
+        if not _in_repository(exc, repo_root):
+            raise
+        raise IncidentctlError(
+            f"{_where(exc, template, repo_root)}: {type(exc).__name__}: {exc}",
+            hint="fix the template",
+        ) from None
 
 
 def render(
