@@ -180,6 +180,9 @@ def test_both_changing_the_title_stays_a_conflict_that_validate_names(
         text_result.out
     )
     assert "malformed YAML" not in text_result.out
+    against_base = cli("validate", "--base", "main").out
+    assert "[merge-conflict] unresolved merge conflict" in against_base
+    assert "was deleted" not in against_base  # it is there, only not resolved yet
 
 
 def test_both_resolving_at_different_times_is_a_conflict(merging: Path, cli: Invoke) -> None:
@@ -380,3 +383,115 @@ def test_base_still_refuses_deleted_events_and_moved_times(repo: Path, cli: Invo
     assert _append_only(cli) == [
         ("append-only", "timeline event #3 (update at 2026-11-27T15:03:00Z) was deleted")
     ]
+
+
+# -- the driver on three files, as git hands them over --------------------------------------
+
+BASE = """\
+---
+id: INC-20261127-AB12
+title: Checkout returns 502
+status: investigating
+impact: high
+urgency: high
+priority: P0
+services: [example-service]
+detected_at: 2026-11-27T15:00:00Z
+engaged_at: 2026-11-27T15:02:00Z
+resolved_at: null
+timeline:
+  - at: 2026-11-27T15:00:00Z
+    kind: declared
+    text: Declared
+  - at: 2026-11-27T15:02:00Z
+    kind: engaged
+    text: Engaged
+---
+# Checkout returns 502
+"""
+
+
+def _event(at: str, text: str, kind: str = "update") -> str:
+    return f"  - at: {at}\n    kind: {kind}\n    text: {text}\n"
+
+
+def _driver(tmp_path: Path, base: str, ours: str, theirs: str) -> tuple[list[str], str]:
+    from incidentctl.store.merge import merge_files
+
+    files = []
+    for name, text in (("base", base), ("ours", ours), ("theirs", theirs)):
+        path = tmp_path / name
+        path.write_bytes(text.encode())
+        files.append(path)
+    conflicts = merge_files(*files, "incidents/2026/11/INC-20261127-AB12/incident.md")
+    return conflicts, files[1].read_bytes().decode()
+
+
+def _with(text: str, *events: str) -> str:
+    return text.replace("---\n# ", "".join(events) + "---\n# ")
+
+
+def test_equal_times_keep_base_then_ours_then_theirs(tmp_path: Path) -> None:
+    at = "2026-11-27T15:02:00Z"
+    conflicts, merged = _driver(
+        tmp_path, BASE, _with(BASE, _event(at, "ours")), _with(BASE, _event(at, "theirs"))
+    )
+    assert conflicts == []
+    texts = [e.text for e in _incident_text(merged).timeline]
+    assert texts == ["Declared", "Engaged", "ours", "theirs"]
+
+
+def test_the_same_event_on_both_sides_is_kept_once(tmp_path: Path) -> None:
+    same = _event("2026-11-27T15:05:00Z", "cherry-picked")
+    conflicts, merged = _driver(tmp_path, BASE, _with(BASE, same), _with(BASE, same))
+    assert conflicts == []
+    assert merged == _with(BASE, same)
+
+
+def test_a_reopen_against_a_close_is_a_status_conflict(tmp_path: Path) -> None:
+    resolved = BASE.replace("status: investigating", "status: resolved").replace(
+        "resolved_at: null", "resolved_at: 2026-11-27T15:30:00Z"
+    )
+    reopened = _with(
+        resolved.replace("status: resolved", "status: investigating").replace(
+            "resolved_at: 2026-11-27T15:30:00Z", "resolved_at: null"
+        ),
+        _event("2026-11-27T15:40:00Z", "Reopened", "reopened"),
+    )
+    closed = _with(
+        resolved.replace("status: resolved", "status: closed").replace(
+            "resolved_at: 2026-11-27T15:30:00Z",
+            "resolved_at: 2026-11-27T15:30:00Z\nclosed_at: 2026-11-27T15:45:00Z",
+        ),
+        _event("2026-11-27T15:45:00Z", "Closed", "closed"),
+    )
+    conflicts, merged = _driver(tmp_path, resolved, reopened, closed)
+    assert conflicts == ["status"]
+    assert "<<<<<<< ours\nstatus: investigating\n=======\nstatus: closed\n>>>>>>> theirs\n" in (
+        merged
+    )
+
+
+def test_crlf_comments_and_one_sided_fields_survive(tmp_path: Path) -> None:
+    base = BASE.replace("title: Checkout returns 502", "title: Checkout returns 502  # short")
+    ours = _with(base, _event("2026-11-27T15:10:00Z", "ours")).replace("\n", "\r\n")
+    theirs = _with(base, _event("2026-11-27T15:05:00Z", "theirs")).replace(
+        "services: [example-service]", "services: [example-service, payments-api]"
+    )
+    conflicts, merged = _driver(tmp_path, base, ours, theirs)
+    assert conflicts == []
+    assert merged.count("\r\n") == merged.count("\n")  # ours' line endings
+    assert "title: Checkout returns 502  # short\r\n" in merged
+    assert "services: [example-service, payments-api]\r\n" in merged
+    assert [e.text for e in _incident_text(merged).timeline[2:]] == ["theirs", "ours"]
+
+
+def test_both_added_the_same_file_differently_is_a_conflict(tmp_path: Path) -> None:
+    other = BASE.replace("title: Checkout returns 502", "title: Another incident")
+    conflicts, merged = _driver(tmp_path, "", BASE, other)
+    assert conflicts == ["title"]
+    assert "=======\ntitle: Another incident\n>>>>>>> theirs\n" in merged
+
+
+def _incident_text(text: str) -> Incident:
+    return Incident.model_validate(parse(Path("incident.md"), text.encode()).data)

@@ -244,4 +244,9 @@ def _against_base(repo: Repo, base: str, loaded: list[Loaded], *, partial: bool)
     current = {str(item.path): item for item in loaded}
     if partial:
         base_incidents = {p: i for p, i in base_incidents.items() if p in current}
+    # a file that is there but did not load (a merge conflict, say) has its own findings:
+    # it was not deleted, and its history is judged once it loads
+    base_incidents = {
+        p: i for p, i in base_incidents.items() if p in current or not (repo.root / p).exists()
+    }
     return checks.check_against_base(current, base_incidents, base_ids)
