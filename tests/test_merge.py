@@ -495,3 +495,42 @@ def test_both_added_the_same_file_differently_is_a_conflict(tmp_path: Path) -> N
 
 def _incident_text(text: str) -> Incident:
     return Incident.model_validate(parse(Path("incident.md"), text.encode()).data)
+
+
+def test_correct_sets_the_value_and_names_it_so_validate_base_accepts_it(
+    repo: Path, cli: Invoke
+) -> None:
+    incident_id, path = _acknowledged(repo, cli)
+    result = cli("correct", incident_id, "--field", "acknowledged_at", "--value",
+                 "2026-11-27T15:01:00Z", "--reason", "paged at 15:01", "--at",
+                 "2026-11-27T15:20:00Z", "--now", NOW)  # fmt: skip
+    assert result.code == 0, result.err
+    result = cli("correct", incident_id, "--event", "2026-11-27T15:03:00Z", "--field", "text",
+                 "--value", "Looking: the LB", "--reason", "said too little", "--at",
+                 "2026-11-27T15:21:00Z", "--now", NOW)  # fmt: skip
+    assert result.code == 0, result.err
+    incident = _incident(path)
+    assert str(incident.acknowledged_at) == "2026-11-27 15:01:00+00:00"
+    assert incident.timeline[2].text == "Looking: the LB"  # text with a colon stays text
+    fixes = [(e.field, e.old, e.new) for e in incident.timeline if e.kind.value == "correction"]
+    assert fixes == [
+        ("acknowledged_at", "2026-11-27T15:02:00Z", "2026-11-27T15:01:00Z"),
+        ("text", "Looking", "Looking: the LB"),
+    ]
+    assert cli("validate", "--base", "HEAD").code == 0
+
+
+def test_correct_refuses_what_it_cannot_name(repo: Path, cli: Invoke) -> None:
+    incident_id, path = _acknowledged(repo, cli)
+    before = path.read_bytes()
+    for args, message in (
+        (("--field", "timeline", "--value", "[]"), "'timeline' is not a field a correction"),
+        (("--field", "priority", "--value", "P9"), "priority: Input should be"),
+        (("--field", "priority", "--value", "P0"), "priority is already 'P0'"),
+        (("--event", "2026-11-27T15:04:00Z", "--field", "text", "--value", "x"),
+         "no timeline events at 2026-11-27T15:04:00Z"),
+    ):  # fmt: skip
+        result = cli("correct", incident_id, *args, "--reason", "r", "--now", NOW)
+        assert result.code == 2, (args, result.out)
+        assert message in result.err, result.err
+    assert path.read_bytes() == before

@@ -30,6 +30,7 @@ from incidentctl.core.model import (
     Roles,
     Strategy,
 )
+from incidentctl.core.timevalues import TimeValueError, parse_timestamp
 from incidentctl.store.incidents import new_id
 from incidentctl.store.repo import Repo
 
@@ -406,6 +407,48 @@ def release(ctx: click.Context, /, incident_id: str, reason: str, **kw: Any) -> 
 @click.command(
     epilog="""\b
 Examples:
+  incidentctl correct INC-20261127-7K3Q --field acknowledged_at --value 2026-11-27T15:02:00Z \\
+      --reason "Paged at 15:02; the ack command ran late"
+  incidentctl correct INC-20261127-7K3Q --event 2026-11-27T15:05:00Z --field text \\
+      --value "Rolled back payments-api" --reason "The update named the wrong service"
+The history is append-only: validate --base accepts exactly the change a correction names.
+"""
+)
+@click.argument("incident_id", metavar="ID")
+@click.option(
+    "--field", required=True, help="The field to set right (of the incident, or of --event)."
+)
+@click.option("--value", required=True, help="The right value (null unsets it).")
+@click.option("--reason", required=True, help="Why the recorded value was wrong.")
+@click.option(
+    "--event", "event_text", metavar="TS", help="The `at` of the timeline event to correct."
+)
+@write_options
+@click.pass_context
+def correct(
+    ctx: click.Context,
+    /,
+    incident_id: str,
+    field: str,
+    value: str,
+    reason: str,
+    event_text: str | None,
+    **kw: Any,
+) -> None:
+    """Correct a recorded value, with a correction event naming the old and new value."""
+    try:
+        event = parse_timestamp(event_text) if event_text else None
+    except TimeValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--event") from None
+    _apply(
+        ctx, incident_id, lifecycle.correct, field=field, value=value, reason=reason,
+        event=event, **kw,
+    )  # fmt: skip
+
+
+@click.command(
+    epilog="""\b
+Examples:
   incidentctl mitigate INC-20261127-7K3Q --strategy rollback --note "Back to 2026.11.27-2"
 """
 )
@@ -465,6 +508,7 @@ COMMANDS = [
     escalate,
     update,
     release,
+    correct,
     regulatory,
     mitigate,
     resolve,

@@ -7,11 +7,16 @@ reopen (RESOLVED -> INVESTIGATING). Every transition appends one timeline event.
 
 from __future__ import annotations
 
+import contextlib
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
 from incidentctl.core.disclosure import release_event, sensitive, withheld
-from incidentctl.core.errors import TransitionError
+from incidentctl.core.documents import load_yaml
+from incidentctl.core.errors import DocumentError, TransitionError
 from incidentctl.core.model import (
     Escalation,
     EscalationKind,
@@ -609,3 +614,87 @@ def as_of(incident: Incident, now: datetime) -> Incident:
             "mitigation": mitigation,
         }
     )
+
+
+# Fields a correction cannot name: the identity, and the histories it is itself part of.
+UNCORRECTABLE = ("id", "timeline", "escalations")
+
+
+def correct(
+    incident: Incident,
+    *,
+    at: datetime,
+    now: datetime,
+    by: str | None,
+    field: str,
+    value: Any,
+    reason: str,
+    event: datetime | None = None,
+) -> Incident:
+    """A recorded value set right, with a correction event that names the field (or the
+    event), the old and the new value and the reason: `validate --base` accepts exactly it."""
+    check_time(incident, at, now)
+    if not reason.strip():
+        raise TransitionError("a correction needs a reason", hint="--reason 'why it was wrong'")
+    if event is None:
+        if field not in Incident.model_fields or field in UNCORRECTABLE:
+            raise TransitionError(
+                f"'{field}' is not a field a correction can set",
+                hint="name an incident field (acknowledged_at, title, ...), or give --event "
+                "and a field of that timeline event",
+            )
+        data = incident.model_dump(mode="json", exclude_none=True)
+        old = data.get(field)
+        checked = _validated(Incident, {**data, field: value}, field)
+        updated = incident.model_copy(update={field: getattr(checked, field)})
+        new = checked.model_dump(mode="json").get(field)
+    else:
+        matches = [i for i, e in enumerate(incident.timeline) if e.at == event]
+        if len(matches) != 1:
+            raise TransitionError(
+                f"{len(matches) or 'no'} timeline events at {_stamp(event)}",
+                hint="--event is the `at` of the one event to correct",
+            )
+        if field not in TimelineEvent.model_fields or field == "kind":
+            raise TransitionError(f"'{field}' is not a field of a timeline event a correction sets")
+        index = matches[0]
+        data = incident.timeline[index].model_dump(mode="json", exclude_none=True)
+        old = data.get(field)
+        fixed = _validated(TimelineEvent, {**data, field: value}, field)
+        new = fixed.model_dump(mode="json").get(field)
+        timeline = list(incident.timeline)
+        timeline[index] = fixed
+        updated = incident.model_copy(update={"timeline": timeline})
+    if old == new:
+        raise TransitionError(f"{field} is already {new!r}: nothing to correct")
+    note = TimelineEvent(
+        at=at,
+        kind=EventKind.CORRECTION,
+        by=by,
+        text=f"Corrected {field}" + (f" of the event at {_stamp(event)}" if event else ""),
+        field=field,
+        event=event,
+        old=old,
+        new=new,
+        reason=reason,
+    )
+    return with_event(updated, note)
+
+
+def _validated(model: type[Any], data: dict[str, Any], field: str) -> Any:
+    """The document with `field` set from what was typed: `null` unsets it; other text is
+    taken as it is (a title with a colon stays text), else read as YAML (`[a, b]`)."""
+    value = data[field]
+    tries = [value]
+    if isinstance(value, str) and value.strip() in ("null", "~"):
+        tries = [None]
+    elif isinstance(value, str):
+        with contextlib.suppress(DocumentError):
+            tries.append(load_yaml(Path("--value"), value))
+    problem = ""
+    for candidate in tries:
+        try:
+            return model.model_validate({**data, field: candidate})
+        except ValidationError as exc:
+            problem = problem or exc.errors()[0]["msg"].removeprefix("Value error, ")
+    raise TransitionError(f"{field}: {problem}", hint="give a valid value")
