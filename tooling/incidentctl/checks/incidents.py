@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import difflib
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -21,7 +21,12 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from incidentctl.core.diagnostics import field_name
 from incidentctl.core.disclosure import withheld
 from incidentctl.core.documents import Document, Loaded
-from incidentctl.core.errors import DocumentError, DocumentErrors
+from incidentctl.core.errors import (
+    MAX_FINDINGS_PER_FILE,
+    DocumentError,
+    DocumentErrors,
+    more_findings,
+)
 from incidentctl.core.lifecycle import forbidden_times, required_times, tier_reached
 from incidentctl.core.model import (
     LIFECYCLE_TIMESTAMPS,
@@ -81,6 +86,42 @@ class Finding:
             hint=error.hint,
             field=error.field,
         )
+
+
+TRUNCATED = "truncated"  # the rule of the line that stands for a file's findings not shown
+
+
+def finding_order(finding: Finding) -> tuple[str, bool, int, str]:
+    """File, then line, then rule; a file's "and N more" line last."""
+    return (finding.path, finding.rule == TRUNCATED, finding.line or 0, finding.rule)
+
+
+def capped(findings: Sequence[Finding]) -> list[Finding]:
+    """At most MAX_FINDINGS_PER_FILE findings of each file (the first by line), then one
+    that says how many more there are; the order is otherwise kept."""
+    by_path: dict[str, list[Finding]] = defaultdict(list)
+    for finding in findings:
+        by_path[finding.path].append(finding)
+    dropped: set[int] = set()
+    more: list[Finding] = []
+    for path, group in by_path.items():
+        if len(group) <= MAX_FINDINGS_PER_FILE:
+            continue
+        ranked = sorted(group, key=lambda f: (f.line is None, f.line or 0))
+        rest = ranked[MAX_FINDINGS_PER_FILE:]
+        dropped.update(id(f) for f in rest)
+        worst = "error" if any(f.severity == "error" for f in rest) else "warning"
+        more.append(
+            Finding(
+                path,
+                None,
+                TRUNCATED,
+                more_findings(len(rest)),
+                "fix the ones shown (often one mistake), then validate again",
+                severity=worst,
+            )
+        )
+    return [f for f in findings if id(f) not in dropped] + more
 
 
 @dataclass

@@ -16,9 +16,9 @@ from typing import Any, TextIO, TypeVar
 
 import click
 
-from incidentctl.checks.incidents import Finding
+from incidentctl.checks.incidents import Finding, capped, finding_order
 from incidentctl.core.errors import IncidentctlError
-from incidentctl.core.model import Incident
+from incidentctl.core.model import ID_RULE, Incident, valid_id
 from incidentctl.core.timevalues import Duration, TimeValueError, parse_timestamp
 from incidentctl.store.repo import Repo, locate_root
 
@@ -126,6 +126,16 @@ def write_options(f: F) -> F:
         help="When it happened: ISO-8601 with timezone, or relative like -10m (default: now).",
     )(f)
     return now_option(f)
+
+
+def incident_id_param(
+    _ctx: click.Context, _param: click.Parameter, value: str | None
+) -> str | None:
+    """An --id given by hand becomes a folder name: one that breaks ID_RULE is a usage
+    error (exit 2), never a path and never a traceback."""
+    if value is not None and not valid_id(value):
+        raise click.BadParameter(f"{value!r} is not a valid incident ID: an ID is {ID_RULE}")
+    return value
 
 
 def format_option(choices: Sequence[str] = ("text", "json")) -> Callable[[F], F]:
@@ -263,8 +273,10 @@ def finding_annotation(f: Finding) -> str:
 
 
 def echo_findings(findings: Sequence[Finding], fmt: str, summary: dict[str, Any]) -> None:
-    """Findings as `fmt` asks: json (the summary and every finding), github (annotations) or
-    text (one line and hint each; the caller adds its own summary line)."""
+    """Findings as `fmt` asks: json (the summary and the findings), github (annotations) or
+    text (one line and hint each; the caller adds its own summary line). At most
+    MAX_FINDINGS_PER_FILE of each file are shown, then a line says how many more."""
+    findings = sorted(capped(findings), key=finding_order)
     if fmt == "json":
         echo_json({**summary, "findings": [f.as_dict() for f in findings]})
     elif fmt == "github":

@@ -13,12 +13,14 @@ from incidentctl.cli.common import (
     default_actor,
     echo_json,
     format_option,
+    incident_id_param,
     parse_time,
     repo_from,
     show_diff,
     write_options,
 )
 from incidentctl.core import lifecycle
+from incidentctl.core.documents import MAX_NUMBER
 from incidentctl.core.model import (
     Category,
     Detection,
@@ -78,7 +80,11 @@ Examples:
 @click.option("--reporter", metavar="WHO", help="Who or what reported it.")
 @click.option("--summary", help="One or two sentences on what is happening.")
 @click.option("--user-impact", help="What users see.")
-@click.option("--affected-users", type=click.IntRange(min=0), help="Estimated affected users.")
+@click.option(
+    "--affected-users",
+    type=click.IntRange(min=0, max=MAX_NUMBER),  # what the file may hold, so it reads back
+    help="Estimated affected users.",
+)
 @click.option("--started-at", "started_text", metavar="TS", help="When impact started.")
 @click.option("--priority", type=PRIORITIES, help="Only to disagree with the matrix.")
 @click.option("--reason", help="Why --priority differs from the matrix (required then).")
@@ -93,7 +99,13 @@ Examples:
     "--data-loss", is_flag=True, help="Data was lost or corrupted (private until released)."
 )
 @click.option("--private", is_flag=True, help="Never show it on the public status page.")
-@click.option("--id", "incident_id", metavar="ID", help="Use this ID instead of a fresh one.")
+@click.option(
+    "--id",
+    "incident_id",
+    metavar="ID",
+    callback=incident_id_param,
+    help="Use this ID instead of a fresh one (letters, digits, '-', '_').",
+)
 @write_options
 @format_option()
 @click.pass_context

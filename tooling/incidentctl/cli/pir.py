@@ -20,7 +20,7 @@ from incidentctl.cli.common import (
     style,
 )
 from incidentctl.core.errors import DocumentError, DocumentErrors, IncidentctlError
-from incidentctl.core.model import ACTION_ID_PATTERN, Horizon, Incident
+from incidentctl.core.model import ACTION_ID_PATTERN, ACTION_ID_RULE, Horizon, Incident
 from incidentctl.core.timevalues import TimeValueError, parse_date
 from incidentctl.deadlines import timers
 from incidentctl.pir import scaffold as review
@@ -239,9 +239,10 @@ def add_action(
         action_id = f"A{number}"
     elif action_id in taken:
         raise click.BadParameter(f"action {action_id} already exists", param_hint="--id")
-    if not re.match(ACTION_ID_PATTERN, action_id):
+    if not re.fullmatch(ACTION_ID_PATTERN, action_id):
         raise click.BadParameter(
-            f"{action_id!r}: letters, digits, '.', '_' and '-' only", param_hint="--id"
+            f"{action_id!r} is not a valid action ID: an action ID is {ACTION_ID_RULE}",
+            param_hint="--id",
         )
     if due_text:
         due = _day(due_text, "--due")

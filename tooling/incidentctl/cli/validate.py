@@ -4,13 +4,9 @@ from __future__ import annotations
 
 import click
 
-from incidentctl.checks.incidents import Finding
+from incidentctl.checks.incidents import finding_order
 from incidentctl.cli.common import echo_findings, repo_from, style
 from incidentctl.store.validation import NoSuchPath, collect
-
-
-def _sort_key(f: Finding) -> tuple[str, int, str]:
-    return (f.path, f.line or 0, f.rule)
 
 
 @click.command(
@@ -37,7 +33,7 @@ def validate(ctx: click.Context, paths: tuple[str, ...], base: str | None, fmt: 
     """Check incidents, runbooks and policies against the schema and the process."""
     repo = repo_from(ctx)
     try:
-        findings = sorted(collect(repo, paths, base), key=_sort_key)
+        findings = sorted(collect(repo, paths, base), key=finding_order)
     except NoSuchPath as exc:
         raise click.BadParameter(exc.message, param_hint="PATHS") from None
     errors = [f for f in findings if f.severity == "error"]

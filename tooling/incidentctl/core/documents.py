@@ -4,6 +4,10 @@ Bulk reads use libyaml (CSafeLoader): ten thousand files must validate in second
 numbers are only needed for files with a problem, so the node tree (with marks) is built
 lazily. Edits are surgical text replacements at node marks, verified by re-parsing, so a
 command touches only the keys it owns and every comment, quote and body byte survives.
+
+The loader refuses, with the line, what YAML allows but a front-matter must not hold: a key
+given twice (naming both lines), numbers beyond ±10^18 or not finite, mappings and lists
+nested deeper than 64 levels, anchors, aliases and merge keys.
 """
 
 from __future__ import annotations
@@ -29,10 +33,132 @@ except AttributeError:  # pragma: no cover - libyaml missing
     _Base = yaml.SafeLoader
 
 
+# What a front-matter may hold. Beyond these a value is a mistake or an attack, and Python
+# itself would fail on it later (int() refuses more than 4,300 digits, deep data overflows
+# the stack), so the loader refuses it with its line.
+MAX_NUMBER = 10**18  # integers and floats beyond ±10^18 (or not finite) are refused
+MAX_DEPTH = 64  # mappings and lists nested deeper are refused
+_MAX_NUMBER_TEXT = 70  # longer number literals are refused before int() reads them
+
+
+class _Refused(yaml.YAMLError):
+    """Valid YAML that the loader will not build: `message` at `mark`, `earlier` for the
+    first of two duplicated keys."""
+
+    def __init__(
+        self, mark: yaml.Mark, message: str, hint: str, earlier: yaml.Mark | None = None
+    ) -> None:
+        super().__init__(message)
+        self.mark, self.message, self.hint, self.earlier = mark, message, hint, earlier
+
+
+def _too_large(node: yaml.ScalarNode, what: str = "number too large") -> _Refused:
+    text = node.value if len(node.value) <= 24 else f"{node.value[:10]}...{node.value[-6:]}"
+    size = f" ({len(node.value):,} characters)" if len(node.value) > 24 else ""
+    return _Refused(
+        node.start_mark,
+        f"{what}: {text}{size}; numbers must be finite and within ±10^18",
+        "quote it if it is text, e.g. '12345678901234567890123'; else write a smaller number",
+    )
+
+
 class _Loader(_Base):  # type: ignore[misc]
-    """Safe loader that leaves timestamps as strings so the model judges them."""
+    """Safe loader that leaves timestamps as strings so the model judges them, and refuses
+    duplicated keys, numbers beyond ±10^18, nesting deeper than 64 and merge keys."""
+
+    def construct_document(self, node: yaml.Node) -> Any:
+        _check_depth(node)
+        return super().construct_document(node)
+
+    def construct_mapping(self, node: yaml.Node, deep: bool = False) -> dict[Any, Any]:
+        """A mapping whose keys are all different: a key given twice is refused with both
+        lines (PyYAML keeps the last silently, and a later edit would change the first)."""
+        if not isinstance(node, yaml.MappingNode):
+            return super().construct_mapping(node, deep=deep)  # type: ignore[no-any-return]
+        mapping: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            try:
+                seen = key in mapping
+            except TypeError:
+                raise yaml.constructor.ConstructorError(
+                    "while constructing a mapping",
+                    node.start_mark,
+                    "found unhashable key",
+                    key_node.start_mark,
+                ) from None
+            if seen:
+                raise _duplicate(self, node, key, key_node)
+            mapping[key] = self.construct_object(value_node, deep=deep)
+        return mapping
+
+    def construct_yaml_int(self, node: yaml.ScalarNode) -> int:
+        if len(node.value) > _MAX_NUMBER_TEXT:
+            raise _too_large(node)
+        value: int = super().construct_yaml_int(node)
+        if abs(value) > MAX_NUMBER:
+            raise _too_large(node)
+        return value
+
+    def construct_yaml_float(self, node: yaml.ScalarNode) -> float:
+        value: float = super().construct_yaml_float(node)
+        if value != value:
+            raise _too_large(node, "not a number")
+        if not -MAX_NUMBER <= value <= MAX_NUMBER:  # also false for .inf
+            raise _too_large(node)
+        return value
+
+    def construct_merge(self, node: yaml.Node) -> None:
+        raise _Refused(
+            node.start_mark,
+            "YAML merge keys (<<) are not allowed",
+            "write the keys out in full",
+        )
 
 
+def _duplicate(loader: _Loader, node: yaml.MappingNode, key: Any, again: yaml.Node) -> _Refused:
+    first = next(k for k, _ in node.value if loader.construct_object(k) == key)
+    shown = repr(again.value) if isinstance(again, yaml.ScalarNode) else repr(key)
+    return _Refused(
+        again.start_mark,
+        f"key {shown} appears twice",
+        "keep one of them: YAML would silently use the last one",
+        earlier=first.start_mark,
+    )
+
+
+def _deep(mark: yaml.Mark) -> _Refused:
+    return _Refused(
+        mark,
+        f"nested more than {MAX_DEPTH} levels deep (mappings and lists)",
+        "a few levels of keys and lists are all a front-matter or policy needs; flatten it",
+    )
+
+
+def _check_depth(root: yaml.Node) -> None:
+    """Refuse mappings and lists nested more than MAX_DEPTH deep, at the first such line.
+
+    One pass over the node tree without recursion, before anything is built from it."""
+    pending = [(root, 1)]
+    while pending:
+        node, depth = pending.pop()
+        if depth > MAX_DEPTH:
+            raise _deep(node.start_mark)
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                if not isinstance(value, yaml.ScalarNode):
+                    pending.append((value, depth + 1))
+                if not isinstance(key, yaml.ScalarNode):
+                    pending.append((key, depth + 1))
+        elif isinstance(node, yaml.SequenceNode):
+            pending.extend(
+                (item, depth + 1) for item in node.value if not isinstance(item, yaml.ScalarNode)
+            )
+
+
+_Loader.add_constructor("tag:yaml.org,2002:int", _Loader.construct_yaml_int)
+_Loader.add_constructor("tag:yaml.org,2002:float", _Loader.construct_yaml_float)
+_Loader.add_constructor("tag:yaml.org,2002:merge", _Loader.construct_merge)
 _Loader.yaml_implicit_resolvers = {
     first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
     for first, resolvers in _Base.yaml_implicit_resolvers.items()
@@ -59,7 +185,7 @@ class Document:
     body: str  # everything after the closing fence, LF line endings
     bom: bool = False
     crlf: bool = False
-    _nodes: yaml.Node | None = field(default=None, repr=False)
+    _lines: LineIndex | None = field(default=None, repr=False)
 
     def text(self) -> str:
         """The document as it should be written back, BOM and line endings as found."""
@@ -75,41 +201,52 @@ class Document:
 
     def line_of(self, loc: tuple[str | int, ...]) -> int | None:
         """Line (1-based, in the file) of the value at a key path, or its nearest parent."""
-        if self._nodes is None:
-            self._nodes = yaml.compose(self.front, Loader=_Loader)
-        return _line_in(self._nodes, loc, offset=1)
+        if self._lines is None:
+            self._lines = LineIndex(yaml.compose(self.front, Loader=_Loader), offset=1)
+        return self._lines.line_of(loc)
 
 
-def line_in_yaml(text: str, loc: tuple[str | int, ...]) -> int | None:
-    """Line (1-based) of the value at a key path in a plain YAML file."""
+def yaml_lines(text: str) -> LineIndex:
+    """Every key path of a plain YAML file with its line; nothing if it does not parse."""
     try:
-        node = yaml.compose(text, Loader=_Loader)
+        return LineIndex(yaml.compose(text, Loader=_Loader), offset=0)
     except yaml.YAMLError:
-        return None
-    return _line_in(node, loc, offset=0)
+        return LineIndex(None, offset=0, known=False)
 
 
-def _line_in(node: yaml.Node | None, loc: tuple[str | int, ...], *, offset: int) -> int:
-    line = 1 + offset
-    for key in loc:
-        found = _child(node, key)
-        if found is None:
-            break
-        key_node, node = found
-        line = (key_node or node).start_mark.line + 1 + offset
-    return line
+class LineIndex:
+    """Key path -> line (1-based) of a YAML text, built in one pass over its node tree.
 
+    Locating each of n problems by walking the tree would take n times the file's size (40,000
+    unknown keys took 42 s); a lookup here is one dictionary probe per level of the path."""
 
-def _child(node: yaml.Node | None, key: str | int) -> tuple[yaml.Node | None, yaml.Node] | None:
-    if isinstance(node, yaml.MappingNode):
-        for k, v in node.value:
-            if isinstance(k, yaml.ScalarNode) and k.value == key:
-                return k, v
-    elif (
-        isinstance(node, yaml.SequenceNode) and isinstance(key, int) and 0 <= key < len(node.value)
-    ):
-        return None, node.value[key]
-    return None
+    def __init__(self, root: yaml.Node | None, *, offset: int, known: bool = True) -> None:
+        self._top = 1 + offset if known else None
+        self._lines: dict[tuple[str | int, ...], int] = {}
+        pending: list[tuple[tuple[str | int, ...], yaml.Node | None]] = [((), root)]
+        while pending:
+            path, node = pending.pop()
+            if isinstance(node, yaml.MappingNode):
+                for key, value in node.value:
+                    if not isinstance(key, yaml.ScalarNode):
+                        continue
+                    inner = (*path, key.value)
+                    if inner not in self._lines:  # a duplicated key: the first one
+                        self._lines[inner] = key.start_mark.line + 1 + offset
+                        pending.append((inner, value))
+            elif isinstance(node, yaml.SequenceNode):
+                for index, item in enumerate(node.value):
+                    inner = (*path, index)
+                    self._lines[inner] = item.start_mark.line + 1 + offset
+                    pending.append((inner, item))
+
+    def line_of(self, loc: tuple[str | int, ...]) -> int | None:
+        """The line of the value at `loc`, else of its nearest parent, else the first line."""
+        for end in range(len(loc), 0, -1):
+            line = self._lines.get(loc[:end])
+            if line is not None:
+                return line
+        return self._top
 
 
 def decode(path: Path, raw: bytes) -> tuple[str, bool, bool]:
@@ -212,10 +349,14 @@ def load_yaml(path: Path, text: str, *, line_offset: int = 0) -> Any:
         _refuse_aliases(path, text, line_offset)
     try:
         return yaml.load(text, Loader=_Loader)
+    except _Refused as exc:
+        raise refusal(path, exc, line_offset) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 + line_offset if mark else None
         problem = exc.problem or "invalid YAML"
+        if mark and "maximum nesting depth" in problem:  # libyaml's own limit, at 1,000
+            raise refusal(path, _deep(mark), line_offset) from None
         context = f" ({exc.context})" if exc.context else ""
         raise DocumentError(
             path,
@@ -226,6 +367,16 @@ def load_yaml(path: Path, text: str, *, line_offset: int = 0) -> Any:
         ) from None
     except yaml.YAMLError as exc:
         raise DocumentError(path, f"malformed YAML: {exc}", rule="yaml") from None
+
+
+def refusal(path: Path, exc: _Refused, line_offset: int) -> DocumentError:
+    """A value the loader refused, located; a duplicated key also names its first line."""
+    message = exc.message
+    if exc.earlier is not None:
+        message += f" (first at line {exc.earlier.line + 1 + line_offset})"
+    return DocumentError(
+        path, message, line=exc.mark.line + 1 + line_offset, hint=exc.hint, rule="yaml"
+    )
 
 
 def _refuse_aliases(path: Path, text: str, line_offset: int) -> None:

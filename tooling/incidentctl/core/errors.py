@@ -4,6 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+# What is shown of one file's problems: the first 50, then one line with how many more.
+# A file with 40,000 of them is usually one mistake (a pasted dump, a wrong indentation).
+MAX_FINDINGS_PER_FILE = 50
+
+
+def more_findings(count: int) -> str:
+    """The line that stands for the findings of a file that are not shown."""
+    return f"and {count:,} more finding{'s' if count != 1 else ''} in this file"
+
 
 class IncidentctlError(Exception):
     """A problem the user can fix: printed cleanly, exit code 2."""
@@ -59,11 +68,24 @@ class DocumentErrors(IncidentctlError):
     """Several problems found in one pass, reported together."""
 
     def __init__(self, errors: list[DocumentError]) -> None:
-        super().__init__("; ".join(e.render() for e in errors))
         self.errors = errors
+        super().__init__("; ".join(self._shown()))
 
     def render(self) -> str:
-        return "\n".join(e.render() for e in self.errors)
+        return "\n".join(self._shown())
+
+    def _shown(self) -> list[str]:
+        """Every error, up to MAX_FINDINGS_PER_FILE a file, then how many more."""
+        counts: dict[str, int] = {}
+        lines: list[str] = []
+        for error in self.errors:
+            counts[error.path] = counts.get(error.path, 0) + 1
+            if counts[error.path] <= MAX_FINDINGS_PER_FILE:
+                lines.append(error.render())
+        for path, count in counts.items():
+            if count > MAX_FINDINGS_PER_FILE:
+                lines.append(f"{path}: {more_findings(count - MAX_FINDINGS_PER_FILE)}")
+        return lines
 
 
 class TransitionError(IncidentctlError):

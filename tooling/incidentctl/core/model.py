@@ -15,7 +15,13 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSeriali
 
 from incidentctl.core.timevalues import format_timestamp, parse_date, parse_timestamp
 
+# An incident ID is a folder name: the one rule for IDs typed (declare --id), generated
+# (INC-YYYYMMDD-XXXX) and read from files (`id:`), and what every refusal says.
 ID_PATTERN = r"^[A-Za-z][A-Za-z0-9_-]{0,63}$"
+ID_RULE = (
+    "a letter, then up to 63 letters, digits, '-' or '_' (no '/', '.', spaces or line "
+    "breaks), e.g. INC-20261127-7K3Q"
+)
 _ID_RE = re.compile(ID_PATTERN)
 
 
@@ -314,6 +320,7 @@ class ActionStatus(StrEnum):
 
 
 ACTION_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$"
+ACTION_ID_RULE = "a letter or digit, then up to 31 letters, digits, '.', '_' or '-', e.g. A1"
 ROOT_CAUSE_PATTERN = r"^[a-z0-9][a-z0-9-]{0,63}$"
 
 
@@ -457,12 +464,14 @@ LIFECYCLE_TIMESTAMPS = (
 
 
 def valid_id(value: str) -> bool:
-    """IDs become folder names: letters, digits, '-' and '_' only, never a path."""
-    return bool(_ID_RE.match(value))
+    """IDs become folder names: ID_RULE, never a path (fullmatch: `$` alone would let a
+    trailing line break through)."""
+    return _ID_RE.fullmatch(value) is not None
 
 
 # -- scheduled maintenance -------------------------------------------------------------------
 MAINTENANCE_ID_PATTERN = r"^MNT-[A-Za-z0-9_-]{1,60}$"
+MAINTENANCE_ID_RULE = "MNT- and up to 60 letters, digits, '-' or '_', e.g. MNT-20261201-7K3Q"
 
 
 class MaintenanceUpdate(_Model):

@@ -19,7 +19,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-_VERSION = 1
+_VERSION = 2  # 2: the loader refuses duplicated keys, huge numbers and deep nesting
+_MAX_DEPTH = 64  # as the loader's limit; deeper data is never cached (nor recursed into)
 
 
 def _folder() -> Path:
@@ -34,16 +35,19 @@ def digest(raw: bytes) -> str:
     return hashlib.blake2b(raw, digest_size=16).hexdigest()
 
 
-def _json_safe(data: Any) -> bool:
-    """Only data that survives JSON unchanged is cached (YAML allows e.g. integer keys)."""
+def _json_safe(data: Any, depth: int = 0) -> bool:
+    """Only data that survives JSON unchanged is cached (YAML allows e.g. integer keys), and
+    only as deep as the loader allows: the cache must never be what fails on a file."""
     if data is None or isinstance(data, str | bool | int):
         return True
     if isinstance(data, float):
         return data == data and data not in (float("inf"), float("-inf"))
+    if depth >= _MAX_DEPTH:
+        return False
     if isinstance(data, list):
-        return all(_json_safe(item) for item in data)
+        return all(_json_safe(item, depth + 1) for item in data)
     if isinstance(data, dict):
-        return all(isinstance(k, str) and _json_safe(v) for k, v in data.items())
+        return all(isinstance(k, str) and _json_safe(v, depth + 1) for k, v in data.items())
     return False
 
 
@@ -74,7 +78,7 @@ class ParseCache:
     def _load(self) -> None:
         try:
             stored = json.loads(self.path.read_bytes())
-        except (OSError, ValueError):
+        except (OSError, ValueError, RecursionError):  # a damaged cache only costs speed
             return
         if isinstance(stored, dict) and stored.get("version") == _VERSION:
             files = stored.get("files")
@@ -123,5 +127,5 @@ class ParseCache:
                 handle.write(text)
             os.replace(tmp, self.path)
             self._dirty = False
-        except (OSError, ValueError):
+        except (OSError, ValueError, RecursionError):
             Path(tmp).unlink(missing_ok=True)

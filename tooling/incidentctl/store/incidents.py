@@ -10,7 +10,7 @@ from pathlib import Path
 
 from incidentctl.core.documents import Loaded, dump_block
 from incidentctl.core.errors import IncidentctlError
-from incidentctl.core.model import BusinessImpact, Incident, Roles, valid_id
+from incidentctl.core.model import ID_RULE, BusinessImpact, Incident, Roles, valid_id
 from incidentctl.store.collection import Collection
 
 INCIDENT_FILE = "incident.md"
@@ -60,8 +60,7 @@ class Incidents(Collection[Incident]):
     def path(self, incident_id: str, detected_at: datetime) -> Path:
         if not valid_id(incident_id):
             raise IncidentctlError(
-                f"{incident_id!r} is not a valid incident ID",
-                hint="use letters, digits, '-' and '_' only, starting with a letter",
+                f"{incident_id!r} is not a valid incident ID", hint=f"an ID is {ID_RULE}"
             )
         return self.dir / f"{detected_at:%Y}/{detected_at:%m}" / incident_id / INCIDENT_FILE
 
@@ -74,7 +73,7 @@ class Incidents(Collection[Incident]):
         if not valid_id(incident_id):
             raise IncidentctlError(
                 f"{incident_id!r} is not a valid incident ID",
-                hint="IDs look like INC-20261127-7K3Q; `incidentctl list` shows them",
+                hint=f"an ID is {ID_RULE}; `incidentctl list` shows them",
             )
         matches = sorted(self.dir.glob(f"*/*/{incident_id}/{INCIDENT_FILE}"))
         if not matches:

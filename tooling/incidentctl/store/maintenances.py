@@ -8,7 +8,7 @@ from pathlib import Path
 
 from incidentctl.core.documents import Document, dump_block
 from incidentctl.core.errors import IncidentctlError
-from incidentctl.core.model import MAINTENANCE_ID_PATTERN, Maintenance
+from incidentctl.core.model import MAINTENANCE_ID_PATTERN, MAINTENANCE_ID_RULE, Maintenance
 from incidentctl.store.collection import Collection
 
 
@@ -21,7 +21,7 @@ class Maintenances(Collection[Maintenance]):
         if not re.fullmatch(MAINTENANCE_ID_PATTERN, maintenance_id):
             raise IncidentctlError(
                 f"{maintenance_id!r} is not a valid maintenance ID",
-                hint="IDs look like MNT-20261201-7K3Q: letters, digits, '-' and '_' only",
+                hint=f"a maintenance ID is {MAINTENANCE_ID_RULE}",
             )
         return self.dir / f"{maintenance_id}.md"
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from incidentctl.core.documents import decode, line_in_yaml, load_yaml
+from incidentctl.core.documents import LineIndex, decode, load_yaml, yaml_lines
 from incidentctl.core.errors import DocumentError, DocumentErrors
 from incidentctl.core.model import Incident
 from incidentctl.core.policy import (
@@ -32,6 +32,7 @@ class Policies:
         self._current: Policy | None = None
         self._digest: str | None = None
         self._snapshots: dict[str, Policy] = {}
+        self.broken: dict[str, DocumentError] = {}  # snapshot files that do not read back
 
     def sections(self) -> dict[str, tuple[Path, str, Any]]:
         """Each policy file: (path shown in errors, text, merged data)."""
@@ -95,18 +96,37 @@ class Policies:
             path = self.snapshot_path(digest)
             if not path.is_file():
                 return False
-            self._snapshots[digest] = Policy.model_validate_json(path.read_bytes())
+            try:
+                self._snapshots[digest] = Policy.model_validate_json(path.read_bytes())
+            except ValidationError as exc:  # hand-edited: its incidents use the current policy
+                self.broken[digest] = _broken_snapshot(Path(self.source.rel(path)), exc)
+                return False
         return True
+
+
+def _broken_snapshot(path: Path, exc: ValidationError) -> DocumentError:
+    first = exc.errors()[0]
+    where = ".".join(str(part) for part in first["loc"])
+    return DocumentError(
+        path,
+        f"not a policy snapshot: {first['msg']}" + (f" ({where})" if where else ""),
+        hint="incidentctl writes the snapshots and never changes them; restore this file "
+        "from git history",
+        rule="policy",
+    )
 
 
 def _policy_errors(
     exc: ValidationError, sections: dict[str, tuple[Path, str, Any]]
 ) -> list[DocumentError]:
     errors: list[DocumentError] = []
+    lines: dict[str, LineIndex] = {}  # one index a file: each lookup is then constant
     for err in exc.errors():
         loc = tuple(err["loc"])
         name, inner = locate(loc)
         path, text, _ = sections[name]
+        if name not in lines:
+            lines[name] = yaml_lines(text)
         message = err["msg"].removeprefix("Value error, ")
         if err["type"] == "extra_forbidden":
             message = f"unknown policy key '{loc[-1]}'"
@@ -114,7 +134,7 @@ def _policy_errors(
             DocumentError(
                 path,
                 message,
-                line=line_in_yaml(text, inner),
+                line=lines[name].line_of(inner),
                 field=".".join(str(p) for p in inner) or None,
                 hint="compare with the commented defaults that `incidentctl init` writes",
             )

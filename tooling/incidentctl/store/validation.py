@@ -189,6 +189,8 @@ def collect(repo: Repo, paths: Sequence[str], base: str | None) -> list[Finding]
         policy = repo.policy()
     except DocumentErrors as exc:
         return checks.findings_from(exc)
+    except DocumentError as exc:  # a policy file that does not parse
+        return [Finding.from_error(exc)]
     runbooks = set()
     for path in repo.runbooks.files():
         try:
@@ -221,6 +223,7 @@ def collect(repo: Repo, paths: Sequence[str], base: str | None) -> list[Finding]
         findings += checks.check_repository(loaded, others=repo.incidents.quick_ids(others))
     else:
         findings += checks.check_repository(loaded)
+    findings += [Finding.from_error(e) for e in repo.policies.broken.values()]
     if base:
         findings += _against_base(repo, base, loaded, partial=selected is not None)
     findings += _reviews(repo, _chosen_pirs(repo, paths), loaded, base)
