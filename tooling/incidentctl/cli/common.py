@@ -200,7 +200,8 @@ def apply_transition(
     with_policy: bool = False,
     **kwargs: Any,
 ) -> Incident | None:
-    """Load an incident, apply a pure transition, save it as a minimal edit.
+    """Apply a pure transition to the incident as it is now and save it as a minimal edit:
+    read, transition and write under the incident's lock, so no concurrent write is lost.
 
     With `with_policy` the transition also gets the policy the incident was declared
     under. Returns the updated incident, or None after a dry run (the diff is shown).
@@ -208,16 +209,17 @@ def apply_transition(
     repo = repo_from(ctx)
     now = current_now(now_text)
     at = parse_time(at_text, now, "--at")
-    loaded = repo.find(incident_id)
-    if with_policy:
-        kwargs["policy"] = repo.policy_for(loaded.incident)
-    updated = transition(loaded.incident, at=at, now=now, by=by or default_actor(), **kwargs)
-    before = loaded.doc.text()
-    after = repo.save(loaded, updated, dry_run=dry_run)
+    actor = by or default_actor()
+
+    def change(incident: Incident) -> Incident:
+        policy = {"policy": repo.policy_for(incident)} if with_policy else {}
+        return transition(incident, at=at, now=now, by=actor, **policy, **kwargs)
+
+    edited = repo.edit(incident_id, change, dry_run=dry_run)
     if dry_run:
-        show_diff(str(loaded.path), before, after)
+        show_diff(str(edited.path), edited.old, edited.text)
         return None
-    return updated
+    return edited.after
 
 
 def _escape(value: str, *, prop: bool = False) -> str:

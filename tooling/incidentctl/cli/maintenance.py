@@ -25,6 +25,7 @@ from incidentctl.cli.common import (
     show_diff,
     write_options,
 )
+from incidentctl.core.documents import Document
 from incidentctl.core.errors import DocumentErrors, IncidentctlError
 from incidentctl.core.model import Maintenance
 from incidentctl.core.timevalues import Duration, TimeValueError, format_timestamp, in_future
@@ -192,38 +193,45 @@ def update(
     at = parse_time(at_text, now, "--at")
     if in_future(at, now):
         raise click.BadParameter(f"{format_timestamp(at)} is in the future", param_hint="--at")
-    doc, item = repo.maintenances.find(maintenance_id)
-    if item.cancelled or item.completed_at is not None:
-        ended = "cancelled"
-        if item.completed_at is not None:
-            ended = f"completed at {format_timestamp(item.completed_at)}"
-        raise IncidentctlError(
-            f"{item.id} is already {ended}", hint="schedule a new maintenance instead"
-        )
-    if complete and at < item.scheduled_for:
-        raise IncidentctlError(
-            f"{item.id} cannot complete at {format_timestamp(at)}: its window starts at "
-            f"{format_timestamp(item.scheduled_for)}",
-            hint="cancel it instead, or give --at within the window",
-        )
-    if item.updates and at < item.updates[-1].at:
-        raise IncidentctlError(
-            f"{format_timestamp(at)} is before the last update "
-            f"({format_timestamp(item.updates[-1].at)})",
-            hint="updates are appended in time order",
-        )
-    before = doc.text()
-    if message:
-        entry = {"at": format_timestamp(at), "text": message.strip(), "by": by or default_actor()}
-        doc.front = edits.append_item(doc.front, "updates", {k: v for k, v in entry.items() if v})
-    if complete:
-        doc.front = edits.set_key(doc.front, "completed_at", format_timestamp(at))
-    if cancel:
-        doc.front = edits.set_key(doc.front, "cancelled", True)
-    text = repo.maintenances.write(doc, dry_run=dry_run)
+    actor = by or default_actor()
+
+    def post(doc: Document, item: Maintenance) -> str:
+        """The update applied to the maintenance as it is now."""
+        if item.cancelled or item.completed_at is not None:
+            ended = "cancelled"
+            if item.completed_at is not None:
+                ended = f"completed at {format_timestamp(item.completed_at)}"
+            raise IncidentctlError(
+                f"{item.id} is already {ended}", hint="schedule a new maintenance instead"
+            )
+        if complete and at < item.scheduled_for:
+            raise IncidentctlError(
+                f"{item.id} cannot complete at {format_timestamp(at)}: its window starts at "
+                f"{format_timestamp(item.scheduled_for)}",
+                hint="cancel it instead, or give --at within the window",
+            )
+        if item.updates and at < item.updates[-1].at:
+            raise IncidentctlError(
+                f"{format_timestamp(at)} is before the last update "
+                f"({format_timestamp(item.updates[-1].at)})",
+                hint="updates are appended in time order",
+            )
+        front = doc.front
+        if message:
+            entry = {"at": format_timestamp(at), "text": message.strip(), "by": actor}
+            front = edits.append_item(front, "updates", {k: v for k, v in entry.items() if v})
+        if complete:
+            front = edits.set_key(front, "completed_at", format_timestamp(at))
+        if cancel:
+            front = edits.set_key(front, "cancelled", True)
+        return front
+
+    path = repo.maintenances.find_path(maintenance_id)
+    edited = repo.maintenances.edit_front(path, post, dry_run=dry_run)
     if dry_run:
-        show_diff(str(doc.path), before, text)
+        show_diff(str(edited.path), edited.old, edited.text)
         return
+    item = edited.after
     what = "completed" if complete else "cancelled" if cancel else "updated"
     click.echo(f"{item.id}: {what} at {format_timestamp(at)}")
 

@@ -19,8 +19,9 @@ from incidentctl.cli.common import (
     show_diff,
     style,
 )
+from incidentctl.core.documents import Document
 from incidentctl.core.errors import DocumentError, DocumentErrors, IncidentctlError
-from incidentctl.core.model import ACTION_ID_PATTERN, ACTION_ID_RULE, Horizon, Incident
+from incidentctl.core.model import ACTION_ID_PATTERN, ACTION_ID_RULE, Horizon, Incident, Pir
 from incidentctl.core.timevalues import TimeValueError, parse_date
 from incidentctl.deadlines import timers
 from incidentctl.pir import scaffold as review
@@ -225,21 +226,11 @@ def add_action(
     repo = repo_from(ctx)
     now = current_now(now_text)
     loaded = repo.find(incident_id)
-    found = repo.pirs.of(loaded)
-    if found is None:
+    if repo.pirs.of(loaded) is None:
         raise IncidentctlError(
             f"{incident_id} has no PIR yet", hint=f"incidentctl pir new {incident_id}"
         )
-    doc, current = found
-    taken = {a.id for a in current.actions}
-    if action_id is None:
-        number = len(current.actions) + 1
-        while f"A{number}" in taken:
-            number += 1
-        action_id = f"A{number}"
-    elif action_id in taken:
-        raise click.BadParameter(f"action {action_id} already exists", param_hint="--id")
-    if not re.fullmatch(ACTION_ID_PATTERN, action_id):
+    if action_id is not None and not re.fullmatch(ACTION_ID_PATTERN, action_id):
         raise click.BadParameter(
             f"{action_id!r} is not a valid action ID: an action ID is {ACTION_ID_RULE}",
             param_hint="--id",
@@ -255,22 +246,35 @@ def add_action(
         due = review.default_due(span.timedelta, now.date())
     if due < loaded.incident.detected_at.date():
         raise click.BadParameter(f"{due} is before the incident", param_hint="--due")
-    item = {
-        "id": action_id,
-        "title": title,
-        "owner": owner,
-        "horizon": horizon,
-        "due": due.isoformat(),
-        "status": "open",
-    }
-    if issue:
-        item["issue"] = issue
-    before = doc.text()
-    doc.front = edits.append_item(doc.front, "actions", item)
-    text = repo.pirs.write(doc, dry_run=dry_run)
+
+    def append(doc: Document, current: Pir) -> str:
+        """The action appended to the PIR as it is now (the next free ID is taken now)."""
+        taken = {a.id for a in current.actions}
+        chosen = action_id
+        if chosen is None:
+            number = len(current.actions) + 1
+            while f"A{number}" in taken:
+                number += 1
+            chosen = f"A{number}"
+        elif chosen in taken:
+            raise click.BadParameter(f"action {chosen} already exists", param_hint="--id")
+        item = {
+            "id": chosen,
+            "title": title,
+            "owner": owner,
+            "horizon": horizon,
+            "due": due.isoformat(),
+            "status": "open",
+        }
+        if issue:
+            item["issue"] = issue
+        return edits.append_item(doc.front, "actions", item)
+
+    edited = repo.pirs.edit_front(repo.pirs.path(loaded), append, dry_run=dry_run)
     if dry_run:
-        show_diff(str(doc.path), before, text)
+        show_diff(str(edited.path), edited.old, edited.text)
         return
+    action_id = edited.after.actions[-1].id
     click.echo(f"{action_id}: due {due.isoformat()} ({horizon}), owner {owner}")
 
 

@@ -23,7 +23,7 @@ from incidentctl.cli.common import (
 from incidentctl.core.documents import Loaded
 from incidentctl.core.errors import DocumentError, DocumentErrors, IncidentctlError
 from incidentctl.core.markdown import PLACEHOLDER
-from incidentctl.core.model import DrillResult, Runbook, is_handle
+from incidentctl.core.model import DrillResult, Incident, Runbook, is_handle
 from incidentctl.core.timevalues import TimeValueError, format_timestamp, parse_date
 from incidentctl.render import templating
 from incidentctl.runbooks import runbook as runbooks
@@ -137,7 +137,7 @@ def new(
     repo.runbooks.create(name, text, dry_run=dry_run)
     if dry_run:
         show_diff(repo.rel(path), "", text)
-    linked = _link(repo, loaded, name, dry_run=dry_run) if loaded else False
+    linked = _link(repo, loaded.incident.id, name, dry_run=dry_run) if loaded else False
     if dry_run:
         return
     click.echo(repo.rel(path))
@@ -150,17 +150,19 @@ def new(
     )
 
 
-def _link(repo: Repo, loaded: Loaded, name: str, *, dry_run: bool) -> bool:
-    """Add NAME to the incident's `runbooks:` list (a minimal edit); False if already there."""
-    incident = loaded.incident
-    if name in incident.runbooks:
-        return False
-    updated = incident.model_copy(update={"runbooks": [*incident.runbooks, name]})
-    before = loaded.doc.text()
-    after = repo.save(loaded, updated, dry_run=dry_run)
-    if dry_run:
-        show_diff(str(loaded.path), before, after)
-    return True
+def _link(repo: Repo, incident_id: str, name: str, *, dry_run: bool) -> bool:
+    """Add NAME to the incident's `runbooks:` list (a minimal edit, under the incident's
+    lock); False if it is there already."""
+
+    def add(incident: Incident) -> Incident:
+        if name in incident.runbooks:
+            return incident
+        return incident.model_copy(update={"runbooks": [*incident.runbooks, name]})
+
+    edited = repo.edit(incident_id, add, dry_run=dry_run)
+    if dry_run and edited.changed:
+        show_diff(str(edited.path), edited.old, edited.text)
+    return edited.changed
 
 
 def _drill_time(value: str | None, now: datetime) -> datetime | date:
@@ -219,24 +221,22 @@ def tested(
     repo = repo_from(ctx)
     now = current_now(now_text)
     at = _drill_time(at_text, now)
-    doc, book = repo.runbooks.find(name)
-    updated = runbooks.record_drill(
-        book,
-        name=name,
-        at=at,
-        now=now,
-        by=by or default_actor(),
-        result=DrillResult(result),
-        note=note,
-    )
-    before = doc.text()
-    after = repo.runbooks.save(doc, book, updated, dry_run=dry_run)
+    actor = by or default_actor()
+    path = repo.runbooks.find_path(name)
+
+    def record(book: Runbook) -> Runbook:
+        return runbooks.record_drill(
+            book, name=name, at=at, now=now, by=actor, result=DrillResult(result), note=note
+        )
+
+    edited = repo.runbooks.edit(path, record, dry_run=dry_run)
     if dry_run:
-        show_diff(str(doc.path), before, after)
+        show_diff(str(edited.path), edited.old, edited.text)
         return
+    book, updated = edited.before, edited.after
     drill = updated.drills[-1]
     when = _when(drill.at)
-    click.echo(f"{name}: drill {drill.result.value} on {when} recorded in {doc.path}")
+    click.echo(f"{name}: drill {drill.result.value} on {when} recorded in {edited.path}")
     if updated.last_tested != book.last_tested:
         click.echo(f"  last_tested: {book.last_tested or 'never'} -> {updated.last_tested}")
     elif drill.result != DrillResult.PASSED:
@@ -266,8 +266,7 @@ def link(ctx: click.Context, name: str, incident_id: str, dry_run: bool) -> None
     """Record that incident ID uses runbook NAME (its `runbooks:` list)."""
     repo = repo_from(ctx)
     repo.runbooks.find(name)
-    loaded = repo.find(incident_id)
-    if not _link(repo, loaded, name, dry_run=dry_run):
+    if not _link(repo, incident_id, name, dry_run=dry_run):
         click.echo(f"{incident_id} already links to {name}")
     elif not dry_run:
         click.echo(f"{incident_id} -> runbooks/{name}.md")

@@ -23,7 +23,9 @@ _VERSION = 2  # 2: the loader refuses duplicated keys, huge numbers and deep nes
 _MAX_DEPTH = 64  # as the loader's limit; deeper data is never cached (nor recursed into)
 
 
-def _folder() -> Path:
+def cache_folder() -> Path:
+    """The user's cache folder for incidentctl (also where a checkout without git keeps its
+    document locks)."""
     explicit = os.environ.get("INCIDENTCTL_CACHE_DIR")
     if explicit:
         return Path(explicit)
@@ -68,7 +70,7 @@ class ParseCache:
     def __init__(self, root: Path) -> None:
         self.enabled = _wanted()
         name = hashlib.sha256(str(root.resolve()).encode()).hexdigest()[:16] + ".json"
-        self.path = _folder() / name
+        self.path = cache_folder() / name
         self._entries: dict[str, list[Any]] = {}
         self._seen: set[str] = set()
         self._dirty = False

@@ -11,6 +11,8 @@ from __future__ import annotations
 import gc
 import os
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
@@ -18,12 +20,28 @@ from pydantic import BaseModel, ValidationError
 
 from incidentctl.core.diagnostics import explain
 from incidentctl.core.documents import Document, parse
-from incidentctl.core.errors import DocumentError, DocumentErrors
+from incidentctl.core.errors import DocumentError, DocumentErrors, IncidentctlError
 from incidentctl.store import edits as editing
-from incidentctl.store.files import Source, write_atomic
+from incidentctl.store import locks
+from incidentctl.store.files import Source, create_exclusive, write_atomic
 
 M = TypeVar("M", bound=BaseModel)
 Progress = Callable[[int, int], None]  # (done, total), now and then during a bulk load
+
+
+@dataclass
+class Edited(Generic[M]):
+    """What one locked edit did: the document as read under the lock, and as written."""
+
+    path: Path  # repository path
+    before: M
+    after: M
+    old: str  # the text before
+    text: str  # the text after (what was written, or would be in a dry run)
+
+    @property
+    def changed(self) -> bool:
+        return self.text != self.old
 
 
 def validated(model: type[M], doc: Document) -> M:
@@ -99,27 +117,72 @@ class Collection(Generic[M]):
             if enabled:
                 gc.enable()
 
-    def add(self, path: Path, text: str, *, expected: M | None = None, dry_run: bool = False) -> M:
+    def locked(self, path: Path, *, dry_run: bool = False) -> AbstractContextManager[None]:
+        """The document's exclusive lock for a block (`store.locks`); none for a dry run,
+        which writes nothing."""
+        return nullcontext() if dry_run else locks.hold(self.source.root, path)
+
+    def edit(self, path: Path, change: Callable[[M], M], *, dry_run: bool = False) -> Edited[M]:
+        """Load, change and save one document as one locked section, so `change` (a pure
+        transition) applies to the file as it is now and no concurrent write is lost."""
+        with self.locked(path, dry_run=dry_run):
+            doc, before = self.load(path, cached=False)
+            old = doc.text()
+            after = change(before)
+            text = self.save(doc, before, after, dry_run=dry_run)
+        return Edited(doc.path, before, after, old, text)
+
+    def edit_front(
+        self, path: Path, change: Callable[[Document, M], str], *, dry_run: bool = False
+    ) -> Edited[M]:
+        """The same for an edit of the front-matter text: `change` returns the new text
+        (minimal edits of `doc.front`), which is verified before it is written."""
+        with self.locked(path, dry_run=dry_run):
+            doc, before = self.load(path, cached=False)
+            old = doc.text()
+            doc.front = change(doc, before)
+            text, after = self._verified(doc)
+            if not dry_run and text != old:
+                self._replace(doc.path, text)
+        return Edited(doc.path, before, after, old, text)
+
+    def add(
+        self,
+        path: Path,
+        text: str,
+        *,
+        exists: IncidentctlError,
+        expected: M | None = None,
+        dry_run: bool = False,
+    ) -> M:
         """Write a new file once its text validates (and, given `expected`, reads back as
-        exactly that); the caller has refused an existing one with its own message."""
+        exactly that). The file is created exclusively: if it exists, or another run
+        creates it first, `exists` (the kind's own refusal) is raised and nothing written."""
         doc = parse(Path(self.source.rel(path)), text.encode("utf-8"))
         made = self.validated(doc)
         if expected is not None and made != expected:
             raise RuntimeError(f"{doc.path} did not round-trip; nothing was written")
+        if os.path.lexists(path):
+            raise exists
         if not dry_run:
-            write_atomic(path, text)
+            with self.locked(path):
+                try:
+                    create_exclusive(path, text)
+                except FileExistsError:
+                    raise exists from None
         return made
 
     def write(self, doc: Document, *, dry_run: bool = False) -> str:
-        """Write an edited document after checking that it still parses and validates."""
-        text = doc.text()
-        self.validated(parse(doc.path, text.encode("utf-8")))
+        """Write an edited document after checking that it still parses and validates (under
+        the document's lock; `edit_front` also reads it under the lock)."""
+        text, _ = self._verified(doc)
         if not dry_run:
-            write_atomic(self.source.root / doc.path, text)
+            self._replace(doc.path, text)
         return text
 
     def save(self, doc: Document, before: M, after: M, *, dry_run: bool = False) -> str:
-        """Apply the difference between two versions as minimal edits, verify, write."""
+        """Apply the difference between two versions as minimal edits, verify, write (under
+        the document's lock; `edit` also reads it under the lock)."""
         front = doc.front
         old, new = self._plain(before), self._plain(after)
         for key in self.model.model_fields:
@@ -136,12 +199,22 @@ class Collection(Generic[M]):
         edited = Document(
             path=doc.path, data={}, front=front, body=doc.body, bom=doc.bom, crlf=doc.crlf
         )
-        text = edited.text()
-        if self.validated(parse(doc.path, text.encode("utf-8"))) != after:
+        text, made = self._verified(edited)
+        if made != after:
             raise RuntimeError(f"edit of {doc.path} did not round-trip; nothing was written")
-        if not dry_run:
-            write_atomic(self.source.root / doc.path, text)
+        if not dry_run and front != doc.front:  # an unchanged file is left as it is
+            self._replace(doc.path, text)
         return text
+
+    def _verified(self, doc: Document) -> tuple[str, M]:
+        """The document's text and what it reads back as (it must still validate)."""
+        text = doc.text()
+        return text, self.validated(parse(doc.path, text.encode("utf-8")))
+
+    def _replace(self, rel: Path, text: str) -> None:
+        path = self.source.root / rel
+        with self.locked(path):
+            write_atomic(path, text)
 
     def _plain(self, item: M) -> dict[str, Any]:
         """JSON-able fields as a file of the kind holds them: no nulls (nor defaults)."""

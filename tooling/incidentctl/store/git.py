@@ -144,3 +144,13 @@ def merge_text(base: str, ours: str, theirs: str, labels: tuple[str, str, str]) 
         message = result.stderr.decode("utf-8", "replace").strip()
         raise IncidentctlError(f"git merge-file failed: {message}")
     return result.stdout.decode("utf-8", "surrogateescape"), result.returncode == 0
+
+
+def common_dir(root: Path) -> Path | None:
+    """The git directory every worktree of the checkout at `root` shares (where git keeps
+    what is never committed); None when `root` is not in a git checkout or git is missing."""
+    try:
+        out = _git(root, "rev-parse", "--git-common-dir").decode("utf-8", "surrogateescape")
+    except (IncidentctlError, OSError):
+        return None
+    return (root / out.strip()).resolve() if out.strip() else None

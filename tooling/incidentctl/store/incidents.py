@@ -70,6 +70,10 @@ class Incidents(Collection[Incident]):
         return Loaded(doc=doc, incident=incident)
 
     def find(self, incident_id: str) -> Loaded:
+        return self.loaded(self.locate(incident_id))
+
+    def locate(self, incident_id: str) -> Path:
+        """The file of incident ID, not read (an edit reads it under its lock)."""
         if not valid_id(incident_id):
             raise IncidentctlError(
                 f"{incident_id!r} is not a valid incident ID",
@@ -86,7 +90,7 @@ class Incidents(Collection[Incident]):
         if len(matches) > 1:
             where = ", ".join(self.source.rel(p) for p in matches)
             raise IncidentctlError(f"incident ID {incident_id} is used twice: {where}")
-        return self.loaded(matches[0])
+        return matches[0]
 
     def quick_ids(self, paths: list[Path]) -> dict[str, str]:
         """ID -> path for files not worth parsing in full: the top-level `id:` line."""
@@ -104,13 +108,17 @@ class Incidents(Collection[Incident]):
         return {p.parent.name for p in self.files()}
 
     def create(self, incident: Incident, body: str, *, dry_run: bool = False) -> tuple[Path, str]:
-        """Write a new incident file; refuses to overwrite an existing one."""
+        """Write a new incident file; refuses an ID that exists, in any month's folder. The
+        ID is locked while it is checked and the file created, so of two runs declaring one
+        ID at once exactly one succeeds."""
         path = self.path(incident.id, incident.detected_at)
-        if path.exists() or incident.id in self.known_ids():
-            raise IncidentctlError(
-                f"incident {incident.id} already exists",
-                hint="choose another --id, or omit --id to get a fresh one",
-            )
+        exists = IncidentctlError(
+            f"incident {incident.id} already exists",
+            hint="choose another --id, or omit --id to get a fresh one",
+        )
         text = "---\n" + new_front(incident) + "---\n" + body
-        self.add(path, text, dry_run=dry_run)
+        with self.locked(self.dir / incident.id, dry_run=dry_run):
+            if path.exists() or incident.id in self.known_ids():
+                raise exists
+            self.add(path, text, exists=exists, dry_run=dry_run)
         return path, text

@@ -27,6 +27,10 @@ class Maintenances(Collection[Maintenance]):
 
     def find(self, maintenance_id: str) -> tuple[Document, Maintenance]:
         """One maintenance by ID; an unknown ID names the closest known one."""
+        return self.load(self.find_path(maintenance_id))
+
+    def find_path(self, maintenance_id: str) -> Path:
+        """The file of maintenance ID, not read (an edit reads it under its lock)."""
         path = self.path(maintenance_id)
         if not path.is_file():
             known = [p.stem for p in self.files()]
@@ -37,21 +41,20 @@ class Maintenances(Collection[Maintenance]):
                 if close
                 else "`incidentctl maintenance list` shows them",
             )
-        return self.load(path)
+        return path
 
     def create(
         self, maintenance: Maintenance, body: str, *, dry_run: bool = False
     ) -> tuple[Path, str]:
         """Write a new maintenance file after checking it re-parses; never overwrites one."""
         path = self.path(maintenance.id)
-        if path.exists():
-            raise IncidentctlError(
-                f"{self.source.rel(path)} already exists",
-                hint="choose another --id, or omit --id to get a fresh one",
-            )
+        exists = IncidentctlError(
+            f"{self.source.rel(path)} already exists",
+            hint="choose another --id, or omit --id to get a fresh one",
+        )
         data = maintenance.model_dump(mode="json", exclude_none=True)
         if not data.get("updates"):
             data.pop("updates", None)
         text = "---\n" + dump_block(data, 0) + "---\n" + body
-        self.add(path, text, expected=maintenance, dry_run=dry_run)
+        self.add(path, text, exists=exists, expected=maintenance, dry_run=dry_run)
         return path, text

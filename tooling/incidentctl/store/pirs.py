@@ -46,10 +46,9 @@ class Pirs(Collection[Pir]):
     def create(self, loaded: Loaded, text: str, *, dry_run: bool = False) -> Path:
         """Write a new pir.md; refuses to overwrite one (a PIR holds people's analysis)."""
         path = self.path(loaded)
-        if path.exists():
-            raise IncidentctlError(
-                f"{self.source.rel(path)} already exists",
-                hint="edit it, or `incidentctl pir check " + loaded.incident.id + "`",
-            )
-        self.add(path, text, dry_run=dry_run)
+        exists = IncidentctlError(
+            f"{self.source.rel(path)} already exists",
+            hint="edit it, or `incidentctl pir check " + loaded.incident.id + "`",
+        )
+        self.add(path, text, exists=exists, dry_run=dry_run)
         return path

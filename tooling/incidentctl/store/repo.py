@@ -7,14 +7,14 @@ package that reads and writes them.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from incidentctl.core.documents import Loaded
 from incidentctl.core.errors import DocumentErrors, IncidentctlError
 from incidentctl.core.model import Incident
 from incidentctl.core.policy import Policy
-from incidentctl.store.collection import Progress
+from incidentctl.store.collection import Edited, Progress
 from incidentctl.store.files import Source
 from incidentctl.store.incidents import Incidents
 from incidentctl.store.maintenances import Maintenances
@@ -87,3 +87,10 @@ class Repo:
     def save(self, loaded: Loaded, updated: Incident, *, dry_run: bool = False) -> str:
         """Apply the difference between two versions as minimal edits, verify, write."""
         return self.incidents.save(loaded.doc, loaded.incident, updated, dry_run=dry_run)
+
+    def edit(
+        self, incident_id: str, change: Callable[[Incident], Incident], *, dry_run: bool = False
+    ) -> Edited[Incident]:
+        """Apply `change` to incident ID as it is now, under its lock, and save the result as
+        a minimal edit: what every command that changes an incident does."""
+        return self.incidents.edit(self.incidents.locate(incident_id), change, dry_run=dry_run)

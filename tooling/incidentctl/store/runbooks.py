@@ -37,6 +37,10 @@ class Runbooks(Collection[Runbook]):
 
     def find(self, name: str) -> tuple[Document, Runbook]:
         """Runbook NAME; an unknown name is an error with the closest existing one."""
+        return self.load(self.find_path(name))
+
+    def find_path(self, name: str) -> Path:
+        """The file of runbook NAME, not read (an edit reads it under its lock)."""
         path = self.dir / f"{name}.md" if Runbook.valid_name(name) else None
         if path is None or not path.is_file():
             close = difflib.get_close_matches(name.lower(), sorted(self.names()), n=1)
@@ -47,16 +51,15 @@ class Runbooks(Collection[Runbook]):
                 else "`incidentctl runbook list` shows the runbooks; "
                 "`incidentctl runbook new` creates one",
             )
-        return self.load(path)
+        return path
 
     def create(self, name: str, text: str, *, dry_run: bool = False) -> Path:
         """Write a new runbook after checking its front-matter; never overwrites one."""
         path = self.path(name)
-        taken = {n.lower() for n in self.names()}
-        if path.exists() or name in taken:
-            raise IncidentctlError(
-                f"{self.source.rel(path)} already exists",
-                hint="edit it, or choose another name",
-            )
-        self.add(path, text, dry_run=dry_run)
+        exists = IncidentctlError(
+            f"{self.source.rel(path)} already exists", hint="edit it, or choose another name"
+        )
+        if name in {n.lower() for n in self.names()}:
+            raise exists
+        self.add(path, text, exists=exists, dry_run=dry_run)
         return path
