@@ -67,6 +67,8 @@ def build(ctx: click.Context, out: Path, name: str, base_url: str, now_text: str
         base_url=base_url,
         progress=(lambda text: click.echo(text, err=True)) if tty else None,
     )
+    for text in result.warnings:
+        click.echo(f"warning: {text}", err=True)
     for path in result.skipped:
         click.echo(f"warning: {path}: not valid, left off the site (see `incidentctl validate`)",
                    err=True)  # fmt: skip

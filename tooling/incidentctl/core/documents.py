@@ -249,15 +249,20 @@ class LineIndex:
         return self._top
 
 
+def file_too_large(path: Path | str, size: int) -> DocumentError:
+    """The one size limit of every file the tool reads (the store checks it before reading)."""
+    return DocumentError(
+        path,
+        f"file is {size:,} bytes, over the {MAX_BYTES:,}-byte limit",
+        hint="incident files are small; move logs and dumps elsewhere and link to them",
+        rule="size",
+    )
+
+
 def decode(path: Path, raw: bytes) -> tuple[str, bool, bool]:
     """Bytes to LF text; remembers a BOM and CRLF endings so a write keeps them."""
     if len(raw) > MAX_BYTES:
-        raise DocumentError(
-            path,
-            f"file is {len(raw):,} bytes, over the {MAX_BYTES:,}-byte limit",
-            hint="incident files are small; move logs and dumps elsewhere and link to them",
-            rule="size",
-        )
+        raise file_too_large(path, len(raw))
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -4,9 +4,10 @@ base, each with the summary the PR comment shows."""
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 
 from incidentctl.core.documents import Loaded
-from incidentctl.core.errors import DocumentErrors
+from incidentctl.core.errors import DocumentError, DocumentErrors
 from incidentctl.deadlines import timers
 from incidentctl.github.summary import Changed
 from incidentctl.store import git
@@ -15,6 +16,14 @@ from incidentctl.store.pirs import PIR_FILE
 from incidentctl.store.repo import Repo
 from incidentctl.store.reviews import Approvals, Warn, review_state
 from incidentctl.store.validation import check_pir_file
+
+
+def _bytes(repo: Repo, path: Path) -> bytes | None:
+    """A PIR's bytes, or None when it is not a regular file (its findings say why)."""
+    try:
+        return repo.source.raw(path)
+    except DocumentError:
+        return None
 
 
 def changed_incidents(repo: Repo, base: str, now: datetime, warn: Warn) -> list[Changed]:
@@ -35,8 +44,8 @@ def changed_incidents(repo: Repo, base: str, now: datetime, warn: Warn) -> list[
         rel = str(loaded.path)
         pir_file = repo.pirs.path(loaded)
         pir_rel = repo.rel(pir_file)
-        text = (repo.root / rel).read_bytes()
-        pir_changed = pir_file.is_file() and before_pirs.get(pir_rel) != pir_file.read_bytes()
+        text = repo.source.raw(repo.root / rel)
+        pir_changed = pir_file.is_file() and before_pirs.get(pir_rel) != _bytes(repo, pir_file)
         if before.get(rel) == text and not pir_changed:
             continue
         incident = loaded.incident

@@ -23,6 +23,7 @@ from typing import Any
 import jinja2
 
 from incidentctl.core.errors import IncidentctlError
+from incidentctl.core.regular import entries
 from incidentctl.notify.values import public_context
 from incidentctl.render import templating
 
@@ -79,8 +80,12 @@ def available(repo_root: Path | None) -> list[dict[str, Any]]:
     """Every template name: built-ins (overridden or not) and the repository's own additions."""
     names = [t.name for t in TEMPLATES]
     folder = repo_root / "templates" / FOLDER if repo_root else None
-    if folder is not None and folder.is_dir():
-        extra = {p.name[: -len(SUFFIX)] for p in folder.glob(f"*{SUFFIX}")}
+    if folder is not None and not folder.is_symlink():  # listed, never followed
+        extra = {
+            e.name[: -len(SUFFIX)]
+            for e in entries(folder)
+            if e.name.endswith(SUFFIX) and Path(e.path).parent == folder
+        }
         names += sorted(n for n in extra - set(names) if NAME_PATTERN.match(n))
     return [
         {

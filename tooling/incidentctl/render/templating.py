@@ -17,7 +17,8 @@ template file and line.
 from __future__ import annotations
 
 import html
-from collections.abc import Mapping
+import os
+from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from enum import Enum
 from pathlib import Path
@@ -26,11 +27,13 @@ from typing import Any
 
 import jinja2
 from jinja2.exceptions import SecurityError
+from jinja2.loaders import split_template_path
 from jinja2.sandbox import MAX_RANGE, ImmutableSandboxedEnvironment
 from markupsafe import Markup
 
 from incidentctl.core.documents import dump_scalar
-from incidentctl.core.errors import IncidentctlError
+from incidentctl.core.errors import DocumentError, IncidentctlError
+from incidentctl.core.regular import regular_file
 from incidentctl.core.timevalues import format_timestamp
 from incidentctl.render.context import plain_context
 
@@ -92,11 +95,50 @@ def _finalize_markdown(value: Any) -> Any:
     return html.escape(str(shown), quote=False)
 
 
+class RepositoryLoader(jinja2.BaseLoader):
+    """A repository's own templates under `folder`, read as regular files only
+    (`core.regular.regular_file`, the store's check): a template that is a symlink (to
+    /etc/passwd, to a private incident), a FIFO or a device, or that sits in a symlinked
+    folder, is refused with an error naming it, never followed; a missing one is not found,
+    so the built-in template is used."""
+
+    def __init__(self, root: Path, folder: str) -> None:
+        self.root = root
+        self.folder = folder
+
+    def get_source(
+        self, environment: jinja2.Environment, template: str
+    ) -> tuple[str, str, Callable[[], bool]]:
+        path = self.root.joinpath(self.folder, *split_template_path(template))  # no ".."
+        try:
+            raw = regular_file(path, self.root)
+        except (FileNotFoundError, NotADirectoryError):
+            raise jinja2.TemplateNotFound(template) from None
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise DocumentError(
+                self.root.joinpath(self.folder, template).relative_to(self.root),
+                f"not valid UTF-8 (at byte {exc.start})",
+                hint="save the template as UTF-8",
+                rule="encoding",
+            ) from None
+        mtime = os.lstat(path).st_mtime
+
+        def uptodate() -> bool:
+            try:
+                return os.lstat(path).st_mtime == mtime
+            except OSError:
+                return False
+
+        return text, str(path), uptodate
+
+
 def loader(repo_root: Path | None) -> jinja2.BaseLoader:
     """The repository's templates/ first, then the package's (documents, messages, report)."""
     loaders: list[jinja2.BaseLoader] = []
-    if repo_root is not None and (repo_root / "templates").is_dir():
-        loaders.append(jinja2.FileSystemLoader(repo_root / "templates"))
+    if repo_root is not None:
+        loaders.append(RepositoryLoader(repo_root, "templates"))
     loaders.append(jinja2.PackageLoader(_PACKAGE, "templates"))
     return jinja2.ChoiceLoader(loaders)
 
@@ -143,7 +185,7 @@ def _cell(value: Any) -> str:
 
 def origin(env: jinja2.Environment, repo_root: Path | None, name: str) -> str:
     """'repository' when the repository overrides template `name`, else 'built-in'."""
-    if repo_root is not None and (repo_root / "templates" / name).is_file():
+    if repo_root is not None and os.path.lexists(repo_root / "templates" / name):
         return "repository"
     return "built-in"
 

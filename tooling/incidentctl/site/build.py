@@ -6,10 +6,18 @@ random IDs). Incremental on disk: a file whose bytes did not change is not rewri
 file an earlier build wrote that this build no longer produces (an incident made private,
 say) is deleted. The folder's manifest (`.incidentctl-site`) records what the build owns; an
 output folder holding other files is refused rather than cleaned.
+
+The output folder may come from a pull request (a committed `_site/`), so nothing in it is
+trusted: no symlink in it is followed, nothing is written or deleted outside it (checked on
+real paths), a manifest entry that leaves the folder or passes through a symlink is ignored
+with a warning, and an `--out` that is a symlink, or the repository or a folder above it,
+is refused.
 """
 
 from __future__ import annotations
 
+import os
+import stat
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,6 +28,7 @@ from pathlib import Path
 from incidentctl.core.errors import DocumentError, DocumentErrors, IncidentctlError
 from incidentctl.core.lifecycle import as_of
 from incidentctl.core.model import Pir
+from incidentctl.core.regular import regular_file
 from incidentctl.site import feeds
 from incidentctl.site.api import Api, Page, dumps
 from incidentctl.site.pages import Renderer
@@ -49,6 +58,7 @@ class BuildResult:
     published: int = 0
     maintenances: int = 0
     skipped: list[str] = field(default_factory=list)  # files that did not load
+    warnings: list[str] = field(default_factory=list)  # what the output folder made us skip
 
 
 @dataclass(frozen=True)
@@ -240,38 +250,102 @@ def _history(
     return files
 
 
+MANIFEST_LIMIT = 64 * 1024 * 1024  # the manifest of a very large site; never read past it
+
+
+def check_out(out: Path, root: Path) -> None:
+    """Refuse an output folder that is a symlink, or the repository or a folder above it
+    (pruning there could delete the repository's own files)."""
+    if out.is_symlink():
+        raise IncidentctlError(
+            f"--out {out}: a symlink; site build writes only into a real folder",
+            hint="pass the folder itself, e.g. --out _site",
+        )
+    real, home = Path(os.path.realpath(out)), Path(os.path.realpath(root))
+    if real == home or real in home.parents:
+        raise IncidentctlError(
+            f"--out {out}: the repository itself or a folder above it",
+            hint="build into a folder of its own, e.g. --out _site",
+        )
+
+
+def _unsafe(out: Path, rel: str) -> str | None:
+    """Why the file `rel` must not be written or deleted inside `out`, or None: it leaves
+    the folder, or one of its folders is a symlink or not a folder. Checked component by
+    component with lstat (nothing is followed), then on the real path."""
+    parts = Path(rel).parts
+    if not rel or Path(rel).is_absolute() or ".." in parts or "\0" in rel:
+        return "outside the output folder"
+    folder = out
+    for part in parts[:-1]:
+        folder = folder / part
+        try:
+            mode = os.lstat(folder).st_mode
+        except FileNotFoundError:
+            break  # created below as a real folder
+        if stat.S_ISLNK(mode):
+            return f"{folder} is a symlink"
+        if not stat.S_ISDIR(mode):
+            return f"{folder} is not a folder"
+    home = os.path.realpath(out)  # the file itself may be a symlink: replaced, not followed
+    if os.path.commonpath([os.path.realpath((out / rel).parent), home]) != home:
+        return "outside the output folder"
+    return None
+
+
+def _unchanged(out: Path, rel: str, data: bytes) -> bool:
+    """Whether `out/rel` is a regular file holding exactly `data` (a symlink or a file of
+    another size is never read: it is replaced)."""
+    try:
+        return regular_file(out / rel, out, limit=len(data)) == data
+    except (OSError, IncidentctlError):
+        return False
+
+
 def write_site(out: Path, files: dict[str, str], result: BuildResult) -> None:
     """Write what changed, delete what an earlier build wrote and this one did not."""
     manifest = out / MANIFEST
     previous: set[str] = set()
+    if out.is_symlink():
+        raise IncidentctlError(f"--out {out}: a symlink; site build writes only into a real folder")
     if out.exists() and not out.is_dir():
         raise IncidentctlError(f"--out {out}: not a folder")
     if out.is_dir() and any(out.iterdir()):
-        if not manifest.is_file():
+        if not os.path.lexists(manifest):
             raise IncidentctlError(
                 f"--out {out} holds files that `incidentctl site build` did not write",
                 hint="choose an empty or new folder (an earlier build's folder is fine)",
             )
-        previous = set(manifest.read_text(encoding="utf-8").splitlines())
+        raw = regular_file(manifest, out, limit=MANIFEST_LIMIT)  # a symlink is refused
+        previous = set(raw.decode("utf-8", "replace").splitlines())
+    for rel in {Path(rel).parent: rel for rel in sorted(files)}.values():  # one per folder
+        why = _unsafe(out, rel)
+        if why is not None:
+            raise IncidentctlError(
+                f"--out {out}: cannot write {rel}: {why}",
+                hint="site build never writes through a symlink; delete it and build again",
+            )
     out.mkdir(parents=True, exist_ok=True)
     for rel in sorted(files):
         data = files[rel].encode("utf-8")
+        if _unchanged(out, rel, data):
+            continue
         target = out / rel
-        try:
-            if target.read_bytes() == data:
-                continue
-        except (FileNotFoundError, NotADirectoryError):
-            pass
         target.parent.mkdir(parents=True, exist_ok=True)
-        _replace(target, data)
+        _replace(target, data)  # a symlink at `target` is replaced, never written through
         result.written += 1
     for rel in sorted(previous - set(files)):
+        why = _unsafe(out, rel)
+        if why is not None:
+            result.warnings.append(f"{MANIFEST}: entry {rel!r} ignored: {why}")
+            continue
         stale = out / rel
-        if ".." in Path(rel).parts or not rel or rel.startswith("/"):
-            continue  # a tampered manifest must not reach outside the folder
-        if stale.is_file():
-            stale.unlink()
-            result.removed += 1
+        try:
+            if stat.S_ISREG(os.lstat(stale).st_mode):
+                stale.unlink()
+                result.removed += 1
+        except FileNotFoundError:
+            pass
     _replace(manifest, ("\n".join(sorted(files)) + "\n").encode("utf-8"))
     result.files = len(files)
 
@@ -293,6 +367,7 @@ def build(
     """Render the whole site into `out`."""
     if base_url and not base_url.endswith("/"):
         base_url += "/"
+    check_out(out, repo.root)
     result = BuildResult(out=out)
     files = render_site(repo, now=now, name=name, base_url=base_url, result=result)
     if progress is not None:

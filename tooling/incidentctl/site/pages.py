@@ -53,8 +53,8 @@ def _markdown(text: str | None) -> Markup:
 
 def environment(repo_root: Path | None) -> jinja2.Environment:
     loaders: list[jinja2.BaseLoader] = []
-    if repo_root is not None and (repo_root / "templates" / "site").is_dir():
-        loaders.append(jinja2.FileSystemLoader(repo_root / "templates" / "site"))
+    if repo_root is not None:  # regular files only: a symlinked page template is refused
+        loaders.append(templating.RepositoryLoader(repo_root, "templates/site"))
     loaders.append(jinja2.PackageLoader("incidentctl", "site/templates"))
     env = templating.Sandbox(
         loader=jinja2.ChoiceLoader(loaders),

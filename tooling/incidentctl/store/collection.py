@@ -8,6 +8,7 @@ the markdown body of a file survive every command.
 
 from __future__ import annotations
 
+import fnmatch
 import gc
 import os
 from collections.abc import Callable, Iterator
@@ -21,6 +22,7 @@ from pydantic import BaseModel, ValidationError
 from incidentctl.core.diagnostics import explain
 from incidentctl.core.documents import Document, parse
 from incidentctl.core.errors import DocumentError, DocumentErrors, IncidentctlError
+from incidentctl.core.regular import entries
 from incidentctl.store import edits as editing
 from incidentctl.store import locks
 from incidentctl.store.files import Source, create_exclusive, write_atomic
@@ -52,6 +54,14 @@ def validated(model: type[M], doc: Document) -> M:
         raise DocumentErrors(explain(exc, model, doc.path, doc.line_of)) from None
 
 
+def _is_folder(entry: os.DirEntry[str]) -> bool:
+    """Whether a symlink points to a folder (stat only: nothing is opened or read)."""
+    try:
+        return entry.is_dir()
+    except OSError:  # a loop
+        return False
+
+
 class Collection(Generic[M]):
     """Every document of one kind. Subclasses declare `model`, `folder` and `glob`."""
 
@@ -68,18 +78,32 @@ class Collection(Generic[M]):
         return self.source.root / self.folder
 
     def files(self) -> list[Path]:
-        """Every file of the kind, in a stable order; a README.md is documentation."""
-        if not self.dir.is_dir():
-            return []
+        """Every file of the kind, in a stable order; a README.md is documentation.
+
+        Listed without following symlinks: a symlink, FIFO or device with the kind's name
+        is listed (reading it is refused, so commands and `validate` name it), a symlinked
+        folder is not entered (for "**/NAME" kinds it is listed itself)."""
+        if self.dir.is_symlink():
+            return [self.dir]
         if self.glob.startswith("**/"):
             name = self.glob.removeprefix("**/")
-            found: list[Path] = []
-            for folder, dirs, names in os.walk(self.dir):
-                dirs.sort()
-                if name in names:
-                    found.append(Path(folder) / name)
-            return found
-        return sorted(p for p in self.dir.glob(self.glob) if p.name.lower() != "readme.md")
+            return [
+                Path(entry.path)
+                for entry in entries(self.dir)
+                if entry.name == name or (entry.is_symlink() and _is_folder(entry))
+            ]
+        pattern = self.glob.split("/")
+        found = []
+        for entry in entries(self.dir):
+            path = Path(entry.path)
+            parts = path.relative_to(self.dir).parts
+            if (
+                len(parts) == len(pattern)
+                and all(fnmatch.fnmatchcase(p, g) for p, g in zip(parts, pattern, strict=True))
+                and entry.name.lower() != "readme.md"
+            ):
+                found.append(path)
+        return sorted(found)
 
     def validated(self, doc: Document) -> M:
         return validated(self.model, doc)

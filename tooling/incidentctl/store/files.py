@@ -1,4 +1,8 @@
-"""The repository's bytes: documents read through the parse cache, files written atomically."""
+"""The repository's bytes: documents read through the parse cache, files written atomically.
+
+Every read is `regular_file` (core/regular.py): regular files inside the repository only,
+size-checked before reading; a symlink, device or FIFO is refused without being opened.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ import tempfile
 from pathlib import Path
 
 from incidentctl.core.documents import Document, parse
+from incidentctl.core.regular import regular_file
 from incidentctl.store import cache as parsecache
 from incidentctl.store.cache import ParseCache
 
@@ -98,6 +103,10 @@ class Source:
     def rel(self, path: Path) -> str:
         return relative(self.root, path)
 
+    def raw(self, path: Path) -> bytes:
+        """A file's bytes, if it is a regular file inside the repository (`regular_file`)."""
+        return regular_file(path, self.root)
+
     def read(self, path: Path, *, cached: bool = True) -> Document:
         """Read and split a document; its front-matter from the parse cache when the bytes
         are the same as last time, else from the YAML parser (and remembered).
@@ -105,10 +114,10 @@ class Source:
         `cached=False` for a single file: loading the whole cache would cost more than the
         one parse it could save."""
         if not cached:
-            return parse(Path(self.rel(path)), path.read_bytes())
+            return parse(Path(self.rel(path)), self.raw(path))
         if self._cache is None:
             self._cache = ParseCache(self.root)
-        raw = path.read_bytes()
+        raw = self.raw(path)
         rel = self.rel(path)
         if not self._cache.enabled:
             return parse(Path(rel), raw)

@@ -11,6 +11,7 @@ import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
+from incidentctl.core.documents import MAX_BYTES
 from incidentctl.core.errors import IncidentctlError
 
 
@@ -40,18 +41,30 @@ def resolve(root: Path, ref: str) -> str:
         ) from None
 
 
+_REGULAR_MODES = ("100644", "100755")  # a symlink is mode 120000: its target, never followed
+
+
 def files_at(root: Path, ref: str, folder: str, name: str) -> dict[str, bytes]:
-    """Every file called `name` under `folder` at `ref`, keyed by repository path."""
+    """Every file called `name` under `folder` at `ref`, keyed by repository path.
+
+    Only regular files within the size limit, as in the working tree: a symlink blob (mode
+    120000) or an oversized blob at the base is left out, like any base file that does not
+    parse (it is the base's problem, not this change's), and never read into memory."""
     commit = resolve(root, ref)
     prefix = _git(root, "rev-parse", "--show-prefix").decode().strip()
-    listing = _git(root, "ls-tree", "-r", "-z", "--full-tree", commit, "--", prefix + folder)
+    listing = _git(root, "ls-tree", "-r", "-z", "-l", "--full-tree", commit, "--", prefix + folder)
     wanted: list[tuple[str, str]] = []
     for entry in listing.split(b"\0"):
         if not entry:
             continue
         meta, _, path = entry.decode("utf-8", "surrogateescape").partition("\t")
-        _, kind, sha = meta.split()
-        if kind == "blob" and path.rsplit("/", 1)[-1] == name:
+        mode, kind, sha, length = meta.split()
+        if (
+            kind == "blob"
+            and mode in _REGULAR_MODES
+            and int(length) <= MAX_BYTES
+            and path.rsplit("/", 1)[-1] == name
+        ):
             wanted.append((path.removeprefix(prefix), sha))
     if not wanted:
         return {}

@@ -3,13 +3,14 @@ more than ~1,000 entries at 10,000 incidents."""
 
 from __future__ import annotations
 
+import os
 import re
 import secrets
 from datetime import datetime
 from pathlib import Path
 
 from incidentctl.core.documents import Loaded, dump_block
-from incidentctl.core.errors import IncidentctlError
+from incidentctl.core.errors import DocumentError, IncidentctlError
 from incidentctl.core.model import ID_RULE, BusinessImpact, Incident, Roles, valid_id
 from incidentctl.store.collection import Collection
 
@@ -51,6 +52,15 @@ def new_front(incident: Incident) -> str:
     return dump_block(data, 0)
 
 
+def _folders(path: Path) -> list[Path]:
+    """The real subfolders of `path` in name order (a symlinked one is not entered)."""
+    try:
+        with os.scandir(path) as listing:
+            return sorted(Path(e.path) for e in listing if e.is_dir(follow_symlinks=False))
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+
+
 class Incidents(Collection[Incident]):
     model = Incident
     folder = "incidents"
@@ -79,9 +89,14 @@ class Incidents(Collection[Incident]):
                 f"{incident_id!r} is not a valid incident ID",
                 hint=f"an ID is {ID_RULE}; `incidentctl list` shows them",
             )
-        matches = sorted(self.dir.glob(f"*/*/{incident_id}/{INCIDENT_FILE}"))
+        matches = [
+            month / incident_id / INCIDENT_FILE
+            for year in _folders(self.dir)
+            for month in _folders(year)
+            if os.path.lexists(month / incident_id / INCIDENT_FILE)
+        ]  # a symlinked ID folder is found too: reading it names the refusal
         if not matches:
-            matches = [p for p in self.files() if p.parent.name == incident_id]
+            matches = [p for p in self.files() if incident_id in (p.parent.name, p.name)]
         if not matches:
             raise IncidentctlError(
                 f"no incident {incident_id} in {self.source.rel(self.dir)}/",
@@ -97,15 +112,15 @@ class Incidents(Collection[Incident]):
         out: dict[str, str] = {}
         for path in paths:
             try:
-                head = path.read_bytes()[:4096].decode("utf-8", "replace")
-            except OSError:
-                continue
+                head = self.source.raw(path)[:4096].decode("utf-8", "replace")
+            except (OSError, DocumentError):
+                continue  # validate reports an unreadable file on its own
             match = _ID_LINE.search(head)
             out[match.group(1) if match else path.parent.name] = self.source.rel(path)
         return out
 
     def known_ids(self) -> set[str]:
-        return {p.parent.name for p in self.files()}
+        return {p.parent.name if p.name == INCIDENT_FILE else p.name for p in self.files()}
 
     def create(self, incident: Incident, body: str, *, dry_run: bool = False) -> tuple[Path, str]:
         """Write a new incident file; refuses an ID that exists, in any month's folder. The
@@ -118,7 +133,7 @@ class Incidents(Collection[Incident]):
         )
         text = "---\n" + new_front(incident) + "---\n" + body
         with self.locked(self.dir / incident.id, dry_run=dry_run):
-            if path.exists() or incident.id in self.known_ids():
+            if os.path.lexists(path) or incident.id in self.known_ids():
                 raise exists
             self.add(path, text, exists=exists, dry_run=dry_run)
         return path, text

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import os
 import re
 from pathlib import Path
 
@@ -32,7 +33,7 @@ class Maintenances(Collection[Maintenance]):
     def find_path(self, maintenance_id: str) -> Path:
         """The file of maintenance ID, not read (an edit reads it under its lock)."""
         path = self.path(maintenance_id)
-        if not path.is_file():
+        if not os.path.lexists(path):
             known = [p.stem for p in self.files()]
             close = difflib.get_close_matches(maintenance_id, known, n=1)
             raise IncidentctlError(

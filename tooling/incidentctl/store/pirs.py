@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -24,21 +25,21 @@ class Pirs(Collection[Pir]):
     def of(self, loaded: Loaded) -> tuple[Document, Pir] | None:
         """The incident's PIR, or None when it has none yet."""
         path = self.path(loaded)
-        return self.load(path) if path.is_file() else None
+        return self.load(path) if os.path.lexists(path) else None
 
     def front(self, loaded: Loaded) -> dict[str, Any] | None:
         """The front-matter of the incident's PIR as data, unvalidated (the timers read it
         loosely); None when there is none. Raises DocumentError when it cannot be parsed."""
         path = self.path(loaded)
-        return self.source.read(path).data if path.is_file() else None
+        return self.source.read(path).data if os.path.lexists(path) else None
 
     def public(self, loaded: Loaded) -> Pir | None:
         """The incident's PIR if it may hold a public summary; the others are not parsed (a
         byte search is ~100x cheaper than the YAML parse, which dominates a site build)."""
         path = self.path(loaded)
-        if not path.is_file():
+        if not os.path.lexists(path):
             return None
-        raw = path.read_bytes()
+        raw = self.source.raw(path)
         if b"public_summary" not in raw:
             return None
         return self.validated(parse(Path(self.source.rel(path)), raw))

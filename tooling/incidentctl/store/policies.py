@@ -4,6 +4,7 @@ effective policy each incident was declared under, so later edits never change i
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from incidentctl.core.policy import (
     locate,
     merge,
 )
+from incidentctl.core.regular import NotRegularFile
 from incidentctl.store.files import Source, write_atomic
 
 
@@ -41,9 +43,13 @@ class Policies:
             default = default_text(name)
             base = load_yaml(Path(f"<default {name}.yaml>"), default) or {}
             path = self.dir / f"{name}.yaml"
-            if path.is_file():
+            if os.path.lexists(path):
                 shown = Path(self.source.rel(path))
-                text, _, _ = decode(shown, path.read_bytes())
+                try:
+                    raw = self.source.raw(path)
+                except NotRegularFile as exc:
+                    raise DocumentErrors([exc]) from None  # validate reports it as a finding
+                text, _, _ = decode(shown, raw)
                 data = load_yaml(shown, text)
                 if data is None:
                     data = {}
@@ -94,10 +100,12 @@ class Policies:
             return True
         if digest not in self._snapshots:
             path = self.snapshot_path(digest)
-            if not path.is_file():
-                return False
             try:
-                self._snapshots[digest] = Policy.model_validate_json(path.read_bytes())
+                raw = self.source.raw(path)
+            except (OSError, DocumentError):
+                return False  # missing, or not a regular file (validate names that)
+            try:
+                self._snapshots[digest] = Policy.model_validate_json(raw)
             except ValidationError as exc:  # hand-edited: its incidents use the current policy
                 self.broken[digest] = _broken_snapshot(Path(self.source.rel(path)), exc)
                 return False

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import os
 from pathlib import Path
 
 from incidentctl.core.documents import Document
@@ -33,7 +34,7 @@ class Runbooks(Collection[Runbook]):
         """The runbook an incident links to, or None when there is no such file; raises
         DocumentError(s) when it cannot be read."""
         path = self.dir / f"{name}.md"
-        return self.load(path)[1] if path.is_file() else None
+        return self.load(path)[1] if os.path.lexists(path) else None
 
     def find(self, name: str) -> tuple[Document, Runbook]:
         """Runbook NAME; an unknown name is an error with the closest existing one."""
@@ -42,7 +43,7 @@ class Runbooks(Collection[Runbook]):
     def find_path(self, name: str) -> Path:
         """The file of runbook NAME, not read (an edit reads it under its lock)."""
         path = self.dir / f"{name}.md" if Runbook.valid_name(name) else None
-        if path is None or not path.is_file():
+        if path is None or not os.path.lexists(path):
             close = difflib.get_close_matches(name.lower(), sorted(self.names()), n=1)
             raise IncidentctlError(
                 f"no runbook {name!r} in {self.source.rel(self.dir)}/",

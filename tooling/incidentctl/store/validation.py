@@ -6,6 +6,7 @@ or those a pull request names), reads them once, and compares with a git base re
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from incidentctl.checks.incidents import Context, Finding
 from incidentctl.core.documents import Document, Loaded, parse
 from incidentctl.core.errors import DocumentError, DocumentErrors, IncidentctlError
 from incidentctl.core.model import Incident, Pir
+from incidentctl.core.regular import NOT_REGULAR, irregular
 from incidentctl.core.timevalues import format_timestamp
 from incidentctl.runbooks.runbook import check_runbook
 from incidentctl.store import git as vcs
@@ -69,7 +71,7 @@ def check_pir_file(
 def missing_pir(repo: Repo, loaded: Loaded) -> Finding | None:
     """A required PIR that does not exist although the incident is resolved."""
     incident = loaded.incident
-    if incident.resolved_at is None or repo.pirs.path(loaded).is_file():
+    if incident.resolved_at is None or os.path.lexists(repo.pirs.path(loaded)):
         return None
     rule = repo.policy_for(incident).review.pir.get(incident.priority)
     if rule is None or rule.due is None or not rule.required:
@@ -96,7 +98,7 @@ def pir_findings(repo: Repo, incident_id: str | None) -> tuple[list[Finding], di
         loaded = repo.find(incident_id)
         by_folder[loaded.path.parent.name] = loaded
         path = repo.pirs.path(loaded)
-        if not path.is_file():
+        if not os.path.lexists(path):
             findings.append(
                 Finding(
                     repo.rel(path),
@@ -106,7 +108,7 @@ def pir_findings(repo: Repo, incident_id: str | None) -> tuple[list[Finding], di
                     f"incidentctl pir new {incident_id}",
                 )
             )
-        paths = [path] if path.is_file() else []
+        paths = [path] if os.path.lexists(path) else []
     else:
         paths = repo.pirs.files()
         for item in repo.scan():
@@ -131,16 +133,25 @@ def _chosen_incidents(repo: Repo, paths: Sequence[str]) -> list[Path] | None:
         return None
     chosen: list[Path] = []
     for given in paths:
-        path = Path(given).resolve()
-        if path.is_dir():
+        path = _given(given)
+        if path.is_symlink():
+            chosen.append(path)  # refused when read, by its own name
+        elif path.is_dir():
             chosen.extend(p for p in repo.incident_files() if path in p.parents)
-        elif path.is_file() and path.name == PIR_FILE:
+        elif path.name == PIR_FILE and os.path.lexists(path):
             continue  # reviews are chosen by _chosen_pirs
-        elif path.is_file():
-            chosen.append(path)
+        elif os.path.lexists(path):
+            chosen.append(path)  # a FIFO or device is refused when read, never opened
         else:
             raise NoSuchPath(given)
     return chosen
+
+
+def _given(given: str) -> Path:
+    """A path as given on the command line, absolute, its folders resolved but not its last
+    part: a symlinked incident.md stays the repository's path, to be refused by name."""
+    path = Path(os.path.abspath(given))
+    return path if path == path.parent else path.parent.resolve() / path.name
 
 
 def _chosen_pirs(repo: Repo, paths: Sequence[str]) -> list[Path]:
@@ -149,12 +160,12 @@ def _chosen_pirs(repo: Repo, paths: Sequence[str]) -> list[Path]:
     if not paths:
         return repo.pirs.files()
     chosen: list[Path] = []
-    for path in (Path(given).resolve() for given in paths):
-        if path.is_dir():
-            chosen.extend(p for p in repo.pirs.files() if path in p.resolve().parents)
+    for path in (_given(given) for given in paths):
+        if path.is_dir() and not path.is_symlink():
+            chosen.extend(p for p in repo.pirs.files() if path in p.parents)
         elif path.name == PIR_FILE:
             chosen.append(path)
-        elif (path.parent / PIR_FILE).is_file():
+        elif os.path.lexists(path.parent / PIR_FILE):
             chosen.append(path.parent / PIR_FILE)
     return sorted(set(chosen))
 
@@ -184,13 +195,13 @@ def collect(repo: Repo, paths: Sequence[str], base: str | None) -> list[Finding]
     """`validate`: every finding of the policy, the runbooks, the incidents `paths` (files or
     folders, as given) name and their PIRs, or of everything and the maintenances when none
     are given; and against `base`. NoSuchPath for a path that does not exist."""
-    findings: list[Finding] = []
+    findings: list[Finding] = _irregular(repo)
     try:
         policy = repo.policy()
     except DocumentErrors as exc:
-        return checks.findings_from(exc)
+        return _once(findings + checks.findings_from(exc))
     except DocumentError as exc:  # a policy file that does not parse
-        return [Finding.from_error(exc)]
+        return _once([*findings, Finding.from_error(exc)])
     runbooks = set()
     for path in repo.runbooks.files():
         try:
@@ -218,8 +229,8 @@ def collect(repo: Repo, paths: Sequence[str], base: str | None) -> list[Finding]
     if selected is not None:
         # duplicate IDs are judged against the whole repository; the other files are
         # only skimmed for their `id:` line
-        shown = {p.resolve() for p in selected}
-        others = [p for p in repo.incident_files() if p.resolve() not in shown]
+        shown = set(selected)
+        others = [p for p in repo.incident_files() if p not in shown]
         findings += checks.check_repository(loaded, others=repo.incidents.quick_ids(others))
     else:
         findings += checks.check_repository(loaded)
@@ -230,7 +241,29 @@ def collect(repo: Repo, paths: Sequence[str], base: str | None) -> list[Finding]
     repo.save_cache()  # the reviews were parsed after the incidents
     if not paths:
         findings += maintenance.check_all(repo.maintenances.scan(), policy)
-    return findings
+    return _once(findings)
+
+
+CHECKED_FOLDERS = ("incidents", "runbooks", "maintenances", "policies", "templates")
+
+
+def _irregular(repo: Repo) -> list[Finding]:
+    """Every symlink, device, FIFO or socket where documents, policies or templates live:
+    each a finding, none of them opened."""
+    return [Finding.from_error(e) for f in CHECKED_FOLDERS for e in irregular(repo.root, f)]
+
+
+def _once(findings: list[Finding]) -> list[Finding]:
+    """A path refused both by the folder scan and by its reader is reported once."""
+    seen: set[str] = set()
+    out: list[Finding] = []
+    for finding in findings:
+        if finding.rule == NOT_REGULAR:
+            if finding.path in seen:
+                continue
+            seen.add(finding.path)
+        out.append(finding)
+    return out
 
 
 def _against_base(repo: Repo, base: str, loaded: list[Loaded], *, partial: bool) -> list[Finding]:

@@ -1,0 +1,201 @@
+"""The one way incidentctl reads a file it did not write itself: a regular file inside a
+root folder, reached through real folders only, never past the size limit.
+
+A pull request could point `incident.md` at /dev/zero (memory grows until the process dies),
+/dev/stdin (a hang), itself (a loop) or a private file outside the repository, and a
+template at /etc/passwd. So a symlink, device, FIFO or socket is refused without being
+opened, and a listing never enters a symlinked folder. The store reads every document,
+policy and snapshot through `regular_file`, and the Jinja loaders of the repository's
+`templates/` through the same function: the only file access in `core`, kept here so that
+both layers share one check.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import stat
+from collections.abc import Iterator
+from pathlib import Path
+
+from incidentctl.core.documents import MAX_BYTES, file_too_large
+from incidentctl.core.errors import DocumentError
+
+NOT_REGULAR = "not-a-regular-file"  # the validate rule
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+_ROOT_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0)
+_FOLDER_FLAGS = _ROOT_FLAGS | _NOFOLLOW
+_FILE_FLAGS = os.O_RDONLY | _NOFOLLOW | getattr(os, "O_NONBLOCK", 0)
+_AT = {os.open, os.stat, os.readlink} <= os.supports_dir_fd and hasattr(os, "O_NOFOLLOW")
+
+
+class NotRegularFile(DocumentError):
+    """A symlink, device, FIFO or socket where a document, policy or template belongs."""
+
+    def __init__(self, shown: str, what: str) -> None:
+        super().__init__(
+            shown,
+            f"not a regular file ({what}); incidentctl reads only regular files inside the"
+            " repository",
+            hint="replace it with the file itself (git mode 100644), or delete it",
+            rule=NOT_REGULAR,
+        )
+
+
+def _kind(mode: int, target: str | None) -> str:
+    if stat.S_ISLNK(mode):
+        return f"a symlink to {target}" if target is not None else "a symlink"
+    if stat.S_ISFIFO(mode):
+        return "a FIFO"
+    if stat.S_ISCHR(mode):
+        return "a character device"
+    if stat.S_ISBLK(mode):
+        return "a block device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    return "not a regular file"
+
+
+def _refuse(shown: str, name: str, dir_fd: int | None) -> NotRegularFile:
+    """Describe what `name` is (lstat and readlink only: never opened)."""
+    try:
+        mode = os.lstat(name, dir_fd=dir_fd).st_mode
+        target = os.readlink(name, dir_fd=dir_fd) if stat.S_ISLNK(mode) else None
+    except OSError:
+        return NotRegularFile(shown, "a path that cannot be inspected")
+    return NotRegularFile(shown, _kind(mode, target))
+
+
+def _parts(path: Path, root: Path) -> list[str]:
+    """`path`'s parts below `root` (string operations: this runs once per file read)."""
+    text, base = str(path), str(root).rstrip(os.sep) + os.sep
+    parts = text[len(base) :].split(os.sep) if text.startswith(base) else []
+    if not parts or "" in parts or "." in parts or ".." in parts:
+        raise DocumentError(
+            path,
+            f"outside the repository {root}",
+            hint="incidentctl reads only files inside the repository",
+            rule=NOT_REGULAR,
+        )
+    return parts
+
+
+def regular_file(path: Path, root: Path, *, limit: int = MAX_BYTES) -> bytes:
+    """The bytes of `path`: a regular file under `root`, reached through real folders only.
+
+    Every folder below `root` is opened with O_NOFOLLOW relative to the one above it, and
+    the file is inspected with lstat before it is opened (O_NOFOLLOW | O_NONBLOCK: a FIFO
+    swapped in meanwhile cannot block), so no symlink is followed and no device or FIFO is
+    opened; the size is checked before reading and the read stops at `limit`. Raises
+    NotRegularFile (rule not-a-regular-file) or the size error, both located at the path;
+    FileNotFoundError or NotADirectoryError when there is no such file."""
+    parts = _parts(path, root)
+    try:
+        if not _AT:  # no openat (Windows): the same checks, component by component
+            return _regular_by_path(root, parts, limit)
+        return _regular_at(root, parts, limit)
+    except (FileNotFoundError, NotADirectoryError):
+        raise
+    except OSError as exc:
+        raise DocumentError(
+            "/".join(parts), f"cannot be read: {exc.strerror}", rule="unreadable"
+        ) from None
+
+
+def _regular_at(root: Path, parts: list[str], limit: int) -> bytes:
+    folder = os.open(root, _ROOT_FLAGS)
+    try:
+        for depth in range(len(parts) - 1):
+            try:
+                below = os.open(parts[depth], _FOLDER_FLAGS, dir_fd=folder)
+            except OSError as exc:
+                if exc.errno in (errno.ELOOP, errno.ENOTDIR):
+                    mode = os.lstat(parts[depth], dir_fd=folder).st_mode
+                    if not stat.S_ISREG(mode):  # a symlink, FIFO or device, not a folder
+                        where = "/".join(parts[: depth + 1])
+                        raise _refuse(where, parts[depth], folder) from None
+                raise
+            os.close(folder)
+            folder = below
+        name = parts[-1]
+        info = os.lstat(name, dir_fd=folder)
+        if not stat.S_ISREG(info.st_mode):
+            raise _refuse("/".join(parts), name, folder)
+        if info.st_size > limit:
+            raise file_too_large("/".join(parts), info.st_size)
+        try:
+            fd = os.open(name, _FILE_FLAGS, dir_fd=folder)
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:  # replaced by a symlink since the lstat
+                raise _refuse("/".join(parts), name, folder) from None
+            raise
+        try:
+            opened = os.fstat(fd)
+            if not stat.S_ISREG(opened.st_mode) or opened.st_ino != info.st_ino:
+                raise NotRegularFile("/".join(parts), "replaced while it was read")
+            data = os.read(fd, min(opened.st_size, limit) + 1)
+            while len(data) <= limit:  # a file that grew since: read on, up to the limit
+                more = os.read(fd, limit + 1 - len(data))
+                if not more:
+                    break
+                data += more
+        finally:
+            os.close(fd)
+    finally:
+        os.close(folder)
+    if len(data) > limit:
+        raise file_too_large("/".join(parts), len(data))
+    return data
+
+
+def _regular_by_path(root: Path, parts: list[str], limit: int) -> bytes:
+    path = root
+    info = None
+    for depth, part in enumerate(parts, start=1):
+        path = path / part
+        info = path.lstat()
+        last = depth == len(parts)
+        if stat.S_ISLNK(info.st_mode) or (last and not stat.S_ISREG(info.st_mode)):
+            raise _refuse("/".join(parts[:depth]), str(path), None)
+    assert info is not None
+    if info.st_size > limit:
+        raise file_too_large("/".join(parts), info.st_size)
+    with open(path, "rb") as handle:
+        data = handle.read(limit + 1)
+    if len(data) > limit:
+        raise file_too_large("/".join(parts), len(data))
+    return data
+
+
+def entries(folder: Path) -> Iterator[os.DirEntry[str]]:
+    """Every entry under `folder` that is not a real folder (files, symlinks, FIFOs,
+    devices), never descending into a symlinked folder; a folder's own entries in name
+    order, then its subfolders in name order."""
+    try:
+        with os.scandir(folder) as listing:
+            found = sorted(listing, key=lambda e: e.name)
+    except (FileNotFoundError, NotADirectoryError):
+        return
+    below = []
+    for entry in found:
+        if entry.is_dir(follow_symlinks=False):
+            below.append(entry)
+        else:
+            yield entry
+    for entry in below:
+        yield from entries(Path(entry.path))
+
+
+def irregular(root: Path, folder: str) -> list[NotRegularFile]:
+    """Every symlink, device, FIFO or socket under `root/folder`, as located errors (what
+    `validate` reports; a symlinked folder is listed once, not followed)."""
+    base = root / folder
+    if base.is_symlink():
+        return [_refuse(folder, str(base), None)]
+    return [
+        _refuse(Path(entry.path).relative_to(root).as_posix(), entry.path, None)
+        for entry in entries(base)
+        if not entry.is_file(follow_symlinks=False)
+    ]
