@@ -169,6 +169,24 @@ def _regular_by_path(root: Path, parts: list[str], limit: int) -> bytes:
     return data
 
 
+def real_folder(folder: Path, root: Path) -> None:
+    """Refuse to create a file in `folder` when a part of it below `root` is a symlink (or
+    a FIFO or device): the new file would land wherever the link points. Parts that do not
+    exist yet are fine; they are created as real folders."""
+    if folder == root:
+        return
+    parts = _parts(folder, root)
+    current = root
+    for depth, part in enumerate(parts, start=1):
+        current = current / part
+        try:
+            mode = os.lstat(current).st_mode
+        except FileNotFoundError:
+            return
+        if not (stat.S_ISDIR(mode) or stat.S_ISREG(mode)):  # a file there fails on its own
+            raise _refuse("/".join(parts[:depth]), str(current), None)
+
+
 def entries(folder: Path) -> Iterator[os.DirEntry[str]]:
     """Every entry under `folder` that is not a real folder (files, symlinks, FIFOs,
     devices), never descending into a symlinked folder; a folder's own entries in name

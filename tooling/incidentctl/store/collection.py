@@ -22,7 +22,7 @@ from pydantic import BaseModel, ValidationError
 from incidentctl.core.diagnostics import explain
 from incidentctl.core.documents import Document, parse
 from incidentctl.core.errors import DocumentError, DocumentErrors, IncidentctlError
-from incidentctl.core.regular import entries
+from incidentctl.core.regular import entries, real_folder
 from incidentctl.store import edits as editing
 from incidentctl.store import locks
 from incidentctl.store.files import Source, create_exclusive, write_atomic
@@ -186,6 +186,7 @@ class Collection(Generic[M]):
         made = self.validated(doc)
         if expected is not None and made != expected:
             raise RuntimeError(f"{doc.path} did not round-trip; nothing was written")
+        real_folder(path.parent, self.source.root)  # never created through a symlink
         if os.path.lexists(path):
             raise exists
         if not dry_run:

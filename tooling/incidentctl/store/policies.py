@@ -21,7 +21,7 @@ from incidentctl.core.policy import (
     locate,
     merge,
 )
-from incidentctl.core.regular import NotRegularFile
+from incidentctl.core.regular import NotRegularFile, real_folder
 from incidentctl.store.files import Source, write_atomic
 
 
@@ -83,6 +83,7 @@ class Policies:
 
     def save_snapshot(self, policy: Policy) -> Path:
         path = self.snapshot_path(policy.digest())
+        real_folder(path.parent, self.source.root)  # policies/snapshots/ is not a symlink
         if not path.exists():
             write_atomic(path, json.dumps(json.loads(policy.canonical()), indent=1) + "\n")
         return path
