@@ -368,8 +368,8 @@ def test_init_creates_a_repository_that_validates(tmp_path: Path, cli: Invoke) -
     again = cli("init", str(target), cwd=tmp_path)
     assert "kept     README.md (already exists)" in again.out
     assert (target / "README.md").read_text() == "mine\n"
-    # and the new repository works end to end
-    git(target, "init", "-q")
+    # and the new repository works end to end: init made it a git repository
+    assert git(target, "symbolic-ref", "--short", "HEAD").strip() == "main"
     result = cli(
         "declare",
         "--title",
@@ -386,6 +386,45 @@ def test_init_creates_a_repository_that_validates(tmp_path: Path, cli: Invoke) -
     )
     assert result.code == 0, result.err
     assert cli("validate", cwd=target).code == 0
+
+
+def test_init_outside_git_runs_git_init_and_says_the_next_steps_in_order(
+    tmp_path: Path, cli: Invoke
+) -> None:
+    target = tmp_path / "payments-incidents"
+    result = cli("init", str(target), cwd=tmp_path)
+    assert result.code == 0, result.err
+    assert "ran      git init (branch main)" in result.out
+    assert (target / ".git").is_dir()
+    steps = result.err.split("Next:\n", 1)[1].splitlines()
+    assert steps[0] == f"  cd {target}"
+    assert steps[1].startswith('  git config merge.incidentctl.driver "incidentctl merge-driver')
+    assert steps[2] == "  incidentctl validate"
+
+
+def test_init_in_the_current_folder_says_no_cd(tmp_path: Path, cli: Invoke) -> None:
+    here = tmp_path / "here"
+    here.mkdir()
+    result = cli("init", cwd=here)
+    assert result.code == 0, result.err
+    assert "cd " not in result.err
+    assert "Next:\n  git config merge.incidentctl.driver" in result.err
+    assert (here / ".git").is_dir()
+
+
+def test_init_inside_a_git_repository_makes_no_nested_one(repo: Path, cli: Invoke) -> None:
+    result = cli("init", "sub")
+    assert result.code == 0, result.err
+    assert "git init" not in result.out
+    assert not (repo / "sub" / ".git").exists()
+    assert "  cd sub\n" in result.err
+
+
+def test_init_dry_run_says_it_would_run_git_init(tmp_path: Path, cli: Invoke) -> None:
+    result = cli("init", "--dry-run", str(tmp_path / "x"), cwd=tmp_path)
+    assert result.code == 0, result.err
+    assert "would run  git init (branch main)" in result.out
+    assert not (tmp_path / "x").exists()
 
 
 def test_schema_is_json_schema(cli: Invoke) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -300,6 +301,7 @@ def test_outside_git_the_locks_live_in_the_user_cache(
     cache = tmp_path / "cache"
     monkeypatch.setenv("INCIDENTCTL_CACHE_DIR", str(cache))
     assert cli("init", str(plain)).code == 0
+    shutil.rmtree(plain / ".git")  # init made it a git repository: make it a plain folder
     before = {p for p in plain.rglob("*")}
     result = cli(
         "--repo", str(plain), "declare", "--title", "T", "--impact", "low", "--urgency", "low",

@@ -229,3 +229,58 @@ def test_two_concurrent_runs_leave_one_live_issue_per_incident(
     assert len(open_tracking) == 3
     assert cli("github", "sync").code == 0
     assert len([i for i in api.issues("incident") if i["state"] == "open"]) == 3
+
+
+# -- dry runs with no GitHub settings at all ------------------------------------------------------
+_GITHUB_ENV = ("GITHUB_REPOSITORY", "GITHUB_TOKEN", "GITHUB_API_URL", "GITHUB_REF", "GITHUB_ACTOR")
+
+
+@pytest.fixture
+def offline(samples: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The samples, with no GitHub setting in the environment (a laptop, not a workflow)."""
+    for name in _GITHUB_ENV:
+        monkeypatch.delenv(name, raising=False)
+    return samples
+
+
+def test_sync_dry_run_without_settings_previews_every_issue(offline: Path, cli: Invoke) -> None:
+    result = cli("github", "sync", "--dry-run")
+    assert result.code == 0, result.err
+    assert "GitHub is not contacted" in result.err
+    assert "would create issue for INC-20261127-9TRX: INC-20261127-9TRX [P1]" in result.err
+    assert "INC-20261127-9TRX (new issue): would be created" in result.out
+    assert "GITHUB_REPOSITORY" not in result.out
+
+
+def test_sync_without_settings_and_without_dry_run_is_still_refused(
+    offline: Path, cli: Invoke
+) -> None:
+    result = cli("github", "sync")
+    assert result.code == 2
+    assert "GITHUB_REPOSITORY is not set" in result.err
+
+
+def test_overdue_post_dry_run_without_settings_previews_each_comment(
+    offline: Path, cli: Invoke
+) -> None:
+    result = cli("overdue", "--now", NOW, "--post", "--dry-run")
+    assert result.code == 1  # overdue findings, as without --post
+    assert "GitHub is not contacted" in result.err
+    assert "would create issue for INC-20261127-R5JC" in result.err
+    assert "would comment on the new tracking issue: triage P2 not triaged" in result.err
+
+
+def test_actions_sync_dry_run_without_settings_previews_issues_and_closures(
+    offline: Path, cli: Invoke
+) -> None:
+    result = cli("actions", "sync", "--dry-run", "--write-back", "--now", NOW)
+    assert result.code == 0, result.err
+    assert "would create issue for INC-20261103-4K7Q#A4" in result.err
+    assert "tracked elsewhere (https://github.com/parcelly/auth-service/issues/412)" in result.out
+    assert "wrote " not in result.out
+
+
+def test_pr_comment_dry_run_without_settings_prints_the_comment(offline: Path, cli: Invoke) -> None:
+    result = cli("github", "pr-comment", "--base", "HEAD", "--dry-run", "--now", NOW)
+    assert result.code == 0, result.err
+    assert "incident(s) changed against `HEAD`" in result.out

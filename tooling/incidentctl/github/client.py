@@ -2,7 +2,8 @@
 
 Settings come from the standard Actions environment: GITHUB_REPOSITORY (owner/name),
 GITHUB_TOKEN, GITHUB_API_URL (GitHub Enterprise Server, or a test double), GITHUB_SERVER_URL
-and GITHUB_REF_NAME (for links to files).
+and GITHUB_REF_NAME (for links to files). A dry run without GITHUB_REPOSITORY is offline
+(`OfflineGitHub`): it reads nothing and prints everything it would create, comment or close.
 
 Every request goes through `GitHub.call`, which:
 
@@ -89,13 +90,22 @@ class Settings:
     dry_run: bool = False
     trusted: tuple[str, ...] = ()  # logins trusted besides the tool's own identity
 
+    @property
+    def offline(self) -> bool:
+        """A dry run with no GITHUB_REPOSITORY: nothing to read, so GitHub is not contacted."""
+        return not self.repository
+
     def file_url(self, rel: str) -> str:
+        if self.offline:
+            return rel
         return f"{self.server_url.rstrip('/')}/{self.repository}/blob/{self.ref_name}/{rel}"
 
 
 def settings_from_env(env: Mapping[str, str], *, dry_run: bool = False) -> Settings:
     """Read the Actions environment; refuse clearly when the repository or token is missing."""
     repository = env.get("GITHUB_REPOSITORY", "").strip()
+    if dry_run and not repository:  # a local preview: see OfflineGitHub
+        return Settings(repository="", token=None, dry_run=True)
     if not repository or repository.count("/") != 1:
         raise IncidentctlError(
             "GITHUB_REPOSITORY is not set to owner/name"
@@ -505,6 +515,46 @@ def _message(exc: GithubException) -> str:
     return exc.message or ""
 
 
+class OfflineGitHub(GitHub):
+    """A dry run with no GitHub settings: a repository with no incidentctl issues, labels or
+    comments yet, so every sync prints everything it would create, comment or close, and
+    nothing is sent or read (a preview on a laptop at 3 a.m., before any setup)."""
+
+    def __init__(self, settings: Settings, *, say: Say, clock: Clock | None = None) -> None:
+        super().__init__(settings, say=say, clock=clock)
+        say(
+            "dry run without GITHUB_REPOSITORY: GitHub is not contacted; shown as for a "
+            "repository with no incidentctl issues yet"
+        )
+
+    @property
+    def repo(self) -> Repository:
+        raise AssertionError("an offline dry run never opens the repository")
+
+    def identity(self) -> str | None:
+        return None
+
+    def issues_labelled(self, label: str) -> list[Ticket]:
+        return []
+
+    def issue(self, number: int) -> Ticket:
+        """An issue the files name (`#12`): its title and state are not known offline."""
+        return Ticket(number, "", "", "open", (), (), None, None, f"#{number}", handle=None)
+
+    def comments(self, ticket: Ticket) -> list[Note]:
+        return []
+
+    def ensure_labels(self, names: list[str], colors: Mapping[str, str]) -> None:
+        self.say(f"would create labels that do not exist yet: {', '.join(names)}")
+
+    def can_assign(self, login: str) -> bool:
+        return True
+
+
 def connect(*, dry_run: bool, say: Say, env: Mapping[str, str] | None = None) -> GitHub:
-    """The adapter for the repository this workflow runs in."""
-    return GitHub(settings_from_env(os.environ if env is None else env, dry_run=dry_run), say=say)
+    """The adapter for the repository this workflow runs in (offline for a dry run without
+    GITHUB_REPOSITORY)."""
+    settings = settings_from_env(os.environ if env is None else env, dry_run=dry_run)
+    if settings.offline:
+        return OfflineGitHub(settings, say=say)
+    return GitHub(settings, say=say)

@@ -167,3 +167,21 @@ def common_dir(root: Path) -> Path | None:
     except (IncidentctlError, OSError):
         return None
     return (root / out.strip()).resolve() if out.strip() else None
+
+
+def work_tree(path: Path) -> Path | None:
+    """The top of the git work tree `path` is in (or would be in, for a folder not made yet);
+    None outside one, or without git."""
+    existing = path.absolute()
+    while not existing.is_dir() and existing != existing.parent:
+        existing = existing.parent
+    try:
+        top = _git(existing, "rev-parse", "--show-toplevel").decode("utf-8", "surrogateescape")
+    except (IncidentctlError, OSError):
+        return None
+    return Path(top.strip()) if top.strip() else None
+
+
+def init_repository(path: Path) -> None:
+    """`git init` on branch main, the branch the scaffolded workflows run on."""
+    _git(path, "init", "-q", "--initial-branch=main")
