@@ -508,6 +508,7 @@ def _incident_text(
         rng.choice(_ID_ALPHABET) for _ in range(4)
     )
     breach, data_loss = plan.breach, plan.data_loss
+    public = public and not (breach or data_loss)  # private until released
     users = rng.choice((12, 40, 150, 900, 2500, 18000, 120000))
     comps = sorted({c for s in services for c in SERVICES[s][1]})
     runbooks = sorted({SERVICES[s][2] for s in services})
