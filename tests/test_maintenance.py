@@ -223,7 +223,7 @@ def test_update_complete_and_cancel(cli: Invoke, with_components: Path) -> None:
     assert again[0] == 2
     assert "already completed at 2026-12-06T03:00:00Z" in again[1]
     assert update()[0] == 2  # nothing to do is a usage error
-    unknown = cli("maintenance", "update", "MNT-20261206-PG1", "-m", "x", "--now", NOW)
+    unknown = cli("maintenance", "update", "MNT-20261206-PG18", "-m", "x", "--now", NOW)
     assert unknown.code == 2
     assert "did you mean MNT-20261206-PG17?" in unknown.err
     assert cli("validate").code == 0

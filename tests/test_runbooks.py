@@ -382,10 +382,10 @@ def test_tested_refuses_a_future_time(repo: Path, cli: Invoke) -> None:
 
 
 def test_tested_unknown_runbook_suggests_the_closest(repo: Path, cli: Invoke) -> None:
-    result = cli("runbook", "tested", "example-service-5XX", "--now", NOW)
+    result = cli("runbook", "tested", "example-service-5yx", "--now", NOW)
     assert result.code == 2
     assert result.err == (
-        "error: no runbook 'example-service-5XX' in runbooks/\n"
+        "error: no runbook 'example-service-5yx' in runbooks/\n"
         "  hint: did you mean 'example-service-5xx'?\n"
     )
     result = cli("runbook", "tested", "../policies/sla", "--now", NOW)

@@ -213,8 +213,8 @@ def test_snooze_records_an_event_and_quiets_the_rule(repo: Path, cli: Invoke) ->
         ),
         (
             ["--rule", "acknowledge", "--for", "a while"],
-            "error: 'a while' is not a duration; use a number with a unit: 30s, 15m, 2h, 1d, 1w, "
-            "or 1bd for business days\n  hint: e.g. --for 15m, 2h or 1bd\n",
+            "error: 'a while' is not a duration; use a number with a unit: 30s, 15m, 2h, "
+            "1h30m, 1d, 1w, or 1bd for business days\n  hint: e.g. --for 15m, 2h or 1bd\n",
         ),
     ],
 )

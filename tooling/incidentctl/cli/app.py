@@ -27,6 +27,7 @@ from incidentctl.cli import (
     site,
     validate,
 )
+from incidentctl.cli.common import REPO_HELP, forgiving
 from incidentctl.core.errors import IncidentctlError
 
 EPILOG = """\b
@@ -44,7 +45,7 @@ Examples:
     "--repo",
     type=click.Path(file_okay=False, path_type=str),
     envvar="INCIDENTCTL_REPO",
-    help="Incident repository root (default: found from the current folder upwards).",
+    help=REPO_HELP + " Also after the subcommand: `incidentctl list --repo DIR`.",
 )
 @click.pass_context
 def main(ctx: click.Context, repo: str | None) -> None:
@@ -70,6 +71,8 @@ _MODULES = (
 for module in _MODULES:
     for command in module.COMMANDS:
         main.add_command(command)
+# init makes the repository it is given as DIRECTORY; every other command reads one
+forgiving(main, without_repo=("init",))
 
 
 def run(argv: list[str]) -> int:

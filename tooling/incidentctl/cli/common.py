@@ -5,7 +5,6 @@ from __future__ import annotations
 import difflib
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -19,11 +18,10 @@ import click
 from incidentctl.checks.incidents import Finding, capped, finding_order
 from incidentctl.core.errors import IncidentctlError
 from incidentctl.core.model import ID_RULE, Incident, valid_id
-from incidentctl.core.timevalues import Duration, TimeValueError, parse_timestamp
+from incidentctl.core.timevalues import Day, Duration, TimeValueError, parse_moment
 from incidentctl.store.repo import Repo, locate_root
 
 F = TypeVar("F", bound=Callable[..., Any])
-_RELATIVE = re.compile(r"^-\s*(.+)$")
 
 
 def repo_from(ctx: click.Context) -> Repo:
@@ -40,6 +38,43 @@ def repo_from(ctx: click.Context) -> Repo:
     return repo
 
 
+REPO_HELP = "Incident repository root (default: found from the current folder upwards)."
+
+
+def _set_repo(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
+    """--repo given after a subcommand's name: the same setting as before it."""
+    if value is not None:
+        root = ctx.find_root()
+        root.obj = {**(root.obj or {}), "repo": value}
+        ctx.obj = root.obj
+
+
+def repo_option() -> click.Option:
+    """--repo for a subcommand (the top-level one also reads $INCIDENTCTL_REPO)."""
+    return click.Option(
+        ["--repo"],
+        type=click.Path(file_okay=False, path_type=str),
+        expose_value=False,
+        callback=_set_repo,
+        help=REPO_HELP,
+    )
+
+
+def forgiving(command: click.Command, *, without_repo: Sequence[str] = ()) -> None:
+    """What every command and subcommand accepts, given once here so no command forgets
+    it: --repo before or after the subcommand name, and every choice in any case
+    (`--status INVESTIGATING`), normalised to its canonical value."""
+    for param in command.params:
+        if isinstance(param.type, click.Choice):
+            param.type.case_sensitive = False
+    names = {name for param in command.params for name in param.opts}
+    if "--repo" not in names and command.name not in without_repo:
+        command.params.append(repo_option())
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            forgiving(sub, without_repo=without_repo)
+
+
 def progress_printer(stream: TextIO, *, least: int = 1000) -> Callable[[int, int], None]:
     """A one-line counter for long loads on a terminal, erased when done; nothing for small
     repositories, and never in CI (the caller decides: only on a TTY)."""
@@ -54,15 +89,21 @@ def progress_printer(stream: TextIO, *, least: int = 1000) -> Callable[[int, int
     return show
 
 
-def parse_time(value: str | None, now: datetime, option: str) -> datetime:
-    """ISO-8601 with a timezone, 'now', or a relative '-15m' (before now)."""
-    if value is None or value == "now":
+def parse_time(
+    value: str | None,
+    now: datetime,
+    option: str,
+    *,
+    future: bool = False,
+    day: Day | None = None,
+) -> datetime:
+    """A time option's value (default: now) read by the one parser, core.timevalues
+    parse_moment: ISO-8601 with a zone, now, -10m, 10m ago; +10m where `future`; a date
+    where `day`. A usage error naming the accepted forms when it is none of them."""
+    if value is None:
         return now
-    relative = _RELATIVE.match(value.strip())
     try:
-        if relative:
-            return now - Duration.parse(relative.group(1)).timedelta
-        return parse_timestamp(value)
+        return parse_moment(value, now, future=future, day=day)
     except TimeValueError as exc:
         raise click.BadParameter(str(exc), param_hint=option) from None
 
@@ -76,16 +117,16 @@ def seconds_of(value: str, option: str) -> int:
 
 
 def current_now(value: str | None) -> datetime:
-    """--now for replays; otherwise the wall clock, the only place it is read."""
-    if value:
-        try:
-            return parse_timestamp(value)
-        except TimeValueError as exc:
-            raise click.BadParameter(str(exc), param_hint="--now") from None
-    env = os.environ.get("INCIDENTCTL_NOW")
-    if env:
-        return parse_timestamp(env)
-    return datetime.now(UTC).replace(microsecond=0)
+    """--now (or $INCIDENTCTL_NOW) for replays, read against the wall clock (a date is
+    the start of that UTC day, -1d and +2h are relative); otherwise the wall clock, the
+    only place it is read."""
+    clock = datetime.now(UTC).replace(microsecond=0)
+    option, text = (
+        ("--now", value) if value else ("INCIDENTCTL_NOW", os.environ.get("INCIDENTCTL_NOW"))
+    )
+    if not text:
+        return clock
+    return parse_time(text, clock, option, future=True, day="start")
 
 
 def default_actor() -> str | None:
@@ -109,7 +150,8 @@ def now_option(f: F) -> F:
         "--now",
         "now_text",
         metavar="TS",
-        help="Pretend the current time is TS (ISO-8601 with timezone), for replays.",
+        help="Pretend the current time is TS, for replays: ISO-8601 with a zone, a date "
+        "(the start of that UTC day), or relative to the clock like -1d or +2h.",
     )(f)
 
 
@@ -123,7 +165,7 @@ def write_options(f: F) -> F:
         "--at",
         "at_text",
         metavar="TS",
-        help="When it happened: ISO-8601 with timezone, or relative like -10m (default: now).",
+        help="When it happened: ISO-8601 with a zone, -10m, -1h30m, '10m ago' (default: now).",
     )(f)
     return now_option(f)
 

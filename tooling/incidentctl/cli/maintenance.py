@@ -64,8 +64,14 @@ Examples:
 )
 @click.option("--title", required=True, help="What is being done, in customers' words.")
 @click.option("--components", required=True, metavar="A,B", help="Affected component IDs.")
-@click.option("--start", "start_text", required=True, metavar="TS", help="Window start.")
-@click.option("--end", "end_text", metavar="TS", help="Window end (or --duration).")
+@click.option(
+    "--start",
+    "start_text",
+    required=True,
+    metavar="TS",
+    help="Window start: ISO-8601 with a zone, or relative like +2h, 'in 30m'.",
+)
+@click.option("--end", "end_text", metavar="TS", help="Window end, the same forms (or --duration).")
 @click.option("--duration", metavar="D", help="Window length, e.g. 2h or 90m (or --end).")
 @click.option("--description", help="Public text (markdown) shown with the maintenance.")
 @click.option("--private", is_flag=True, help="Record it but keep it off the status page.")
@@ -93,11 +99,11 @@ def schedule(
     repo = repo_from(ctx)
     now = current_now(now_text)
     at = parse_time(at_text, now, "--at")
-    start = parse_time(start_text, now, "--start")
+    start = parse_time(start_text, now, "--start", future=True)
     if (end_text is None) == (duration is None):
         raise click.UsageError("give exactly one of --end and --duration")
     if end_text is not None:
-        end = parse_time(end_text, now, "--end")
+        end = parse_time(end_text, now, "--end", future=True)
     else:
         try:
             end = start + Duration.parse(duration or "").timedelta
@@ -226,7 +232,7 @@ def update(
             front = edits.set_key(front, "cancelled", True)
         return front
 
-    path = repo.maintenances.find_path(maintenance_id)
+    path = repo.maintenances.find_path(repo.maintenance_id(maintenance_id))
     edited = repo.maintenances.edit_front(path, post, dry_run=dry_run)
     if dry_run:
         show_diff(str(edited.path), edited.old, edited.text)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +11,7 @@ import click
 from incidentctl.cli.common import current_now, echo_json, now_option, repo_from, warn
 from incidentctl.core.errors import IncidentctlError
 from incidentctl.core.model import Priority
-from incidentctl.core.timevalues import Duration, TimeValueError, parse_date, parse_timestamp
+from incidentctl.core.timevalues import Duration, TimeValueError, parse_moment
 from incidentctl.metrics import text as metricstext
 from incidentctl.metrics.compute import GROUPINGS, Record, Window, changes, compute
 from incidentctl.report import html as insights
@@ -42,18 +42,13 @@ def _duration(text: str, option: str) -> timedelta:
     return duration.timedelta
 
 
-def _moment(text: str, option: str, *, end: bool) -> datetime:
-    """A date (its start; for --to its end, so the day is included) or a timestamp."""
+def _moment(text: str, option: str, *, end: bool, now: datetime) -> datetime:
+    """A date (its start; for --to its end, so the day is included), a timestamp, or a
+    time relative to now (-30d): the one time parser."""
     try:
-        if len(text.strip()) == len("2026-11-27"):
-            day = parse_date(text)
-            start = datetime.combine(day, time(0), tzinfo=UTC)
-            return start + timedelta(days=1) if end else start
-        return parse_timestamp(text)
+        return parse_moment(text, now, day="end" if end else "start")
     except TimeValueError as exc:
-        raise IncidentctlError(
-            f"{option} {text}: {exc}", hint="a date (2026-11-01) or a timestamp with a timezone"
-        ) from None
+        raise IncidentctlError(f"{option} {text}: {exc}") from None
 
 
 def resolve_window(since: str | None, start: str | None, end: str | None, now: datetime) -> Window:
@@ -61,9 +56,9 @@ def resolve_window(since: str | None, start: str | None, end: str | None, now: d
         raise IncidentctlError(
             "--since and --from both set the window's start", hint="use one of them"
         )
-    to = _moment(end, "--to", end=True) if end else now
+    to = _moment(end, "--to", end=True, now=now) if end else now
     if start:
-        begin = _moment(start, "--from", end=False)
+        begin = _moment(start, "--from", end=False, now=now)
     else:
         begin = to - _duration(since or _DEFAULT_SINCE, "--since")
     if begin >= to:
@@ -80,10 +75,14 @@ def _window_options(f: Any) -> Any:
         "--to",
         "end",
         metavar="DATE|TS",
-        help="Window end: a date (that day included) or a timestamp (excluded); default now.",
+        help="Window end: a date (the end of that UTC day: the day is included), a timestamp "
+        "(excluded) or relative like -1d; default now.",
     )(f)
     f = click.option(
-        "--from", "start", metavar="DATE|TS", help="Window start: a date or a timestamp."
+        "--from",
+        "start",
+        metavar="DATE|TS",
+        help="Window start: a date (the start of that UTC day), a timestamp or relative like -30d.",
     )(f)
     return click.option(
         "--since",

@@ -228,7 +228,8 @@ def add_action(
     loaded = repo.find(incident_id)
     if repo.pirs.of(loaded) is None:
         raise IncidentctlError(
-            f"{incident_id} has no PIR yet", hint=f"incidentctl pir new {incident_id}"
+            f"{loaded.incident.id} has no PIR yet",
+            hint=f"incidentctl pir new {loaded.incident.id}",
         )
     if action_id is not None and not re.fullmatch(ACTION_ID_PATTERN, action_id):
         raise click.BadParameter(

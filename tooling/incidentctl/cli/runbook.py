@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import date, datetime
 from typing import Any
 
@@ -24,13 +23,12 @@ from incidentctl.core.documents import Loaded
 from incidentctl.core.errors import DocumentError, DocumentErrors, IncidentctlError
 from incidentctl.core.markdown import PLACEHOLDER
 from incidentctl.core.model import DrillResult, Incident, Runbook, is_handle
-from incidentctl.core.timevalues import TimeValueError, format_timestamp, parse_date
+from incidentctl.core.timevalues import TimeValueError, format_timestamp, is_day, parse_date
 from incidentctl.render import templating
 from incidentctl.runbooks import runbook as runbooks
 from incidentctl.store.repo import Repo
 
 TEMPLATE = "runbook.md.j2"
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _STATE_COLOR = {runbooks.STALE: "red", runbooks.NEVER: "red", runbooks.DUE_SOON: "yellow"}
 
 
@@ -167,7 +165,7 @@ def _link(repo: Repo, incident_id: str, name: str, *, dry_run: bool) -> bool:
 
 def _drill_time(value: str | None, now: datetime) -> datetime | date:
     """A date (the drill's day), a timestamp, or a relative time like -2h."""
-    if value and _DATE.match(value.strip()):
+    if value and is_day(value):
         try:
             return parse_date(value)
         except TimeValueError as exc:
@@ -222,6 +220,7 @@ def tested(
     now = current_now(now_text)
     at = _drill_time(at_text, now)
     actor = by or default_actor()
+    name = repo.runbook_name(name)
     path = repo.runbooks.find_path(name)
 
     def record(book: Runbook) -> Runbook:
@@ -265,7 +264,9 @@ Examples:
 def link(ctx: click.Context, name: str, incident_id: str, dry_run: bool) -> None:
     """Record that incident ID uses runbook NAME (its `runbooks:` list)."""
     repo = repo_from(ctx)
+    name = repo.runbook_name(name)
     repo.runbooks.find(name)
+    incident_id = repo.incident_id(incident_id)
     if not _link(repo, incident_id, name, dry_run=dry_run):
         click.echo(f"{incident_id} already links to {name}")
     elif not dry_run:

@@ -7,16 +7,18 @@ package that reads and writes them.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from incidentctl.core.documents import Loaded
 from incidentctl.core.errors import DocumentErrors, IncidentctlError
-from incidentctl.core.model import Incident
+from incidentctl.core.model import Incident, valid_id
 from incidentctl.core.policy import Policy
 from incidentctl.store.collection import Edited, Progress
 from incidentctl.store.files import Source
-from incidentctl.store.incidents import Incidents
+from incidentctl.store.ids import plain, resolve
+from incidentctl.store.incidents import INCIDENT_FILE, Incidents
 from incidentctl.store.maintenances import Maintenances
 from incidentctl.store.pirs import Pirs
 from incidentctl.store.policies import Policies
@@ -77,8 +79,54 @@ class Repo:
         for item in self.incidents.scan(paths, progress=self.progress):
             yield item if isinstance(item, DocumentErrors) else Loaded(*item)
 
+    def incident_id(self, given: str) -> str:
+        """The ID of the incident `given` means: the ID in any case, or a unique suffix
+        (9TRX) or prefix of one (store.ids); what every command taking an ID goes through."""
+        if not plain(given) or (valid_id(given) and os.path.lexists(self._folder_of(given))):
+            return given  # a path-like ID is refused by locate; an exact one needs no scan
+        return resolve(
+            given,
+            self.incidents.known_ids(),
+            kind="incident",
+            where=f"{self.rel(self.incidents.dir)}/",
+            listing="`incidentctl list` shows the incidents this repository holds",
+        )
+
+    def _folder_of(self, incident_id: str) -> Path:
+        """Where an ID's file would be if the ID spelled a date (INC-YYYYMMDD-...)."""
+        day = incident_id.split("-")[1] if incident_id.count("-") >= 2 else ""
+        if len(day) != 8 or not day.isdigit():
+            return self.incidents.dir / "-"  # never there: resolve scans
+        return self.incidents.dir / day[:4] / day[4:6] / incident_id / INCIDENT_FILE
+
     def find(self, incident_id: str) -> Loaded:
-        return self.incidents.find(incident_id)
+        return self.incidents.find(self.incident_id(incident_id))
+
+    def maintenance_id(self, given: str) -> str:
+        """The maintenance `given` means, as incident_id: any case, a unique suffix or prefix."""
+        if not plain(given):
+            return given  # the store refuses it by name
+        return resolve(
+            given,
+            (p.stem for p in self.maintenances.files()),
+            kind="maintenance",
+            where="maintenances/",
+            listing="`incidentctl maintenance list` shows them",
+        )
+
+    def runbook_name(self, given: str) -> str:
+        """The runbook `given` means: its name in any case, or a unique prefix or suffix."""
+        if not plain(given):
+            return given
+        return resolve(
+            given,
+            self.runbooks.names(),
+            kind="runbook",
+            where=f"{self.rel(self.runbooks.dir)}/",
+            listing="`incidentctl runbook list` shows the runbooks; "
+            "`incidentctl runbook new` creates one",
+            quote=True,
+        )
 
     def create(self, incident: Incident, body: str, *, dry_run: bool = False) -> tuple[Path, str]:
         """Write a new incident file; refuses to overwrite an existing one."""
@@ -93,4 +141,5 @@ class Repo:
     ) -> Edited[Incident]:
         """Apply `change` to incident ID as it is now, under its lock, and save the result as
         a minimal edit: what every command that changes an incident does."""
-        return self.incidents.edit(self.incidents.locate(incident_id), change, dry_run=dry_run)
+        path = self.incidents.locate(self.incident_id(incident_id))
+        return self.incidents.edit(path, change, dry_run=dry_run)
