@@ -172,58 +172,60 @@ class _Model(BaseModel):
 
 class BusinessImpact(_Model):
     revenue: str | None = Field(None, description="Revenue impact, e.g. '$12k/h' or 'none'")
-    compliance_risk: bool | None = None
-    reputation_risk: Risk | None = None
-    safety_risk: bool | None = None
+    compliance_risk: bool | None = Field(None, description="A legal or regulatory duty may apply")
+    reputation_risk: Risk | None = Field(None, description="How much trust is at stake")
+    safety_risk: bool | None = Field(None, description="People's safety may be affected")
 
 
 class Roles(_Model):
-    incident_commander: str | None = None
-    technical_lead: str | None = None
-    communications_lead: str | None = None
-    on_call: str | None = None
+    incident_commander: str | None = Field(None, description="Who leads the response (@handle)")
+    technical_lead: str | None = Field(None, description="Who leads the technical work")
+    communications_lead: str | None = Field(
+        None, description="Who writes the status page and stakeholder updates"
+    )
+    on_call: str | None = Field(None, description="The on-call engineer paged first")
 
 
 class Escalation(_Model):
-    at: Timestamp
-    kind: EscalationKind
-    to: str | None = None
-    by: str | None = None
-    reason: str | None = None
+    at: Timestamp = Field(description="When it was escalated (UTC timestamp)")
+    kind: EscalationKind = Field(description="A functional tier or a hierarchical level")
+    to: str | None = Field(None, description="Who or which team it went to")
+    by: str | None = Field(None, description="Who escalated")
+    reason: str | None = Field(None, description="Why it was escalated")
 
 
 class Mitigation(_Model):
-    strategy: Strategy
-    description: str | None = None
-    at: Timestamp | None = None
+    strategy: Strategy = Field(description="How the impact was stopped")
+    description: str | None = Field(None, description="What was done")
+    at: Timestamp | None = Field(None, description="When the mitigation took effect")
 
 
 class PriorityOverride(_Model):
     """A priority that disagrees with the matrix, allowed only with a written reason."""
 
-    priority: Priority
-    reason: str = Field(min_length=1)
-    by: str | None = None
+    priority: Priority = Field(description="The priority in force instead of the matrix's")
+    reason: str = Field(min_length=1, description="Why the matrix is overridden (required)")
+    by: str | None = Field(None, description="Who decided the override")
 
 
 class TimelineEvent(_Model):
-    at: Timestamp
-    kind: EventKind
-    by: str | None = None
-    text: str | None = None
-    public: bool = False
+    at: Timestamp = Field(description="When it happened (UTC timestamp)")
+    kind: EventKind = Field(description="What kind of event")
+    by: str | None = Field(None, description="Who recorded or did it (@handle)")
+    text: str | None = Field(None, description="What happened, or the update's text (markdown)")
+    public: bool = Field(False, description="Shown on the public status page (updates)")
     status: PublicStatus | None = Field(None, description="Status-page status of a public update")
-    priority: Priority | None = None
-    tier: int | None = Field(None, ge=1, le=3)
-    to: str | None = None
-    rule: str | None = None
-    until: Timestamp | None = None
-    reason: str | None = None
-    strategy: Strategy | None = None
+    priority: Priority | None = Field(None, description="The new priority (triaged, reclassified)")
+    tier: int | None = Field(None, ge=1, le=3, description="The support tier now engaged (1-3)")
+    to: str | None = Field(None, description="Who it was escalated or handed to")
+    rule: str | None = Field(None, description="The timer rule a snooze postpones")
+    until: Timestamp | None = Field(None, description="When a snooze ends")
+    reason: str | None = Field(None, description="Why (snooze, reclassification, correction)")
+    strategy: Strategy | None = Field(None, description="The mitigation strategy (mitigated)")
     ref: str | None = Field(None, description="Commit SHA or PR of the cause or the fix")
-    evidence: str | None = None
-    test: str | None = None
-    result: HypothesisResult | None = None
+    evidence: str | None = Field(None, description="What supports a hypothesis or a cause")
+    test: str | None = Field(None, description="How a hypothesis is tested")
+    result: HypothesisResult | None = Field(None, description="A hypothesis's outcome")
     # a correction: what it corrects (`field` of the incident, or of the timeline event
     # recorded at `event`), the value before and after (absent: null) and the `reason`
     field: str | None = Field(None, description="Corrected field: resolved_at, title, text, ...")
@@ -254,40 +256,50 @@ class TimelineEvent(_Model):
 
 
 class Incident(_Model):
-    id: str = Field(pattern=ID_PATTERN)
-    title: str = Field(min_length=1)
-    summary: str | None = None
-    status: Status = Status.DETECTED
-    impact: Level
-    urgency: Level
-    priority: Priority
-    priority_override: PriorityOverride | None = None
-    category: Category | None = None
-    detection: Detection | None = None
-    reporter: str | None = None
-    user_impact: str | None = None
-    services: list[str] = Field(default_factory=list)
-    components: list[str] = Field(default_factory=list)
-    affected_users: int | None = Field(None, ge=0)
-    business_impact: BusinessImpact | None = None
-    security_breach: bool = False
-    data_loss: bool = False
+    id: str = Field(pattern=ID_PATTERN, description="The incident ID, also its folder's name")
+    title: str = Field(min_length=1, description="One line: what is broken, for whom")
+    summary: str | None = Field(None, description="A short description of the incident")
+    status: Status = Field(Status.DETECTED, description="Where the incident is in its lifecycle")
+    impact: Level = Field(description="How much of the service is affected")
+    urgency: Level = Field(description="How fast the impact grows or must be stopped")
+    priority: Priority = Field(description="From impact x urgency (the priority matrix)")
+    priority_override: PriorityOverride | None = Field(
+        None, description="A priority other than the matrix's, with its reason"
+    )
+    category: Category | None = Field(None, description="What kind of failure")
+    detection: Detection | None = Field(None, description="How it was noticed")
+    reporter: str | None = Field(None, description="Who reported it (@handle or a name)")
+    user_impact: str | None = Field(None, description="What users notice")
+    services: list[str] = Field(default_factory=list, description="Affected internal services")
+    components: list[str] = Field(
+        default_factory=list, description="Affected status-page components (policies)"
+    )
+    affected_users: int | None = Field(None, ge=0, description="Estimated number of users hit")
+    business_impact: BusinessImpact | None = Field(
+        None, description="Revenue, compliance, reputation and safety"
+    )
+    security_breach: bool = Field(False, description="Data or systems were accessed or exposed")
+    data_loss: bool = Field(False, description="Data was lost or corrupted")
     public: bool = Field(True, description="May appear on the public status page")
-    roles: Roles | None = None
-    tier: int = Field(1, ge=1, le=3)
-    started_at: Timestamp | None = None
-    detected_at: Timestamp
-    acknowledged_at: Timestamp | None = None
-    triaged_at: Timestamp | None = None
-    engaged_at: Timestamp | None = None
-    mitigated_at: Timestamp | None = None
-    resolved_at: Timestamp | None = None
-    closed_at: Timestamp | None = None
-    escalations: list[Escalation] = Field(default_factory=list)
-    mitigation: Mitigation | None = None
-    runbooks: list[str] = Field(default_factory=list)
+    roles: Roles | None = Field(None, description="Who holds which incident role")
+    tier: int = Field(1, ge=1, le=3, description="The support tier engaged (1-3)")
+    started_at: Timestamp | None = Field(None, description="When the impact began")
+    detected_at: Timestamp = Field(description="When it was noticed (starts the timers)")
+    acknowledged_at: Timestamp | None = Field(None, description="When a responder took it")
+    triaged_at: Timestamp | None = Field(None, description="When impact and urgency were set")
+    engaged_at: Timestamp | None = Field(None, description="When the responders were engaged")
+    mitigated_at: Timestamp | None = Field(None, description="When the impact stopped")
+    resolved_at: Timestamp | None = Field(None, description="When the cause was fixed")
+    closed_at: Timestamp | None = Field(None, description="When the incident was closed")
+    escalations: list[Escalation] = Field(
+        default_factory=list, description="Every escalation, oldest first"
+    )
+    mitigation: Mitigation | None = Field(None, description="How the impact was stopped")
+    runbooks: list[str] = Field(default_factory=list, description="Runbooks used (names)")
     policy: str | None = Field(None, description="Hash of the policy in force at declaration")
-    timeline: list[TimelineEvent] = Field(default_factory=list)
+    timeline: list[TimelineEvent] = Field(
+        default_factory=list, description="What happened, oldest first; never rewritten"
+    )
 
     @property
     def is_open(self) -> bool:
@@ -327,17 +339,19 @@ ROOT_CAUSE_PATTERN = r"^[a-z0-9][a-z0-9-]{0,63}$"
 class Why(_Model):
     """One level of the 5 whys: the question and its answer."""
 
-    why: str
-    because: str | None = None
+    why: str = Field(description="The question: why did this happen?")
+    because: str | None = Field(None, description="Its answer (the next why asks about it)")
 
 
 class ContributingFactors(_Model):
     """The four fishbone groups; an empty group has not been considered yet."""
 
-    people: list[str] = Field(default_factory=list)
-    process: list[str] = Field(default_factory=list)
-    technology: list[str] = Field(default_factory=list)
-    environment: list[str] = Field(default_factory=list)
+    people: list[str] = Field(default_factory=list, description="Skills, staffing, fatigue")
+    process: list[str] = Field(default_factory=list, description="Procedures, reviews, hand-offs")
+    technology: list[str] = Field(default_factory=list, description="Code, tools, infrastructure")
+    environment: list[str] = Field(
+        default_factory=list, description="Vendors, traffic, outside events"
+    )
 
 
 FISHBONE_GROUPS = ("people", "process", "technology", "environment")
@@ -346,51 +360,57 @@ FISHBONE_GROUPS = ("people", "process", "technology", "environment")
 class PirImpact(_Model):
     """User, business and SLO impact figures (free text where the process allows ranges)."""
 
-    affected_users: int | None = Field(None, ge=0)
+    affected_users: int | None = Field(None, ge=0, description="Number of users affected")
     affected_share: float | None = Field(None, ge=0, le=100, description="% of the user base")
     downtime_minutes: float | None = Field(None, ge=0, description="complete outage")
     degraded_minutes: float | None = Field(None, ge=0, description="degraded service")
-    failed_transactions: int | None = Field(None, ge=0)
+    failed_transactions: int | None = Field(None, ge=0, description="Requests or orders lost")
     revenue: str | None = Field(None, description="e.g. '$18,400 estimated' or 'none'")
-    reputation: Risk | None = None
+    reputation: Risk | None = Field(None, description="How much trust is at stake")
     compliance: str | None = Field(None, description="'none' or what applies")
     slo_availability: float | None = Field(None, ge=0, le=100, description="% in the SLO window")
     error_budget_consumed: float | None = Field(None, ge=0, description="% of the period's budget")
-    sla_breached: bool | None = None
+    sla_breached: bool | None = Field(None, description="A contractual SLA was missed")
 
 
 class ActionItem(_Model):
     """A preventive action: tracked until done, reminded when overdue."""
 
-    id: str = Field(pattern=ACTION_ID_PATTERN)
-    title: str = Field(min_length=1)
-    owner: str | None = None
-    horizon: Horizon | None = None
-    due: Day | None = None
-    status: ActionStatus = ActionStatus.OPEN
+    id: str = Field(pattern=ACTION_ID_PATTERN, description="Unique within the PIR, e.g. A1")
+    title: str = Field(min_length=1, description="What will be done")
+    owner: str | None = Field(None, description="Who does it (@handle)")
+    horizon: Horizon | None = Field(None, description="Immediate, short- or long-term")
+    due: Day | None = Field(None, description="Due day (reminders start after it)")
+    status: ActionStatus = Field(ActionStatus.OPEN, description="Where the action stands")
     issue: str | None = Field(None, description="Tracking issue: URL or #number")
-    done_at: Day | None = None
+    done_at: Day | None = Field(None, description="Day it was done or cancelled")
+    reason: str | None = Field(None, description="Why it was cancelled, or how it was done")
+    by: str | None = Field(None, description="Who marked it done or cancelled")
 
 
 class Pir(_Model):
     """The front-matter of a post-incident review (pir.md beside incident.md)."""
 
-    incident: str = Field(pattern=ID_PATTERN)
-    status: PirStatus = PirStatus.DRAFT
-    facilitator: str | None = None
+    incident: str = Field(pattern=ID_PATTERN, description="The reviewed incident's ID")
+    status: PirStatus = Field(PirStatus.DRAFT, description="draft, in-review or approved")
+    facilitator: str | None = Field(None, description="Who runs the review (@handle)")
     date: Day | None = Field(None, description="Day of the review meeting")
-    attendees: list[str] = Field(default_factory=list)
-    approvers: list[str] = Field(default_factory=list)
+    attendees: list[str] = Field(default_factory=list, description="Who took part")
+    approvers: list[str] = Field(default_factory=list, description="Who must approve it")
     approved_at: Timestamp | None = Field(
         None, description="Only for imported reviews: otherwise the approving commit's time"
     )
     root_cause: str | None = Field(
         None, pattern=ROOT_CAUSE_PATTERN, description="Root-cause key, for recurrence"
     )
-    whys: list[Why] = Field(default_factory=list)
-    contributing_factors: ContributingFactors = Field(default_factory=ContributingFactors)
-    impact: PirImpact = Field(default_factory=PirImpact)
-    actions: list[ActionItem] = Field(default_factory=list)
+    whys: list[Why] = Field(default_factory=list, description="The 5 whys, first to last")
+    contributing_factors: ContributingFactors = Field(
+        default_factory=ContributingFactors, description="The fishbone: four groups of factors"
+    )
+    impact: PirImpact = Field(default_factory=PirImpact, description="Measured impact")
+    actions: list[ActionItem] = Field(
+        default_factory=list, description="Preventive actions, tracked until done"
+    )
     public: bool = Field(False, description="Publish public_summary on the status page")
     public_summary: str | None = Field(
         None, description="Customer-facing summary (markdown), shown once approved and public"
@@ -400,9 +420,9 @@ class Pir(_Model):
 class Runbook(_Model):
     """A runbook's front-matter. Its body's sections are checked by runbooks.py."""
 
-    title: str = Field(min_length=1)
+    title: str = Field(min_length=1, description="What the runbook is for")
     owner: str = Field(min_length=1, description="GitHub user or team, e.g. @org/team")
-    services: list[str] = Field(min_length=1)
+    services: list[str] = Field(min_length=1, description="Services it applies to (one or more)")
     last_tested: Day | None = Field(None, description="Day of the last drill that passed")
     symptoms: list[str] = Field(default_factory=list, description="Alerts and reports, one each")
     drills: list[Drill] = Field(default_factory=list, description="Exercises, oldest first")
@@ -442,10 +462,10 @@ class DrillResult(StrEnum):
 class Drill(_Model):
     """One exercise of a runbook (game day, staging failover, real incident)."""
 
-    at: DrillTime
-    by: str | None = None
-    result: DrillResult = DrillResult.PASSED
-    note: str | None = None
+    at: DrillTime = Field(description="When: a timestamp, or a day for drills noted by hand")
+    by: str | None = Field(None, description="Who ran it")
+    result: DrillResult = Field(DrillResult.PASSED, description="passed, partial or failed")
+    note: str | None = Field(None, description="What was learned")
 
 
 Runbook.model_rebuild()  # Drill is defined after the class that uses it
@@ -477,9 +497,9 @@ MAINTENANCE_ID_RULE = "MNT- and up to 60 letters, digits, '-' or '_', e.g. MNT-2
 class MaintenanceUpdate(_Model):
     """A public note on a maintenance (started early, extended, done)."""
 
-    at: Timestamp
-    text: str = Field(min_length=1)
-    by: str | None = None
+    at: Timestamp = Field(description="When it was posted (UTC timestamp)")
+    text: str = Field(min_length=1, description="Public text (markdown)")
+    by: str | None = Field(None, description="Who posted it")
 
 
 class Maintenance(_Model):
@@ -489,18 +509,20 @@ class Maintenance(_Model):
     `scheduled_until` (or `completed_at` when it ended early), completed after.
     """
 
-    id: str = Field(pattern=MAINTENANCE_ID_PATTERN)
-    title: str = Field(min_length=1)
+    id: str = Field(pattern=MAINTENANCE_ID_PATTERN, description="MNT-..., also the file's name")
+    title: str = Field(min_length=1, description="What is being maintained")
     description: str | None = Field(None, description="Public text (markdown)")
-    components: list[str] = Field(min_length=1)
-    scheduled_for: Timestamp
-    scheduled_until: Timestamp
-    completed_at: Timestamp | None = None
-    cancelled: bool = False
-    public: bool = True
-    created_at: Timestamp | None = None
-    by: str | None = None
-    updates: list[MaintenanceUpdate] = Field(default_factory=list)
+    components: list[str] = Field(min_length=1, description="Status-page components affected")
+    scheduled_for: Timestamp = Field(description="When the window starts")
+    scheduled_until: Timestamp = Field(description="When the window ends")
+    completed_at: Timestamp | None = Field(None, description="When it ended (early or late)")
+    cancelled: bool = Field(False, description="Called off; takes no further update")
+    public: bool = Field(True, description="Shown on the public status page")
+    created_at: Timestamp | None = Field(None, description="When it was scheduled")
+    by: str | None = Field(None, description="Who scheduled it")
+    updates: list[MaintenanceUpdate] = Field(
+        default_factory=list, description="Public notes, oldest first"
+    )
 
 
 HANDLE = re.compile(r"^@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:/[A-Za-z0-9._-]+)?$")

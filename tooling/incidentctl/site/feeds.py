@@ -12,7 +12,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from incidentctl.site import markup
+from incidentctl.site import markup, verdana
 from incidentctl.site.api import Page
 from incidentctl.site.status import LABELS, PublicIncident
 
@@ -98,14 +98,27 @@ BADGE_COLOURS = {
 }
 
 
-def _width(text: str) -> int:
-    return 10 + round(sum(7 if c.isupper() or c in "mwMW" else 6 for c in text))
+# shields.io's flat layout: 5 px padding each side of a text whose width is the Verdana 11 px
+# advance, truncated and rounded up to odd (pixel-grid alignment); the label's text sits 1 px
+# right of its box's start, the value's 1 px left of the separator. Text is drawn at 10x
+# (font-size 110, scale(.1)) so positions and `textLength` are whole numbers.
+_PADDING = 5
+_SCALE = 10
+
+
+def _text_width(text: str) -> int:
+    width = int(verdana.text_width(text))
+    return width + 1 if width % 2 == 0 else width
 
 
 def badge(label: str, value: str, state: str) -> str:
-    """A flat two-part badge, its text repeated in <title> for screen readers."""
-    left, right = _width(label), _width(value)
+    """A flat two-part badge, shields.io's layout and metrics, its text repeated in <title>
+    for screen readers; the shadow copy of each text is hidden from them."""
+    label_width, value_width = _text_width(label), _text_width(value)
+    left = label_width + 2 * _PADDING
+    right = value_width + 2 * _PADDING
     total = left + right
+    spoken = f"{label}: {value}"
     svg = ET.Element(
         "svg",
         {
@@ -113,20 +126,44 @@ def badge(label: str, value: str, state: str) -> str:
             "width": str(total),
             "height": "20",
             "role": "img",
-            "aria-label": f"{label}: {value}",
+            "aria-label": spoken,
         },
     )
-    _sub(svg, "title", f"{label}: {value}")
-    _sub(svg, "rect", width=str(left), height="20", fill="#444d56")
-    _sub(svg, "rect", x=str(left), width=str(right), height="20", fill=BADGE_COLOURS[state])
-    text = _sub(
+    _sub(svg, "title", spoken)
+    gradient = _sub(svg, "linearGradient", id="s", x2="0", y2="100%")
+    _sub(gradient, "stop", offset="0", **{"stop-color": "#bbb", "stop-opacity": ".1"})
+    _sub(gradient, "stop", offset="1", **{"stop-opacity": ".1"})
+    clip = _sub(svg, "clipPath", id="r")
+    _sub(clip, "rect", width=str(total), height="20", rx="3", fill="#fff")
+    shapes = _sub(svg, "g", **{"clip-path": "url(#r)"})
+    _sub(shapes, "rect", width=str(left), height="20", fill="#444d56")
+    _sub(shapes, "rect", x=str(left), width=str(right), height="20", fill=BADGE_COLOURS[state])
+    _sub(shapes, "rect", width=str(total), height="20", fill="url(#s)")
+    texts = _sub(
         svg,
         "g",
-        fill="#ffffff",
-        **{"font-family": "Verdana,DejaVu Sans,sans-serif", "font-size": "11"},
+        fill="#fff",
+        **{
+            "text-anchor": "middle",
+            "font-family": "Verdana,Geneva,DejaVu Sans,sans-serif",
+            "text-rendering": "geometricPrecision",
+            "font-size": "110",
+        },
     )
-    _sub(text, "text", label, x=str(left // 2), y="14", **{"text-anchor": "middle"})
-    _sub(text, "text", value, x=str(left + right // 2), y="14", **{"text-anchor": "middle"})
+    for text, margin, width in ((label, 1, label_width), (value, left - 1, value_width)):
+        x = str(_SCALE * (margin + _PADDING) + _SCALE * width // 2)
+        length = str(_SCALE * width)
+        common = {"x": x, "transform": "scale(.1)", "textLength": length}
+        _sub(
+            texts,
+            "text",
+            text,
+            y="150",
+            fill="#010101",
+            **common,
+            **{"fill-opacity": ".3", "aria-hidden": "true"},
+        )
+        _sub(texts, "text", text, y="140", **common)
     return ET.tostring(svg, "unicode") + "\n"
 
 
