@@ -12,6 +12,7 @@ trap 'rm -rf "$work"' EXIT
 version=$(.venv/bin/python -c 'import incidentctl; print(incidentctl.__version__)')
 wheel="$work/dist/incidentctl-${version}-py3-none-any.whl"
 [ -f "$wheel" ] || { echo "no $wheel: the built version is not __version__" >&2; ls "$work/dist" >&2; exit 1; }
+unset PYTHONPATH  # nothing of the source tree may be importable in the clean venv
 python3 -m venv "$work/venv"
 "$work/venv/bin/python" -m pip install --quiet --disable-pip-version-check "$wheel"
 # no source tree on the path: what runs is the installed wheel
