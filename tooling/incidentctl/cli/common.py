@@ -129,20 +129,39 @@ def current_now(value: str | None) -> datetime:
     return parse_time(text, clock, option, future=True, day="start")
 
 
-def default_actor() -> str | None:
-    """Who is acting: $INCIDENTCTL_ACTOR, the GitHub Actions actor, or git's user.name."""
-    for name in ("INCIDENTCTL_ACTOR",):
-        if os.environ.get(name):
-            return os.environ[name]
-    if os.environ.get("GITHUB_ACTOR"):
-        return "@" + os.environ["GITHUB_ACTOR"]
+def default_actor(root: Path | None = None) -> str | None:
+    """Who is acting: $INCIDENTCTL_ACTOR, the GitHub Actions actor, or the git identity
+    (user.name, else user.email) of the repository at `root` (default: here)."""
+    if os.environ.get("INCIDENTCTL_ACTOR", "").strip():
+        return os.environ["INCIDENTCTL_ACTOR"].strip()
+    if os.environ.get("GITHUB_ACTOR", "").strip():
+        return "@" + os.environ["GITHUB_ACTOR"].strip()
     if shutil.which("git"):
-        result = subprocess.run(
-            ["git", "config", "user.name"], capture_output=True, text=True, check=False
-        )
-        if result.returncode == 0 and result.stdout.strip():
-            return result.stdout.strip()
+        where = ["-C", str(root)] if root is not None else []
+        for key in ("user.name", "user.email"):
+            result = subprocess.run(
+                ["git", *where, "config", key], capture_output=True, text=True, check=False
+            )
+            if result.returncode == 0 and result.stdout.strip():
+                return result.stdout.strip()
     return None
+
+
+def actor_of(by: str | None, root: Path | None = None) -> str:
+    """Who a write records: --by, else default_actor. Nobody is a usage error, never an
+    anonymous record (a timeline event without `by`, `reporter: null`)."""
+    if by is not None and by.strip():
+        return by.strip()
+    if by is not None:
+        raise IncidentctlError("--by is empty", hint="name who did it: --by @you")
+    found = default_actor(root)
+    if found:
+        return found
+    raise IncidentctlError(
+        "who is doing this? there is no --by, $INCIDENTCTL_ACTOR, GITHUB_ACTOR or git identity",
+        hint="pass --by @you, or set INCIDENTCTL_ACTOR=@you, or `git config user.name 'Your "
+        "Name'`; every record names who made it",
+    )
 
 
 def now_option(f: F) -> F:
@@ -160,7 +179,11 @@ def write_options(f: F) -> F:
     f = click.option("--dry-run", is_flag=True, help="Show the change to the file; write nothing.")(
         f
     )
-    f = click.option("--by", metavar="WHO", help="Who did it (default: git user.name).")(f)
+    f = click.option(
+        "--by",
+        metavar="WHO",
+        help="Who did it (default: $INCIDENTCTL_ACTOR, GITHUB_ACTOR, git user.name/email).",
+    )(f)
     f = click.option(
         "--at",
         "at_text",
@@ -251,7 +274,7 @@ def apply_transition(
     repo = repo_from(ctx)
     now = current_now(now_text)
     at = parse_time(at_text, now, "--at")
-    actor = by or default_actor()
+    actor = actor_of(by, repo.root)
 
     def change(incident: Incident) -> Incident:
         policy = {"policy": repo.policy_for(incident)} if with_policy else {}

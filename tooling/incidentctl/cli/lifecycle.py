@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 import click
 
 from incidentctl.cli.common import (
+    actor_of,
     apply_transition,
     current_now,
-    default_actor,
     echo_json,
     format_option,
     incident_id_param,
@@ -25,6 +26,8 @@ from incidentctl.core.model import (
     Category,
     Detection,
     EscalationKind,
+    EventKind,
+    HypothesisResult,
     Incident,
     Level,
     Priority,
@@ -37,6 +40,11 @@ from incidentctl.store.incidents import new_id
 from incidentctl.store.repo import Repo
 
 LEVELS = click.Choice([lv.value for lv in Level], case_sensitive=False)
+ALLOW_UNKNOWN = click.option(
+    "--allow-unknown",
+    is_flag=True,
+    help="Accept services and components that policies/components.yaml does not list.",
+)
 PRIORITIES = click.Choice([p.value for p in Priority], case_sensitive=False)
 
 
@@ -99,6 +107,7 @@ Examples:
     "--data-loss", is_flag=True, help="Data was lost or corrupted (private until released)."
 )
 @click.option("--private", is_flag=True, help="Never show it on the public status page.")
+@ALLOW_UNKNOWN
 @click.option(
     "--id",
     "incident_id",
@@ -130,6 +139,7 @@ def declare(
     security_breach: bool,
     data_loss: bool,
     private: bool,
+    allow_unknown: bool,
     incident_id: str | None,
     at_text: str | None,
     by: str | None,
@@ -141,7 +151,7 @@ def declare(
     repo: Repo = repo_from(ctx)
     now = current_now(now_text)
     at = parse_time(at_text, now, "--at")
-    actor = by or default_actor()
+    actor = actor_of(by, repo.root)
     policy = repo.policy()
     fields: dict[str, Any] = {
         "category": Category(category) if category else None,
@@ -173,6 +183,7 @@ def declare(
         by=actor,
         priority=Priority(priority.upper()) if priority else None,
         reason=reason,
+        allow_unknown=allow_unknown,
         **fields,
     )
     lead = f"{summary.strip()}\n\n" if summary and summary.strip() else ""
@@ -270,6 +281,9 @@ Examples:
     "--security-breach", is_flag=True, help="Flag a security breach (private until released)."
 )
 @click.option("--data-loss", is_flag=True, help="Flag a data loss (private until released).")
+@click.option("--services", metavar="A,B", help="The affected services, now (replaces them).")
+@click.option("--components", metavar="A,B", help="The status-page components, now (replaces).")
+@ALLOW_UNKNOWN
 @write_options
 @click.pass_context
 def triage(
@@ -282,6 +296,9 @@ def triage(
     reason: str | None,
     security_breach: bool,
     data_loss: bool,
+    services: str | None,
+    components: str | None,
+    allow_unknown: bool,
     **kw: Any,
 ) -> None:
     """Assess impact and urgency; a later triage reclassifies."""
@@ -296,6 +313,9 @@ def triage(
         reason=reason,
         security_breach=security_breach,
         data_loss=data_loss,
+        services=_split(services) if services is not None else None,
+        components=_split(components) if components is not None else None,
+        allow_unknown=allow_unknown,
         **kw,
     )
 
@@ -423,6 +443,8 @@ Examples:
       --reason "Paged at 15:02; the ack command ran late"
   incidentctl correct INC-20261127-7K3Q --event 2026-11-27T15:05:00Z --field text \\
       --value "Rolled back payments-api" --reason "The update named the wrong service"
+  incidentctl correct INC-20261127-7K3Q --event 4 --field at --value 2026-11-27T15:04:00Z \\
+      --reason "Acknowledged at 15:04 by phone"
 The history is append-only: validate --base accepts exactly the change a correction names.
 """
 )
@@ -433,7 +455,10 @@ The history is append-only: validate --base accepts exactly the change a correct
 @click.option("--value", required=True, help="The right value (null unsets it).")
 @click.option("--reason", required=True, help="Why the recorded value was wrong.")
 @click.option(
-    "--event", "event_text", metavar="TS", help="The `at` of the timeline event to correct."
+    "--event",
+    "event_text",
+    metavar="N|TS",
+    help="The timeline event to correct: its number N (1 the first, as in `show`) or its `at`.",
 )
 @write_options
 @click.pass_context
@@ -448,10 +473,16 @@ def correct(
     **kw: Any,
 ) -> None:
     """Correct a recorded value, with a correction event naming the old and new value."""
-    try:
-        event = parse_timestamp(event_text) if event_text else None
-    except TimeValueError as exc:
-        raise click.BadParameter(str(exc), param_hint="--event") from None
+    event: datetime | int | None = None
+    if event_text and event_text.strip().isdigit():
+        event = int(event_text)
+    elif event_text:
+        try:
+            event = parse_timestamp(event_text)
+        except TimeValueError as exc:
+            raise click.BadParameter(
+                f"{exc}; or give the event's number N (1 the first)", param_hint="--event"
+            ) from None
     _apply(
         ctx, incident_id, lifecycle.correct, field=field, value=value, reason=reason,
         event=event, **kw,
@@ -512,12 +543,133 @@ def regulatory(
     )
 
 
+@click.command(
+    epilog="""\b
+Examples:
+  incidentctl assign INC-20261127-7K3Q --commander @alice --on-call @bob
+  incidentctl assign INC-20261127-7K3Q --tech-lead @carol --comms-lead @parcelly/support
+Each role is a @user or an @org/team: the reminders of `overdue` name them.
+"""
+)
+@click.argument("incident_id", metavar="ID")
+@click.option("--commander", metavar="WHO", help="Incident commander (@user or @org/team).")
+@click.option("--tech-lead", "tech_lead", metavar="WHO", help="Technical lead.")
+@click.option("--comms-lead", "comms_lead", metavar="WHO", help="Communications lead.")
+@click.option("--on-call", "on_call", metavar="WHO", help="On-call engineer.")
+@write_options
+@click.pass_context
+def assign(
+    ctx: click.Context,
+    /,
+    incident_id: str,
+    commander: str | None,
+    tech_lead: str | None,
+    comms_lead: str | None,
+    on_call: str | None,
+    **kw: Any,
+) -> None:
+    """Assign incident roles: commander, technical lead, communications lead, on-call."""
+    roles = {
+        role: who.strip()
+        for role, who in (
+            ("incident_commander", commander),
+            ("technical_lead", tech_lead),
+            ("communications_lead", comms_lead),
+            ("on_call", on_call),
+        )
+        if who is not None
+    }
+    if not roles:
+        raise click.UsageError(
+            "give at least one of --commander, --tech-lead, --comms-lead, --on-call"
+        )
+    _apply(ctx, incident_id, lifecycle.assign, roles=roles, **kw)
+
+
+@click.command(
+    epilog="""\b
+Examples:
+  incidentctl hypothesis INC-20261127-7K3Q --statement "The 14:02 deploy broke checkout" \\
+      --evidence "502s start at 14:03" --test "Roll back in staging"
+  incidentctl hypothesis INC-20261127-7K3Q --statement "The 14:02 deploy broke checkout" \\
+      --result confirmed --evidence "Errors stop after the rollback"
+A later call with --result on the same statement records its outcome (Tier 2 asks for it).
+"""
+)
+@click.argument("incident_id", metavar="ID")
+@click.option("--statement", required=True, help="What might be causing it.")
+@click.option("--evidence", help="What points to it (or against it).")
+@click.option("--test", help="How it is, or was, tested.")
+@click.option(
+    "--result",
+    type=click.Choice(["confirmed", "rejected"], case_sensitive=False),
+    help="The outcome; without it the hypothesis is pending.",
+)
+@write_options
+@click.pass_context
+def hypothesis(
+    ctx: click.Context,
+    /,
+    incident_id: str,
+    statement: str,
+    evidence: str | None,
+    test: str | None,
+    result: str | None,
+    **kw: Any,
+) -> None:
+    """Record a hypothesis (statement, evidence, test), or its outcome."""
+    _apply(
+        ctx,
+        incident_id,
+        lifecycle.hypothesis,
+        statement=statement,
+        evidence=evidence,
+        test=test,
+        result=HypothesisResult(result.lower()) if result else None,
+        **kw,
+    )
+
+
+@click.command(
+    epilog="""\b
+Examples:
+  incidentctl link INC-20261127-7K3Q --cause https://github.com/parcelly/shop/pull/812
+  incidentctl link INC-20261127-7K3Q --fix 3f9c2ab --note "Revert the pool size change"
+A ref is a commit SHA, #123, owner/repo#123 or a pull request, issue or commit URL. The PIR
+lists the causes and fixes; metrics counts incidents with the same cause as recurrences.
+"""
+)
+@click.argument("incident_id", metavar="ID")
+@click.option("--cause", metavar="REF", help="The change that caused it.")
+@click.option("--fix", metavar="REF", help="The change that fixed it.")
+@click.option("--note", help="What the change did (default: 'Caused by REF' / 'Fixed by REF').")
+@write_options
+@click.pass_context
+def link(
+    ctx: click.Context,
+    /,
+    incident_id: str,
+    cause: str | None,
+    fix: str | None,
+    note: str | None,
+    **kw: Any,
+) -> None:
+    """Link the change that caused the incident, or the one that fixed it."""
+    if (cause is None) == (fix is None):
+        raise click.UsageError("give exactly one of --cause REF or --fix REF")
+    kind, ref = (EventKind.CAUSE, cause) if cause is not None else (EventKind.FIX, fix)
+    _apply(ctx, incident_id, lifecycle.link, kind=kind, ref=ref or "", note=note, **kw)
+
+
 COMMANDS = [
     declare,
     triage,
     ack,
     engage,
+    assign,
     escalate,
+    hypothesis,
+    link,
     update,
     release,
     correct,

@@ -14,8 +14,8 @@ import click
 from pydantic import ValidationError
 
 from incidentctl.cli.common import (
+    actor_of,
     current_now,
-    default_actor,
     echo_json,
     format_option,
     now_option,
@@ -143,7 +143,7 @@ def schedule(
             scheduled_until=end,
             public=not private,
             created_at=at,
-            by=by or default_actor(),
+            by=actor_of(by, repo.root),
         )
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
@@ -199,7 +199,7 @@ def update(
     at = parse_time(at_text, now, "--at")
     if in_future(at, now):
         raise click.BadParameter(f"{format_timestamp(at)} is in the future", param_hint="--at")
-    actor = by or default_actor()
+    actor = actor_of(by, repo.root)
 
     def post(doc: Document, item: Maintenance) -> str:
         """The update applied to the maintenance as it is now."""

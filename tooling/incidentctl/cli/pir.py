@@ -3,30 +3,42 @@
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import UTC, date, datetime
 
 import click
 
 from incidentctl.checks import pir as reviewchecks
 from incidentctl.checks.incidents import Finding
 from incidentctl.cli.common import (
+    actor_of,
     current_now,
     default_actor,
     echo_findings,
     format_option,
     now_option,
+    parse_time,
     repo_from,
     show_diff,
     style,
 )
 from incidentctl.core.documents import Document
 from incidentctl.core.errors import DocumentError, DocumentErrors, IncidentctlError
-from incidentctl.core.model import ACTION_ID_PATTERN, ACTION_ID_RULE, Horizon, Incident, Pir
+from incidentctl.core.model import (
+    ACTION_ID_PATTERN,
+    ACTION_ID_RULE,
+    ActionStatus,
+    Horizon,
+    Incident,
+    Pir,
+    is_handle,
+)
 from incidentctl.core.timevalues import TimeValueError, parse_date
 from incidentctl.deadlines import timers
+from incidentctl.pir import actions as finishing
 from incidentctl.pir import scaffold as review
 from incidentctl.render import templating
 from incidentctl.store import edits
+from incidentctl.store.actions import set_action_key
 from incidentctl.store.repo import Repo
 from incidentctl.store.validation import pir_findings
 
@@ -223,6 +235,12 @@ def add_action(
     now_text: str | None,
 ) -> None:
     """Append a preventive action to the PIR, keeping the file's comments and layout."""
+    if not is_handle(owner.strip()):
+        raise click.BadParameter(
+            f"{owner!r} is not a @user or an @org/team: reminders mention the owner",
+            param_hint="--owner",
+        )
+    owner = owner.strip()
     repo = repo_from(ctx)
     now = current_now(now_text)
     loaded = repo.find(incident_id)
@@ -279,4 +297,106 @@ def add_action(
     click.echo(f"{action_id}: due {due.isoformat()} ({horizon}), owner {owner}")
 
 
-COMMANDS = [pir]
+@click.group(
+    epilog="""\b
+Examples:
+  incidentctl action done INC-20261103-4K7Q A1
+  incidentctl action cancel INC-20261103-4K7Q A3 --reason "Superseded by A4"
+"""
+)
+def action() -> None:
+    """Finish a PIR's preventive action: done, or cancelled with a reason."""
+
+
+def _finisher(status: ActionStatus, help_text: str, example: str) -> click.Command:
+    @action.command(
+        "done" if status == ActionStatus.DONE else "cancel",
+        help=help_text,
+        epilog=f"\b\nExamples:\n  {example}",
+    )
+    @click.argument("incident_id", metavar="ID")
+    @click.argument("action_id", metavar="ACTION-ID")
+    @click.option(
+        "--reason",
+        required=status == ActionStatus.CANCELLED,
+        help="Why it is cancelled."
+        if status == ActionStatus.CANCELLED
+        else "A note on how it was done.",
+    )
+    @click.option(
+        "--at", "at_text", metavar="DATE", help="The day it was finished (default: today)."
+    )
+    @click.option("--by", metavar="WHO", help="Who finished it (default: as for every write).")
+    @click.option("--dry-run", is_flag=True, help="Show the change to pir.md; write nothing.")
+    @now_option
+    @click.pass_context
+    def command(
+        ctx: click.Context,
+        incident_id: str,
+        action_id: str,
+        reason: str | None,
+        at_text: str | None,
+        by: str | None,
+        dry_run: bool,
+        now_text: str | None,
+    ) -> None:
+        repo = repo_from(ctx)
+        now = current_now(now_text)
+        actor = actor_of(by, repo.root)
+        on = _finished_on(at_text, now)
+        loaded = repo.find(incident_id)
+        if on < loaded.incident.detected_at.date():
+            raise click.BadParameter(f"{on} is before the incident", param_hint="--at")
+        if repo.pirs.of(loaded) is None:
+            raise IncidentctlError(
+                f"{loaded.incident.id} has no PIR yet",
+                hint=f"incidentctl pir new {loaded.incident.id}",
+            )
+        chosen: list[str] = []
+
+        def mark(doc: Document, current: Pir) -> str:
+            """The action as it is now in the PIR, marked finished as minimal edits."""
+            index, changes = finishing.finish(
+                current, action_id, status, on=on, by=actor, reason=reason
+            )
+            chosen.append(current.actions[index].id)
+            front = doc.front
+            for key, value in changes.items():
+                front = set_action_key(front, index, key, value)
+            return front
+
+        path = repo.pirs.path(loaded)
+        edited = repo.pirs.edit_front(path, mark, dry_run=dry_run)
+        if dry_run:
+            show_diff(str(edited.path), edited.old, edited.text)
+            return
+        click.echo(f"{chosen[0]}: {status.value} on {on.isoformat()} ({repo.rel(path)})")
+
+    return command
+
+
+def _finished_on(text: str | None, now: datetime) -> date:
+    """--at of an action: a day, or a time (its UTC day); never in the future."""
+    if text is None:
+        on = now.date()
+    elif len(text.strip()) == len("2026-11-27"):
+        on = _day(text.strip(), "--at")
+    else:
+        on = parse_time(text, now, "--at").astimezone(UTC).date()
+    if on > now.date():
+        raise click.BadParameter(f"{on} is in the future", param_hint="--at")
+    return on
+
+
+done = _finisher(
+    ActionStatus.DONE,
+    "Mark a preventive action done (status: done, done_at: the day).",
+    "incidentctl action done INC-20261103-4K7Q A1 --at 2026-11-20",
+)
+cancel = _finisher(
+    ActionStatus.CANCELLED,
+    "Cancel a preventive action, saying why (status: cancelled, reason).",
+    'incidentctl action cancel INC-20261103-4K7Q A3 --reason "Superseded by A4"',
+)
+
+COMMANDS = [pir, action]

@@ -8,8 +8,8 @@ from typing import Any
 import click
 
 from incidentctl.cli.common import (
+    actor_of,
     current_now,
-    default_actor,
     echo_json,
     format_option,
     now_option,
@@ -219,7 +219,7 @@ def tested(
     repo = repo_from(ctx)
     now = current_now(now_text)
     at = _drill_time(at_text, now)
-    actor = by or default_actor()
+    actor = actor_of(by, repo.root)
     name = repo.runbook_name(name)
     path = repo.runbooks.find_path(name)
 

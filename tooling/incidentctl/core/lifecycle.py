@@ -8,6 +8,8 @@ reopen (RESOLVED -> INVESTIGATING). Every transition appends one timeline event.
 from __future__ import annotations
 
 import contextlib
+import difflib
+from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -18,6 +20,7 @@ from incidentctl.core.disclosure import release_event, sensitive, withheld
 from incidentctl.core.documents import load_yaml
 from incidentctl.core.errors import DocumentError, TransitionError
 from incidentctl.core.model import (
+    CHANGE_REF_RULE,
     Escalation,
     EscalationKind,
     EventKind,
@@ -28,9 +31,12 @@ from incidentctl.core.model import (
     Priority,
     PriorityOverride,
     PublicStatus,
+    Roles,
     Status,
     Strategy,
     TimelineEvent,
+    is_change_ref,
+    is_handle,
 )
 from incidentctl.core.policy import Policy
 from incidentctl.core.timevalues import format_timestamp, in_future
@@ -76,11 +82,15 @@ def declare(
     by: str | None,
     priority: Priority | None = None,
     reason: str | None = None,
+    allow_unknown: bool = False,
     **fields: Any,
 ) -> Incident:
     """A new incident in DETECTED, classified, stamped with the policy in force. A security
-    breach or data loss starts private (`public: false`) until it is released."""
+    breach or data loss starts private (`public: false`) until it is released. Services and
+    components must be the policy's unless `allow_unknown` (an alert is never refused)."""
     _not_future(at, now)
+    if not allow_unknown:
+        check_references(policy, fields.get("services", []), fields.get("components", []))
     started = fields.get("started_at")
     if started is not None and started > at:
         raise TransitionError(
@@ -106,6 +116,31 @@ def declare(
         timeline=[event],
         **fields,
     )
+
+
+def check_references(policy: Policy, services: list[str], components: list[str]) -> None:
+    """Refuse a service or component the policy does not list (what `validate` would then
+    fail on), with the closest known name. A policy that lists no services does not
+    restrict them; components are always the policy's."""
+    known_services = policy.known_services()
+    known_components = {c.id for c in policy.components}
+    for what, option, names, known in (
+        ("service", "--services", services, known_services),
+        ("component", "--components", components, known_components),
+    ):
+        if what == "service" and not known:
+            continue
+        for name in names:
+            if name in known:
+                continue
+            close = difflib.get_close_matches(name, sorted(known), n=1)
+            listed = ", ".join(sorted(known)[:8]) or "none"
+            raise TransitionError(
+                f"{option}: unknown {what} '{name}' (known: {listed})",
+                hint=(f"did you mean '{close[0]}'? " if close else "")
+                + f"{what}s are listed in policies/components.yaml (and services in "
+                "policies/escalation.yaml contacts); --allow-unknown accepts it anyway",
+            )
 
 
 def _not_future(at: datetime, now: datetime) -> None:
@@ -168,11 +203,23 @@ def triage(
     reason: str | None = None,
     security_breach: bool = False,
     data_loss: bool = False,
+    services: list[str] | None = None,
+    components: list[str] | None = None,
+    allow_unknown: bool = False,
 ) -> Incident:
     """Assess impact and urgency; the first triage moves to TRIAGED, later ones reclassify.
-    A security breach or data loss found now makes the incident private until released."""
+    A security breach or data loss found now makes the incident private until released.
+    Services and components, when given, replace the incident's (the policy's names unless
+    `allow_unknown`)."""
     require_open(incident, "triage")
     check_time(incident, at, now)
+    affected: dict[str, Any] = {
+        name: value
+        for name, value in (("services", services), ("components", components))
+        if value is not None
+    }
+    if not allow_unknown:
+        check_references(policy, services or [], components or [])
     final, override = classify(policy, impact, urgency, priority, reason, by)
     first = incident.triaged_at is None
     kind = EventKind.TRIAGED if first else EventKind.RECLASSIFIED
@@ -196,6 +243,7 @@ def triage(
         incident,
         event,
         **flags,
+        **affected,
         impact=impact,
         urgency=urgency,
         priority=final,
@@ -501,6 +549,162 @@ def reopen(
     return with_event(incident, event, resolved_at=None, status=Status.INVESTIGATING)
 
 
+# The incident roles `assign` sets, with the words its event uses for them.
+ROLE_LABELS = {
+    "incident_commander": "incident commander",
+    "technical_lead": "technical lead",
+    "communications_lead": "communications lead",
+    "on_call": "on-call engineer",
+}
+
+
+def _not_closed(incident: Incident, command: str) -> None:
+    """A closed incident cannot change; a resolved one can still be documented."""
+    if incident.status == Status.CLOSED:
+        require_open(incident, command)
+
+
+def assign(
+    incident: Incident, *, roles: dict[str, str], at: datetime, now: datetime, by: str | None
+) -> Incident:
+    """Who holds which incident role from now on (the reminders name them): the roles set,
+    one `assigned` event naming each change and whom it replaced."""
+    _not_closed(incident, "assign roles of")
+    if not roles:
+        raise TransitionError(
+            "name at least one role", hint="--commander, --tech-lead, --comms-lead or --on-call"
+        )
+    for role, who in roles.items():
+        if role not in ROLE_LABELS:
+            raise ValueError(f"unknown role {role!r}")  # a bug: the CLI names the roles
+        if not is_handle(who):
+            raise TransitionError(
+                f"{ROLE_LABELS[role]} {who!r} is not a GitHub handle",
+                hint="name a @user or an @org/team, so reminders can mention them",
+            )
+    check_time(incident, at, now)
+    current = incident.roles or Roles()
+    changes = {r: w for r, w in roles.items() if getattr(current, r) != w}
+    if not changes:
+        held = ", ".join(f"{ROLE_LABELS[r]} {w}" for r, w in roles.items())
+        raise TransitionError(f"{incident.id} already has {held}: nothing to assign")
+    parts = []
+    for role, who in changes.items():
+        was = getattr(current, role)
+        parts.append(f"{ROLE_LABELS[role]} {who}" + (f" (was {was})" if was else ""))
+    event = TimelineEvent(
+        at=at, kind=EventKind.ASSIGNED, by=by, text="Assigned " + "; ".join(parts)
+    )
+    return with_event(incident, event, roles=current.model_copy(update=changes))
+
+
+def _statement_key(text: str | None) -> str:
+    return " ".join((text or "").split()).casefold()
+
+
+def hypotheses(timeline: Iterable[TimelineEvent]) -> list[TimelineEvent]:
+    """Each hypothesis of the timeline once, in the order first stated, as it stands: a later
+    event on the same statement (its outcome) wins, keeping the evidence and test stated
+    earlier."""
+    found: dict[str, TimelineEvent] = {}
+    for event in timeline:
+        if event.kind != EventKind.HYPOTHESIS:
+            continue
+        key = _statement_key(event.text)
+        earlier = found.get(key)
+        if earlier is None:
+            found[key] = event
+            continue
+        kept = {
+            name: getattr(earlier, name)
+            for name in ("evidence", "test")
+            if getattr(event, name) is None
+        }
+        found[key] = event.model_copy(update=kept)
+    return list(found.values())
+
+
+def hypothesis(
+    incident: Incident,
+    *,
+    statement: str,
+    evidence: str | None,
+    test: str | None,
+    result: HypothesisResult | None,
+    at: datetime,
+    now: datetime,
+    by: str | None,
+) -> Incident:
+    """A hypothesis stated (pending) or judged. A later call on the same statement with a
+    result records the outcome as a new event carrying the same statement."""
+    _not_closed(incident, "record a hypothesis for")
+    statement = " ".join(statement.split())
+    if not statement:
+        raise TransitionError("the hypothesis is empty", hint="--statement 'what might cause it'")
+    check_time(incident, at, now)
+    stated = next(
+        (
+            h
+            for h in hypotheses(incident.timeline)
+            if _statement_key(h.text) == _statement_key(statement)
+        ),
+        None,
+    )
+    if stated is not None:
+        judged = stated.result not in (None, HypothesisResult.PENDING)
+        if judged:
+            raise TransitionError(
+                f"the hypothesis was already {stated.result} at {_stamp(stated.at)}",
+                hint="to set a recorded result right, use `incidentctl correct "
+                f"{incident.id} --event N --field result --value ...`",
+            )
+        if result in (None, HypothesisResult.PENDING):
+            raise TransitionError(
+                f"the hypothesis was already stated at {_stamp(stated.at)}",
+                hint="give --result confirmed or --result rejected to record its outcome",
+            )
+    event = TimelineEvent(
+        at=at,
+        kind=EventKind.HYPOTHESIS,
+        by=by,
+        text=statement,
+        evidence=evidence.strip() if evidence and evidence.strip() else None,
+        test=test.strip() if test and test.strip() else None,
+        result=result or HypothesisResult.PENDING,
+    )
+    return with_event(incident, event)
+
+
+def link(
+    incident: Incident,
+    *,
+    kind: EventKind,
+    ref: str,
+    note: str | None,
+    at: datetime,
+    now: datetime,
+    by: str | None,
+) -> Incident:
+    """The change that caused the incident (`cause`) or fixed it (`fix`), by its ref: the
+    PIR lists them and the recurrence metric groups incidents by their cause."""
+    if kind not in (EventKind.CAUSE, EventKind.FIX):
+        raise ValueError(f"link records a cause or a fix, not {kind}")  # a bug
+    _not_closed(incident, "link a change to")
+    ref = ref.strip()
+    if not is_change_ref(ref):
+        raise TransitionError(f"{ref!r} does not name a change", hint=f"a ref is {CHANGE_REF_RULE}")
+    check_time(incident, at, now)
+    same = [e for e in incident.timeline if e.kind == kind and e.ref == ref]
+    if same:
+        raise TransitionError(
+            f"{ref} was already linked as the {kind.value} at {_stamp(same[0].at)}"
+        )
+    default = "Caused by" if kind == EventKind.CAUSE else "Fixed by"
+    text = note.strip() if note and note.strip() else f"{default} {ref}"
+    event = TimelineEvent(at=at, kind=kind, by=by, text=text, ref=ref)
+    return with_event(incident, event)
+
+
 # The lifecycle time that records reaching each status after DETECTED, in lifecycle order.
 REACHED_AT = {
     Status.TRIAGED: "triaged_at",
@@ -629,13 +833,16 @@ def correct(
     field: str,
     value: Any,
     reason: str,
-    event: datetime | None = None,
+    event: datetime | int | None = None,
 ) -> Incident:
     """A recorded value set right, with a correction event that names the field (or the
-    event), the old and the new value and the reason: `validate --base` accepts exactly it."""
+    event, given by its `at` or its number N, 1 the first), the old and the new value and the
+    reason: `validate --base` accepts exactly it."""
     check_time(incident, at, now)
     if not reason.strip():
         raise TransitionError("a correction needs a reason", hint="--reason 'why it was wrong'")
+    if isinstance(event, int):
+        event = _event_at(incident, event)
     if event is None:
         if field not in Incident.model_fields or field in UNCORRECTABLE:
             raise TransitionError(
@@ -679,6 +886,24 @@ def correct(
         reason=reason,
     )
     return with_event(updated, note)
+
+
+def _event_at(incident: Incident, number: int) -> datetime:
+    """The `at` of timeline event N (1 the first), which is how a correction names it."""
+    count = len(incident.timeline)
+    if not 1 <= number <= count:
+        raise TransitionError(
+            f"{incident.id} has no timeline event {number}",
+            hint=f"events are numbered 1 to {count} in file order (`incidentctl show "
+            f"{incident.id}`)",
+        )
+    at = incident.timeline[number - 1].at
+    if sum(1 for e in incident.timeline if e.at == at) > 1:
+        raise TransitionError(
+            f"timeline event {number} shares its time {_stamp(at)} with another event",
+            hint="a correction names an event by its time: correct the other one's time first",
+        )
+    return at
 
 
 def _validated(model: type[Any], data: dict[str, Any], field: str) -> Any:

@@ -151,6 +151,7 @@ class EventKind(StrEnum):
     SNOOZED = "snoozed"
     CORRECTION = "correction"
     RELEASED = "released"
+    ASSIGNED = "assigned"
 
 
 class HypothesisResult(StrEnum):
@@ -531,3 +532,22 @@ HANDLE = re.compile(r"^@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:/[A-Za-z0-9._
 def is_handle(value: str) -> bool:
     """@user or @org/team: what reminders can mention."""
     return bool(HANDLE.match(value))
+
+
+# A change that caused or fixed an incident: a commit SHA, `#123`, `owner/repo#123`, or the
+# URL of a pull request, merge request, issue or commit.
+CHANGE_REF = re.compile(
+    r"[0-9a-fA-F]{7,40}"
+    r"|(?:[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9._-]+)?#[1-9][0-9]{0,9}"
+    r"|https?://[^\s/]+(?:/[^\s/]+)+/(?:pull|pulls|issues|merge_requests|commit|commits)"
+    r"/[0-9A-Za-z]+/?"
+)
+CHANGE_REF_RULE = (
+    "a commit SHA (7 to 40 hex digits), #123, owner/repo#123, or the URL of a pull request, "
+    "issue or commit (https://github.com/org/repo/pull/123)"
+)
+
+
+def is_change_ref(value: str) -> bool:
+    """Whether `value` names one change: what `link --cause/--fix` records as `ref`."""
+    return CHANGE_REF.fullmatch(value) is not None

@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from incidentctl.core.lifecycle import tier_reached
-from incidentctl.core.model import Incident, Priority
+from incidentctl.core.model import EventKind, Incident, Priority
 from incidentctl.core.policy import Policy, RateTargets
 from incidentctl.core.timevalues import format_timestamp
 from incidentctl.deadlines import timers
@@ -236,13 +236,27 @@ def _tiers(facts: list[_Facts], targets: RateTargets) -> dict[str, Any]:
     return out
 
 
+def recurrence_key(record: Record, now: datetime) -> str | None:
+    """What makes two incidents the same problem: the PIR's root_cause key, else the change
+    linked as the cause (`link --cause`, known by `now`) as `cause:REF`."""
+    if record.root_cause:
+        return record.root_cause
+    causes = [
+        e.ref
+        for e in record.incident.timeline
+        if e.kind == EventKind.CAUSE and e.ref and e.at <= now
+    ]
+    return f"cause:{causes[0]}" if causes else None
+
+
 def _recurrence(
     facts: list[_Facts], every: Sequence[Record], targets: RateTargets, now: datetime
 ) -> dict[str, Any]:
     by_key: dict[str, list[tuple[datetime, str]]] = defaultdict(list)
     for r in every:
-        if r.root_cause and r.incident.detected_at <= now:
-            by_key[r.root_cause].append((r.incident.detected_at, r.incident.id))
+        key = recurrence_key(r, now)
+        if key and r.incident.detected_at <= now:
+            by_key[key].append((r.incident.detected_at, r.incident.id))
     for series in by_key.values():
         series.sort()
     span = timedelta(days=targets.recurrence_days)
@@ -250,7 +264,7 @@ def _recurrence(
     earlier: dict[str, set[str]] = defaultdict(set)
     known = 0
     for f in facts:
-        key = f.record.root_cause
+        key = recurrence_key(f.record, now)
         if not key:
             continue
         known += 1

@@ -101,11 +101,12 @@ _TEXTS: dict[str, str] = {
         "a file without escalation records."
     ),
     "recurrence": (
-        "An incident of the selection is a recurrence when its PIR's root_cause key is also "
+        "An incident of the selection is a recurrence when its key (its PIR's root_cause key, "
+        "else the change linked as its cause, `cause:REF`) is also "
         "the key of another incident (anywhere in the repository) detected at most {days} days "
         "before it (incidents detected in the same second are ordered by ID; the first of a "
         "series is not a recurrence). rate = recurrences / incidents "
-        "of the selection whose PIR has a root_cause key; incidents without one are counted "
+        "of the selection with a key; incidents without one are counted "
         "as unknown."
     ),
     "pir": (

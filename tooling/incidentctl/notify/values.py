@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from incidentctl.core.disclosure import redacted
-from incidentctl.core.lifecycle import identified_at, public_status
+from incidentctl.core.lifecycle import hypotheses, identified_at, public_status
 from incidentctl.core.markdown import has_placeholder
 from incidentctl.core.model import LIFECYCLE_TIMESTAMPS as _TIMES
 from incidentctl.core.model import (
@@ -100,7 +100,7 @@ def _root_cause(incident: Incident, pir: Pir | None) -> tuple[str | None, str | 
         (HypothesisResult.CONFIRMED, "confirmed"),
         (HypothesisResult.PENDING, "hypothesis, not yet confirmed"),
     ):
-        found = _last(incident.timeline, EventKind.HYPOTHESIS, result=result)
+        found = _last(hypotheses(incident.timeline), EventKind.HYPOTHESIS, result=result)
         if found is not None and found.text:
             return found.text, label, ref
     return None, None, ref
@@ -283,7 +283,7 @@ def context(
         "resolution_summary": (mitigation.description if mitigation else None)
         or (fix.text if fix else None)
         or (resolved_event.text if resolved_event else None),
-        "hypotheses": [e.model_dump() for e in tl if e.kind == EventKind.HYPOTHESIS],
+        "hypotheses": [e.model_dump() for e in hypotheses(tl)],
         "escalations": [
             {
                 **e.model_dump(),

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from incidentctl.core import lifecycle
 from incidentctl.core.model import (
     Category,
     EventKind,
@@ -193,7 +194,7 @@ def pir_context(
     incident_path: str,
 ) -> dict[str, Any]:
     """Everything `templates/pir.md.j2` may use (each name documented in the README)."""
-    hypotheses = _events(incident, EventKind.HYPOTHESIS)
+    hypotheses = lifecycle.hypotheses(incident.timeline)
     confirmed = [h for h in hypotheses if h.result == HypothesisResult.CONFIRMED]
     causes = _events(incident, EventKind.CAUSE)
     resolution = None
