@@ -332,3 +332,27 @@ def test_every_command_but_init_takes_repo(three: Invoke) -> None:
         return found
 
     assert walk(main, "") == []
+
+
+def test_a_bad_incidentctl_now_is_a_usage_error_not_a_bug(
+    three: Invoke, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("INCIDENTCTL_NOW", "10m")
+    result = three("list")
+    assert result.code == 2
+    assert "Invalid value for INCIDENTCTL_NOW: '10m' is a duration, not a time" in result.err
+    monkeypatch.setenv("INCIDENTCTL_NOW", "-1d")
+    assert three("list").code == 0
+
+
+def test_messages_name_the_resolved_id_not_what_was_typed(three: Invoke) -> None:
+    result = three("pir", "check", "e2qw", "--format", "json")
+    assert result.code == 1
+    (finding,) = json.loads(result.out)["findings"]
+    assert finding["message"] == f"{THIRD} has no PIR yet"
+    assert finding["hint"] == f"incidentctl pir new {THIRD}"
+    added = three(
+        "pir", "add-action", "e2qw", "--title", "x", "--owner", "@a", "--horizon", "Short-Term"
+    )
+    assert added.code == 2
+    assert added.err.startswith(f"error: {THIRD} has no PIR yet\n")

@@ -34,6 +34,7 @@ EPILOG = """\b
 Examples:
   incidentctl declare --title "Checkout returns 502" --impact high --urgency high
   incidentctl ack INC-20261127-7K3Q
+  incidentctl ack 7k3q --at "10m ago"     an ID in any case, or a unique suffix
   incidentctl list --status open
   incidentctl validate --base origin/main
 """

@@ -25,6 +25,19 @@ from incidentctl.store.policies import Policies
 from incidentctl.store.runbooks import Runbooks
 
 
+def _subfolders(path: Path, *, links: bool = False) -> list[Path]:
+    """The folders in `path`; a symlinked one only with `links` (locate names its refusal)."""
+    try:
+        with os.scandir(path) as listing:
+            return [
+                Path(e.path)
+                for e in listing
+                if e.is_dir(follow_symlinks=False) or (links and e.is_symlink())
+            ]
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+
+
 def locate_root(start: Path | None = None) -> Path:
     """The repository root: the nearest folder (upwards) holding incidents/ or policies/."""
     here = (start or Path.cwd()).resolve()
@@ -84,13 +97,33 @@ class Repo:
         (9TRX) or prefix of one (store.ids); what every command taking an ID goes through."""
         if not plain(given) or (valid_id(given) and os.path.lexists(self._folder_of(given))):
             return given  # a path-like ID is refused by locate; an exact one needs no scan
-        return resolve(
-            given,
-            self.incidents.known_ids(),
-            kind="incident",
-            where=f"{self.rel(self.incidents.dir)}/",
-            listing="`incidentctl list` shows the incidents this repository holds",
-        )
+        folders = self._id_folders()
+
+        def among(ids: set[str]) -> str:
+            return resolve(
+                given,
+                ids,
+                kind="incident",
+                where=f"{self.rel(self.incidents.dir)}/",
+                listing="`incidentctl list` shows the incidents this repository holds",
+            )
+
+        try:
+            return among(folders)
+        except IncidentctlError:
+            every = self.incidents.known_ids()  # the full walk: misplaced files too
+            if every <= folders:
+                raise
+            return among(every | folders)
+
+    def _id_folders(self) -> set[str]:
+        """The ID folders of incidents/<YYYY>/<MM>/: three levels listed, no file read (a
+        tenth of the full walk at 10,000 incidents)."""
+        found: set[str] = set()
+        for year in _subfolders(self.incidents.dir):
+            for month in _subfolders(year):
+                found.update(p.name for p in _subfolders(month, links=True))
+        return found
 
     def _folder_of(self, incident_id: str) -> Path:
         """Where an ID's file would be if the ID spelled a date (INC-YYYYMMDD-...)."""

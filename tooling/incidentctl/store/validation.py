@@ -104,8 +104,8 @@ def pir_findings(repo: Repo, incident_id: str | None) -> tuple[list[Finding], di
                     repo.rel(path),
                     None,
                     "pir-missing",
-                    f"{incident_id} has no PIR yet",
-                    f"incidentctl pir new {incident_id}",
+                    f"{loaded.incident.id} has no PIR yet",
+                    f"incidentctl pir new {loaded.incident.id}",
                 )
             )
         paths = [path] if os.path.lexists(path) else []
