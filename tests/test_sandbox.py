@@ -29,7 +29,7 @@ from incidentctl.render.context import plain, plain_context
 from incidentctl.report import html as report_html
 from incidentctl.runbooks.runbook import new_context
 from incidentctl.site import build
-from incidentctl.site.api import Page
+from incidentctl.site.page import Page
 from incidentctl.site.status import component_views
 from incidentctl.store import scaffold
 from incidentctl.store.repo import Repo
@@ -157,7 +157,7 @@ def test_the_refusal_says_what_the_sandbox_refused(repo: Path, cli: Invoke) -> N
         ("notify", "{{ roles.update({'incident_commander': '@me'}) }}"),
         ("pir-new", "{{ incident.model_copy() }}"),
         ("pir-new", "{{ hypotheses.append(1) }}"),
-        ("site-build", "{{ page.id }}"),
+        ("site-build", "{{ page.link('x') }}"),
         ("report", "{{ r.clear() }}"),
     ],
 )
@@ -317,12 +317,13 @@ def test_every_render_context_is_plain_data(samples: Path) -> None:
     assert incidents
     assert maintenances
     assert views
-    page = Page(name="Parcelly", base_url="https://status.example.com/", now=now)
+    page = Page(id="parcelly", name="Parcelly", base_url="https://status.example.com/", now=now)
     site = plain_context(
         {"page": page, "incidents": incidents, "maintenances": maintenances, "views": views}
     )
     _walk("site", site)
-    assert "id" not in site["page"]  # a property, not data: not in reach of a template
+    assert "link" not in site["page"]  # a method, not data: not in reach of a template
+    assert site["page"]["id"] == "parcelly"  # the stable page id is public data
 
 
 def test_plain_keeps_enum_values_where_templates_compared_enums() -> None:
@@ -333,7 +334,7 @@ def test_plain_keeps_enum_values_where_templates_compared_enums() -> None:
 
 
 # -- who may change templates ---------------------------------------------------------------
-GUARDED = ("/templates/", "/policies/", "/.github/", "/CODEOWNERS")
+GUARDED = ("/templates/", "/policies/", "/.github/", "/CODEOWNERS", "/.gitattributes")
 
 
 @pytest.mark.parametrize("source", ["init", "this repository"])
