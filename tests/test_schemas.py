@@ -70,6 +70,15 @@ def test_the_samples_front_matter_is_valid_against_the_schemas() -> None:
         assert errors == [], f"{path.relative_to(ROOT)}: {errors}"
 
 
+def test_what_init_writes_is_valid_against_the_schemas(repo: Path) -> None:
+    """The example runbook of a new repository passes the schema as it passes validate."""
+    validator = jsonschema.Draft202012Validator(schemas.json_schema("runbook", __version__))
+    runbooks = sorted((repo / "runbooks").glob("*.md"))
+    assert runbooks
+    for path in runbooks:
+        assert list(validator.iter_errors(parse(path, path.read_bytes()).data)) == []
+
+
 def test_the_schemas_reject_what_validate_rejects() -> None:
     """The schemas are not a blank cheque: an unknown key and a bad enum value fail."""
     path = next(p for kind, p in _samples() if kind == "maintenance")
