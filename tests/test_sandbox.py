@@ -334,7 +334,7 @@ def test_plain_keeps_enum_values_where_templates_compared_enums() -> None:
 
 
 # -- who may change templates ---------------------------------------------------------------
-GUARDED = ("/templates/", "/policies/", "/.github/", "/CODEOWNERS", "/.gitattributes")
+GUARDED = ("/templates/", "/policies/", "/.github/", "/CODEOWNERS")
 
 
 @pytest.mark.parametrize("source", ["init", "this repository"])
