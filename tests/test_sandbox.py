@@ -334,7 +334,7 @@ def test_plain_keeps_enum_values_where_templates_compared_enums() -> None:
 
 
 # -- who may change templates ---------------------------------------------------------------
-GUARDED = ("/templates/", "/policies/", "/.github/", "/CODEOWNERS")
+GUARDED = ("/templates/", "/policies/", "/.github/", "/CODEOWNERS", "/.gitattributes")
 
 
 @pytest.mark.parametrize("source", ["init", "this repository"])
