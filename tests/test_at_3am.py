@@ -49,7 +49,8 @@ def test_a_whole_incident_with_commands_only(repo: Path, cli: Invoke) -> None:
     path = incident_file(repo, incident_id)
     assert _model(path).detected_at.isoformat() == "2026-11-27T14:00:00+00:00"
     at("14:03", "assign", incident_id, "--commander", "@alice", "--on-call", "@bob", "--at", "-1m")
-    at("14:05", "ack", incident_id, "--by", "@bob", "--at", "-1m")
+    # acknowledged as read off the page: the ID's suffix, in lower case
+    at("14:05", "ack", incident_id[-4:].lower(), "--by", "@bob", "--at", "1m ago")
     at("14:07", "triage", incident_id, "--impact", "high", "--urgency", "high", "--at", "-1m")
     at("14:08", "engage", incident_id, "--by", "@bob")
     git(repo, "add", "-A")
@@ -199,6 +200,9 @@ def test_assign_refuses_what_reminders_cannot_mention(repo: Path, cli: Invoke) -
     assert "incident commander @erin (was @alice)" in out
     err = _refused(cli, "assign", incident_id, "--commander", "@erin", "--now", NOW)
     assert "nothing to assign" in err
+    err = _refused(cli, "declare", "--title", "x", "--impact", "low", "--urgency", "low",
+                   "--commander", "alice", "--now", NOW)  # fmt: skip
+    assert "@user or an @org/team" in err
     help_text = _ok(cli, "assign", "--help")
     assert "Examples:" in help_text
     assert "--tech-lead" in help_text

@@ -34,6 +34,7 @@ from incidentctl.core.model import (
     PublicStatus,
     Roles,
     Strategy,
+    is_handle,
 )
 from incidentctl.core.timevalues import TimeValueError, parse_timestamp
 from incidentctl.store.incidents import new_id
@@ -168,6 +169,12 @@ def declare(
     }
     if started_text:
         fields["started_at"] = parse_time(started_text, now, "--started-at")
+    for option, who in (("--commander", commander), ("--on-call", on_call)):
+        if who is not None and not is_handle(who):
+            raise click.BadParameter(
+                f"{who!r} is not a @user or an @org/team: the reminders mention it",
+                param_hint=option,
+            )
     if commander or on_call:
         fields["roles"] = Roles(incident_commander=commander, on_call=on_call)
     if incident_id is None:

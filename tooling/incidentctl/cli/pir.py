@@ -119,7 +119,9 @@ def new(
         policy=repo.policy(),
         deadlines=timers.schedule(incident, policy, now),
         runbooks=runbooks,
-        facilitator=facilitator or (roles.incident_commander if roles else None) or default_actor(),
+        facilitator=facilitator
+        or (roles.incident_commander if roles else None)
+        or default_actor(repo.root),
         today=_day(day, "--date") if day else now.date(),
         incident_path=str(loaded.path),
     )
