@@ -330,8 +330,52 @@ def test_show_text(repo: Path, cli: Invoke) -> None:
     incident_id = declare(cli)
     out = cli("show", incident_id, "--now", NOW).out
     assert f"{incident_id}  Checkout returns 502" in out
-    assert "priority:  P0 = high impact x high urgency" in out
+    assert "  priority:            P0 = high impact x high urgency\n" in out
     assert "open for         1h" in out
+
+
+def test_show_text_lists_every_field_and_the_times_in_lifecycle_order(
+    samples: Path, cli: Invoke
+) -> None:
+    out = cli("show", "INC-20261127-9TRX", "--now", NOW).out
+    for line in (
+        "  user impact:         Tracking pages, tracking emails",
+        "  components:          tracking\n",
+        "  detection:           automated-alert\n",
+        "  communications lead: @ebrooks\n",
+        "  on call:             @tnakamura\n",
+        "    mitigated_at     -\n",
+    ):
+        assert line in out, line
+    times = [line.split()[0] for line in out.split("  times:\n")[1].splitlines()[:8]]
+    assert times == [
+        "started_at",
+        "detected_at",
+        "acknowledged_at",
+        "triaged_at",
+        "engaged_at",
+        "mitigated_at",
+        "resolved_at",
+        "closed_at",
+    ]
+
+
+def test_show_text_summary_and_unassigned_roles(repo: Path, cli: Invoke) -> None:
+    incident_id = declare(cli, "--summary", "Every   checkout\nfails")
+    out = cli("show", incident_id, "--now", NOW).out
+    assert "  summary:             Every checkout fails\n" in out
+    assert "  incident commander:  unassigned\n" in out
+
+
+def test_show_timeline_is_aligned_whatever_the_actor_widths(samples: Path, cli: Invoke) -> None:
+    out = cli("show", "INC-20261127-9TRX", "--now", NOW).out
+    events = out.split("  timeline:\n")[1].splitlines()
+    assert {len(e.split()[2]) for e in events} >= {len("@mchen"), len("@tnakamura")}
+    starts = set()
+    for event in events:
+        _at, _kind, by, text = event.split(maxsplit=3)
+        starts.add(event.index(text, event.index(by) + len(by)))
+    assert len(starts) == 1, "every event's text starts in one column"
 
 
 def test_unknown_incident(repo: Path, cli: Invoke) -> None:

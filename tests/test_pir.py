@@ -542,7 +542,9 @@ def test_show_says_where_the_review_stands(repo: Path, cli: Invoke) -> None:
     path = _pir_path(repo, incident_id)
     path.write_text(path.read_text().replace("status: open", "status: done", 1))
     out = cli("show", incident_id, "--now", NOW).out
-    assert f"  review:    draft, 2 action(s), 1 not done  ({path.relative_to(repo)})" in out
+    assert (
+        f"  review:              draft, 2 action(s), 1 not done  ({path.relative_to(repo)})" in out
+    )
 
 
 def test_schema_of_the_pir_front_matter(cli: Invoke) -> None:

@@ -393,6 +393,30 @@ def test_tested_unknown_runbook_suggests_the_closest(repo: Path, cli: Invoke) ->
     assert result.err.startswith("error: no runbook '../policies/sla' in runbooks/\n")
 
 
+def test_tested_refuses_a_passed_drill_of_a_runbook_with_placeholders(
+    repo: Path, cli: Invoke
+) -> None:
+    text = HAND_WRITTEN.replace("## Diagnosis\n", "## Diagnosis\nTODO: how to tell\n", 1)
+    assert text != HAND_WRITTEN
+    path = _write(repo, text)
+    result = cli("runbook", "tested", "checkout-5xx", "--by", "@alice", "--now", NOW)
+    assert result.code == 2
+    line = text.split("\n").index("TODO: how to tell") + 1
+    assert result.err.startswith(
+        f"error: runbooks/checkout-5xx.md:{line}: runbook checkout-5xx still has TODO "
+        "placeholders (placeholder left in '## Diagnosis': TODO: how to tell)"
+    ), result.err
+    assert "incidentctl validate lists every TODO" in result.err
+    assert path.read_text(encoding="utf-8") == text
+    # a drill that found the gap is still recorded
+    failed = cli("runbook", "tested", "checkout-5xx", "--by", "@a", "--result", "failed",
+                 "--now", NOW)  # fmt: skip
+    assert failed.code == 0, failed.err
+    # and once the TODO is written, a passed drill is
+    _write(repo, text.replace("TODO: how to tell\n", "Check the 5xx dashboard.\n"))
+    assert cli("runbook", "tested", "checkout-5xx", "--by", "@a", "--now", NOW).code == 0
+
+
 def test_tested_dry_run_shows_the_diff_and_writes_nothing(repo: Path, cli: Invoke) -> None:
     before = (repo / EXAMPLE).read_bytes()
     result = cli("runbook", "tested", "example-service-5xx", "--dry-run", "--now", NOW)
@@ -456,7 +480,7 @@ def test_list_shows_staleness_and_linked_incidents(repo: Path, cli: Invoke) -> N
         "example-service-5xx  @example-org/sre  never        -     never tested  1 (1 open)"
         "  example-service",
     ]
-    assert result.err == "2 runbook(s), 2 stale as of 2026-11-27\n"
+    assert result.err == "2 runbook(s): 1 stale, 1 never tested as of 2026-11-27\n"
     data = json.loads(cli("runbook", "list", "--now", NOW, "--format", "json").out)
     first = data["runbooks"][0]
     assert first["name"] == "checkout-5xx"

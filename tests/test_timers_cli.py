@@ -97,7 +97,7 @@ def test_text_table_most_urgent_first_and_priority_filter(repo: Path, cli: Invok
     p2 = declare(cli, "--impact", "low", "--urgency", "high")  # low x high = P2
     result = cli("overdue", "--now", "2026-11-27T15:20:00Z")
     assert result.code == 1
-    lines = result.out.splitlines()
+    lines = [line for line in result.out.splitlines() if not line.startswith(" ")]
     assert lines[0].split() == ["STATE", "LATE", "PRI", "INCIDENT", "RULE", "WHO", "WHAT"]
     first = lines[1].split()
     assert first[:5] == ["overdue", "19m", "P0", p0, "acknowledge"]
@@ -307,3 +307,49 @@ def test_recording_the_regulator_notice_stops_the_regulatory_clock(repo: Path, c
     text = incident_file(repo, incident_id).read_text()
     assert "rule: regulatory-deadline:gdpr" in text
     assert "ref: DPA-1" in text
+
+
+def test_overdue_text_says_what_to_do_under_each_finding(repo: Path, cli: Invoke) -> None:
+    _tested(repo)
+    incident_id = declare(cli)
+    result = cli("overdue", "--now", "2026-11-27T15:20:00Z")
+    lines = result.out.splitlines()
+    (row,) = [i for i, line in enumerate(lines) if line.split()[4:5] == ["acknowledge"]]
+    _, data = _json(cli, "overdue", "--now", "2026-11-27T15:20:00Z")
+    (ack,) = [f for f in data["findings"] if f["rule"] == "acknowledge"]
+    assert f"incidentctl ack {incident_id}" in ack["recommendation"]
+    assert lines[row + 1] == " " * len("overdue  ") + "do: " + ack["recommendation"]
+
+
+def test_overdue_who_column_never_runs_past_thirty_characters(samples: Path, cli: Invoke) -> None:
+    _, data = _json(cli, "overdue", "--now", NOW)
+    assert max(len(", ".join(f["who"])) for f in data["findings"]) > 30  # the samples have some
+    result = cli("overdue", "--now", NOW)
+    header, *rows = [line for line in result.out.splitlines() if not line.startswith(" ")]
+    start, end = header.index("WHO"), header.index("WHAT")
+    assert end - start <= 32, header  # 30 characters and the gap
+    for row, finding in zip(rows, data["findings"], strict=True):
+        who = row[start:end].strip()
+        assert len(who) <= 30, who
+        shown = who.split(" +")[0].split(", ")
+        assert shown == finding["who"][: len(shown)]
+        hidden = len(finding["who"]) - len(shown)
+        assert who.endswith(f" +{hidden}") if hidden else "+" not in who
+
+
+@pytest.mark.parametrize(
+    ("people", "text"),
+    [
+        ([], "-"),
+        (["@a", "@b"], "@a, @b"),
+        (["@parcelly/engineering-mgrs", "@bob"], "@parcelly/engineering-mgrs +1"),
+        (["@parcelly/incident-commanders", "@b"], "@parcelly/incident-command… +1"),
+        (["@parcelly/a-team-with-a-very-long-name"], "@parcelly/a-team-with-a-very-…"),
+        (["@parcelly/a-team-with-a-very-long-name", "@b"], "@parcelly/a-team-with-a-ve… +1"),
+    ],
+)
+def test_who_fits_thirty_characters(people: list[str], text: str) -> None:
+    from incidentctl.cli.deadlines import _who
+
+    assert _who(people) == text
+    assert len(_who(people)) <= 30

@@ -58,7 +58,25 @@ def test_good_incident_is_valid(repo: Path, cli: Invoke) -> None:
     _write(repo, GOOD)
     result = cli("validate")
     assert result.code == 0, result.out
-    assert result.out.strip() == "ok: 1 incident(s) valid"
+    assert result.out.strip() == "ok: 1 incident(s), 1 runbook(s) valid"
+
+
+def test_the_summary_counts_the_files_with_findings_by_kind(repo: Path, cli: Invoke) -> None:
+    _write(repo, GOOD)
+    runbook = (repo / "runbooks" / "example-service-5xx.md").read_text()
+    for name in ("one", "two"):
+        broken = runbook.replace("## Diagnosis\n", "## Diagnosis\nTODO: write it\n")
+        _write(repo, broken, f"runbooks/{name}.md")
+    result = cli("validate")
+    assert result.code == 1
+    assert result.err.strip().endswith(" in 2 runbook(s)"), result.err
+    assert "incident(s)" not in result.err
+    _write(repo, GOOD.replace("impact: high", "impact: huge"))
+    result = cli("validate")
+    assert result.err.strip().endswith(
+        "1 error(s), 0 warning(s) in 1 incident(s); "
+        f"{result.out.count('runbooks/')} error(s), 0 warning(s) in 2 runbook(s)"
+    ), result.err
 
 
 def test_malformed_yaml_names_file_and_line(repo: Path, cli: Invoke) -> None:
@@ -67,6 +85,27 @@ def test_malformed_yaml_names_file_and_line(repo: Path, cli: Invoke) -> None:
     assert result.code == 1
     assert result.out.startswith(f"{REL}:4: error: [yaml] malformed YAML:")
     assert "hint: check indentation and quoting" in result.out
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ("  - at: 2026-11-27T15:01:00Z\n", "\t- at: 2026-11-27T15:01:00Z\n"),  # a whole level
+        ("    kind: acknowledged\n", "  \tkind: acknowledged\n"),  # spaces, then a tab
+    ],
+)
+def test_a_tab_in_the_indentation_says_tabs_cannot_indent_yaml(
+    repo: Path, cli: Invoke, old: str, new: str
+) -> None:
+    assert old in GOOD
+    _write(repo, GOOD.replace(old, new))
+    result = cli("validate")
+    assert result.code == 1
+    line = GOOD.split("\n").index(old.rstrip("\n")) + 1
+    assert result.out.startswith(
+        f"{REL}:{line}: error: [yaml] malformed YAML: a tab in the indentation "
+        "(YAML cannot be indented with tabs)\n  hint: indent with spaces"
+    ), result.out
 
 
 def test_no_front_matter(repo: Path, cli: Invoke) -> None:

@@ -61,11 +61,20 @@ def _late(f: timers.Reminder, now: datetime) -> str:
     return f"in {format_duration(left)}" if left > 0 else "now"
 
 
-def _who(people: list[str], shown: int = 3) -> str:
-    """At most `shown` contacts in the table; JSON has them all."""
-    if len(people) <= shown:
-        return ", ".join(people) or "-"
-    return ", ".join(people[:shown]) + f" +{len(people) - shown}"
+WHO_WIDTH = 30  # the WHO column never runs past this; JSON has every contact
+
+
+def _who(people: list[str], width: int = WHO_WIDTH) -> str:
+    """As many contacts as fit in `width`, the rest counted (`@a, @b +2`); never empty."""
+    if not people:
+        return "-"
+    for shown in range(len(people), 0, -1):
+        rest = len(people) - shown
+        text = ", ".join(people[:shown]) + (f" +{rest}" if rest else "")
+        if len(text) <= width:
+            return text
+    more = f" +{len(people) - 1}" if len(people) > 1 else ""
+    return people[0][: width - len(more) - 1] + "…" + more
 
 
 def _what(f: timers.Reminder) -> str:
@@ -74,12 +83,19 @@ def _what(f: timers.Reminder) -> str:
     return what.removeprefix(f"{f.priority.value} ") if f.priority else what
 
 
-def _table(rows: list[list[str]], colors: list[str | None]) -> list[str]:
+def _table(
+    rows: list[list[str]], colors: list[str | None], todo: list[str] | None = None
+) -> list[str]:
+    """The rows, aligned; with `todo`, each row followed by its indented `do:` line."""
     lines = []
-    for cells, color in zip(pad_columns(rows), colors, strict=True):
+    notes = [None, *todo] if todo is not None else [None] * len(rows)
+    for cells, color, note in zip(pad_columns(rows), colors, notes, strict=True):
+        indent = " " * (len(cells[0]) + 2)  # under the second column: the state stands out
         if color:
             cells[0] = style(cells[0], fg=color, bold=True)
         lines.append("  ".join(cells).rstrip())
+        if note:
+            lines.append(f"{indent}do: {note}")
     return lines
 
 
@@ -159,6 +175,7 @@ def overdue(
     else:
         rows = [["STATE", "LATE", "PRI", "INCIDENT", "RULE", "WHO", "WHAT"]]
         colors: list[str | None] = [None]
+        todo: list[str] = []
         for f in found:
             subject = f"{f.rule}:{f.subject}" if f.subject and f.subject != f.incident else f.rule
             priority = f.priority.value if f.priority else "-"
@@ -174,7 +191,8 @@ def overdue(
                 ]
             )
             colors.append(_STATE_COLOR.get(f.state))
-        for line in _table(rows, colors):
+            todo.append(f.recommendation)
+        for line in _table(rows, colors, todo):
             click.echo(line)
         soon = len(found) - late
         click.echo(f"{late} overdue, {soon} due soon at {format_timestamp(now)}", err=True)

@@ -161,50 +161,103 @@ def show(ctx: click.Context, incident_id: str, now_text: str | None, fmt: str) -
     inc = loaded.incident
     now = current_now(now_text)
     click.echo(style(f"{inc.id}  {inc.title}", bold=True))
-    click.echo(f"  file:      {loaded.path}")
+    for label, value in _fields(inc, str(loaded.path)):
+        click.echo(f"  {label + ':':<{_LABEL}} {value}")
+    _review_line(repo, loaded)
+    click.echo("  times:")
+    for name in LIFECYCLE_TIMESTAMPS:
+        value = getattr(inc, name)
+        if value is None:
+            click.echo(f"    {name:<16} -")
+            continue
+        since = age(inc.detected_at, value) if name != "started_at" else ""
+        plus = f"  (+{since})" if since and name != "detected_at" else ""
+        click.echo(f"    {name:<16} {format_timestamp(value)}{plus}")
+    if inc.is_open:
+        click.echo(f"    {'open for':<16} {age(inc.detected_at, now)}")
+    if inc.escalations:
+        click.echo("  escalations:")
+        rows = [
+            [format_timestamp(e.at), e.kind.value, f"-> {e.to or '?'}", e.by or "", e.reason or ""]
+            for e in inc.escalations
+        ]
+        for cells in pad_columns(rows):
+            click.echo(("    " + "  ".join(cells)).rstrip())
+    click.echo("  timeline:")
+    rows = []
+    for event in inc.timeline:
+        public = f"[public: {event.status.value if event.status else '?'}] " if event.public else ""
+        text = " ".join((event.text or "").split())
+        rows.append([format_timestamp(event.at), event.kind.value, event.by or "-", public + text])
+    for cells in pad_columns(rows) if rows else []:
+        click.echo(("    " + "  ".join(cells)).rstrip())
+
+
+def _said(value: object) -> str:
+    return ("yes" if value else "no") if isinstance(value, bool) else str(value)
+
+
+_LABEL = len("communications lead:")  # the longest label: values start in one column
+
+
+def _fields(inc: Incident, path: str) -> list[tuple[str, str]]:
+    """What `show` says about the incident besides its times, escalations and timeline, in
+    the order a responder asks: what, how bad, where, who."""
+    out = [("file", path)]
+    if inc.summary:
+        out.append(("summary", " ".join(inc.summary.split())))
     reason = f" (override: {inc.priority_override.reason})" if inc.priority_override else ""
-    click.echo(
-        f"  priority:  {inc.priority} = {inc.impact.value} impact x {inc.urgency.value} "
-        f"urgency{reason}"
+    out.append(
+        (
+            "priority",
+            f"{inc.priority} = {inc.impact.value} impact x {inc.urgency.value} urgency{reason}",
+        )
     )
-    click.echo(f"  status:    {inc.status.value.upper()}, tier {inc.tier}")
-    if inc.category:
-        click.echo(f"  category:  {inc.category.value}")
-    if inc.services:
-        click.echo(f"  services:  {', '.join(inc.services)}")
+    out.append(("status", f"{inc.status.value.upper()}, tier {inc.tier}"))
     flags = [
         n
         for n, on in (("SECURITY BREACH", inc.security_breach), ("DATA LOSS", inc.data_loss))
         if on
     ]
     if flags:
-        click.echo("  flags:     " + style(", ".join(flags), fg="red", bold=True))
-    if inc.roles:
-        for name, who in inc.roles.model_dump().items():
-            if who:
-                click.echo(f"  {name.replace('_', ' ')}: {who}")
-    _review_line(repo, loaded)
-    click.echo("  times:")
-    for name in LIFECYCLE_TIMESTAMPS:
-        value = getattr(inc, name)
-        if value is not None:
-            since = age(inc.detected_at, value) if name != "started_at" else ""
-            plus = f"  (+{since})" if since and name != "detected_at" else ""
-            click.echo(f"    {name:<16} {format_timestamp(value)}{plus}")
-    if inc.is_open:
-        click.echo(f"    open for         {age(inc.detected_at, now)}")
-    if inc.escalations:
-        click.echo("  escalations:")
-        for e in inc.escalations:
-            click.echo(f"    {format_timestamp(e.at)}  {e.kind.value:<10} -> {e.to or '?'}")
-    click.echo("  timeline:")
-    for event in inc.timeline:
-        public = f" [public: {event.status.value if event.status else '?'}]" if event.public else ""
-        who = f" {event.by}" if event.by else ""
-        click.echo(
-            f"    {format_timestamp(event.at)}  {event.kind.value:<12}{who}{public}  "
-            f"{(event.text or '').strip()}"
+        out.append(("flags", style(", ".join(flags), fg="red", bold=True)))
+    if not inc.public:
+        out.append(("public", "no (kept off the status page)"))
+    if inc.user_impact:
+        out.append(("user impact", " ".join(inc.user_impact.split())))
+    if inc.affected_users is not None:
+        out.append(("affected users", f"{inc.affected_users:,}"))
+    if inc.business_impact:
+        parts = [
+            f"{k.replace('_', ' ')}: {_said(v)}"
+            for k, v in inc.business_impact.model_dump(mode="json").items()
+            if v is not None
+        ]
+        if parts:
+            out.append(("business impact", "; ".join(parts)))
+    if inc.category:
+        out.append(("category", inc.category.value))
+    if inc.services:
+        out.append(("services", ", ".join(inc.services)))
+    if inc.components:
+        out.append(("components", ", ".join(inc.components)))
+    if inc.detection:
+        out.append(("detection", inc.detection.value))
+    if inc.reporter:
+        out.append(("reporter", inc.reporter))
+    roles = inc.roles.model_dump() if inc.roles else {}
+    for name in ("incident_commander", "technical_lead", "communications_lead", "on_call"):
+        out.append((name.replace("_", " "), roles.get(name) or "unassigned"))
+    if inc.mitigation:
+        what = (
+            f": {' '.join(inc.mitigation.description.split())}"
+            if inc.mitigation.description
+            else ""
         )
+        out.append(("mitigation", f"{inc.mitigation.strategy.value}{what}"))
+    if inc.runbooks:
+        out.append(("runbooks", ", ".join(inc.runbooks)))
+    return out
 
 
 def _review_line(repo: Repo, loaded: Loaded) -> None:
@@ -216,11 +269,15 @@ def _review_line(repo: Repo, loaded: Loaded) -> None:
         _, pir = repo.pirs.load(path)
     except (DocumentError, DocumentErrors):
         where = repo.rel(path)
-        click.echo(f"  review:    unreadable ({where}): incidentctl pir check {loaded.incident.id}")
+        click.echo(
+            f"  {'review:':<{_LABEL}} unreadable ({where}): "
+            f"incidentctl pir check {loaded.incident.id}"
+        )
         return
     waiting = sum(not a.status.is_finished for a in pir.actions)
     click.echo(
-        f"  review:    {pir.status.value}, {len(pir.actions)} action(s), {waiting} not done"
+        f"  {'review:':<{_LABEL}} {pir.status.value}, {len(pir.actions)} action(s), "
+        f"{waiting} not done"
         f"  ({repo.rel(path)})"
     )
 

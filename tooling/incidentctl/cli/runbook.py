@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
 import click
@@ -222,6 +224,8 @@ def tested(
     actor = actor_of(by, repo.root)
     name = repo.runbook_name(name)
     path = repo.runbooks.find_path(name)
+    if DrillResult(result) == DrillResult.PASSED:
+        _refuse_placeholders(repo, path, name)
 
     def record(book: Runbook) -> Runbook:
         return runbooks.record_drill(
@@ -247,6 +251,25 @@ def tested(
     fresh = runbooks.freshness(updated, repo.policy(), now)
     if fresh.due is not None:
         click.echo(f"  next drill due by {fresh.due:%Y-%m-%d} ({fresh.state})", err=True)
+
+
+def _refuse_placeholders(repo: Repo, path: Path, name: str) -> None:
+    """A runbook that still holds the template's TODOs cannot have passed a drill: refused
+    before the edit (which reads the file again under its lock), naming the first TODO."""
+    doc, book = repo.runbooks.load(path)
+    left = runbooks.placeholders_left(doc, book)
+    if left:
+        first = left[0]
+        more = f" and {len(left) - 1} more" if len(left) > 1 else ""
+        raise DocumentError(
+            first.path,
+            f"runbook {name} still has TODO placeholders ({first.message}{more}): a drill of "
+            "it cannot have passed",
+            line=first.line,
+            hint="write the missing steps (incidentctl validate lists every TODO), then "
+            "record the drill; a drill that showed the gap: --result failed",
+            rule="runbook-placeholder",
+        )
 
 
 @runbook.command(
@@ -358,8 +381,13 @@ def _table(rows: list[dict[str, Any]], now: datetime) -> None:
             cells[4] = style(cells[4], fg=_STATE_COLOR[row[4]], bold=True)
         line = "  ".join(cells)
         click.echo(style(line, bold=True) if index == 0 else line)
-    stale = sum(1 for r in rows if r["stale"])
-    click.echo(f"{len(rows)} runbook(s), {stale} stale as of {now:%Y-%m-%d}", err=True)
+    counts = Counter(r["state"] for r in rows)
+    states = [
+        f"{counts[s]} {s}"
+        for s in (runbooks.OK, runbooks.DUE_SOON, runbooks.STALE, runbooks.NEVER)
+        if counts[s]
+    ]
+    click.echo(f"{len(rows)} runbook(s): {', '.join(states)} as of {now:%Y-%m-%d}", err=True)
 
 
 COMMANDS: list[click.Command] = [runbook]

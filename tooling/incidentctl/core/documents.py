@@ -362,6 +362,15 @@ def load_yaml(path: Path, text: str, *, line_offset: int = 0) -> Any:
         problem = exc.problem or "invalid YAML"
         if mark and "maximum nesting depth" in problem:  # libyaml's own limit, at 1,000
             raise refusal(path, _deep(mark), line_offset) from None
+        if mark and _tab_indented(text, mark.line):
+            raise DocumentError(
+                path,
+                "malformed YAML: a tab in the indentation (YAML cannot be indented with tabs)",
+                line=line,
+                hint="indent with spaces: replace the tabs at the start of the line with "
+                "spaces (2 per level, like the lines around it)",
+                rule="yaml",
+            ) from None
         context = f" ({exc.context})" if exc.context else ""
         raise DocumentError(
             path,
@@ -372,6 +381,15 @@ def load_yaml(path: Path, text: str, *, line_offset: int = 0) -> Any:
         ) from None
     except yaml.YAMLError as exc:
         raise DocumentError(path, f"malformed YAML: {exc}", rule="yaml") from None
+
+
+def _tab_indented(text: str, index: int) -> bool:
+    """Whether line `index` (0-based) of `text` has a tab in its leading whitespace."""
+    lines = text.split("\n")
+    if not 0 <= index < len(lines):
+        return False
+    line = lines[index]
+    return "\t" in line[: len(line) - len(line.lstrip(" \t"))]
 
 
 def refusal(path: Path, exc: _Refused, line_offset: int) -> DocumentError:

@@ -472,11 +472,11 @@ class Drill(_Model):
 Runbook.model_rebuild()  # Drill is defined after the class that uses it
 
 
-LIFECYCLE_TIMESTAMPS = (
+LIFECYCLE_TIMESTAMPS = (  # in lifecycle order, as `show` lists them
     "started_at",
     "detected_at",
-    "triaged_at",
     "acknowledged_at",
+    "triaged_at",
     "engaged_at",
     "mitigated_at",
     "resolved_at",

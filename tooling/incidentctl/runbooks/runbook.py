@@ -109,6 +109,13 @@ def check_runbook(doc: Document, book: Runbook, *, known_services: set[str]) -> 
     return out
 
 
+def placeholders_left(doc: Document, book: Runbook) -> list[Finding]:
+    """The TODOs of the template nobody replaced: a runbook holding one was not exercised
+    as written, so a drill of it cannot pass (`runbook tested` refuses it)."""
+    intro, sections = _parts(doc)
+    return _placeholder_findings(doc, book, intro, sections)
+
+
 def _sections(doc: Document, sections: list[Section]) -> list[Finding]:
     """Each required section present once and not empty."""
     path = str(doc.path)
