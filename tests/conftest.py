@@ -51,7 +51,13 @@ def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPath
     monkeypatch.setenv("INCIDENTCTL_CACHE_DIR", str(tmp_path_factory.mktemp("parse-cache")))
     monkeypatch.delenv("INCIDENTCTL_CACHE", raising=False)
     monkeypatch.delenv("CI", raising=False)  # the cache is off in CI by default
-    for name in ("INCIDENTCTL_NOW", "INCIDENTCTL_REPO", "GITHUB_ACTOR", "NO_COLOR"):
+    for name in (
+        "INCIDENTCTL_NOW",
+        "INCIDENTCTL_REPO",
+        "GITHUB_ACTOR",
+        "NO_COLOR",
+        "GITHUB_ACTIONS",
+    ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("INCIDENTCTL_ACTOR", "@tester")
 

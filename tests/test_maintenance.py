@@ -14,8 +14,8 @@ from incidentctl.core.policy import Component
 from incidentctl.core.timevalues import parse_timestamp
 from incidentctl.site.status import (
     component_views,
-    indicator,
     maintenance_status,
+    page_status,
     publish_maintenance,
 )
 from incidentctl.store.repo import Repo
@@ -157,7 +157,7 @@ def test_status_follows_the_clock_and_marks_components(cli: Invoke, with_compone
         views = component_views(components, [], [shown], _at(now))
         if shown.status == "in_progress":
             assert [v.status for v in views] == ["under_maintenance", "operational"]
-            assert indicator([], [shown]) == "maintenance"
+            assert page_status(views, [], [shown]) == ("maintenance", "Service Under Maintenance")
             assert views[0].uptime == 100.0  # maintenance is not downtime
             assert views[0].days[-1].state == "under_maintenance"
     assert list(states.values()) == ["scheduled", "in_progress", "completed"]

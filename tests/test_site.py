@@ -74,11 +74,13 @@ def test_statuspage_api_shapes_and_vocabularies(samples: Path, tmp_path: Path) -
     assert isinstance(page, dict)
     assert set(page) == {"id", "name", "url", "time_zone", "updated_at"}
     assert page["name"] == "Parcelly"
-    assert page["url"] == "https://example.org/s/"
+    assert page["url"] == "https://example.org/s"  # absolute, no trailing slash
+    assert page["id"] == "parcelly"  # policies/components.yaml page.id, not from --name
     status = summary["status"]
     assert isinstance(status, dict)
     assert status["indicator"] in INDICATORS
-    assert status == {"indicator": "major", "description": "Partial System Outage"}
+    # from the components (at worst degraded performance), not the open P1's priority
+    assert status == {"indicator": "minor", "description": "Partially Degraded Service"}
     components = summary["components"]
     assert isinstance(components, list)
     for c in components:

@@ -9,6 +9,7 @@ computed from the time, so a scheduled site build moves it along without an edit
 from __future__ import annotations
 
 import difflib
+from datetime import datetime
 
 import click
 from pydantic import ValidationError
@@ -27,7 +28,7 @@ from incidentctl.cli.common import (
 )
 from incidentctl.core.documents import Document
 from incidentctl.core.errors import DocumentErrors, IncidentctlError
-from incidentctl.core.model import Maintenance
+from incidentctl.core.model import Maintenance, MaintenancePhase
 from incidentctl.core.timevalues import Duration, TimeValueError, format_timestamp, in_future
 from incidentctl.site.status import maintenance_status
 from incidentctl.store import edits
@@ -167,13 +168,17 @@ def schedule(
     epilog="""\b
 Examples:
   incidentctl maintenance update MNT-20261206-PG17 -m "The upgrade has started."
+  incidentctl maintenance update MNT-20261206-PG17 -m "Checking the results." --verifying
   incidentctl maintenance update MNT-20261206-PG17 -m "Done; all systems normal." --complete
   incidentctl maintenance update MNT-20261206-PG17 --cancel -m "Postponed to next week."
-A completed or cancelled maintenance takes no further update.
+Each update records the status it is posted in: scheduled before the window, in_progress
+in it, verifying with --verifying, completed with --complete. A completed or cancelled
+maintenance takes no further update.
 """,
 )
 @click.argument("maintenance_id", metavar="ID")
 @click.option("-m", "--message", help="A public update (markdown) on the status page.")
+@click.option("--verifying", is_flag=True, help="The work is done and being verified.")
 @click.option("--complete", is_flag=True, help="It ended (at --at, default now).")
 @click.option("--cancel", is_flag=True, help="It will not happen (or stopped).")
 @write_options
@@ -182,6 +187,7 @@ def update(
     ctx: click.Context,
     maintenance_id: str,
     message: str | None,
+    verifying: bool,
     complete: bool,
     cancel: bool,
     at_text: str | None,
@@ -192,8 +198,10 @@ def update(
     """Post an update on a maintenance, or mark it completed or cancelled."""
     if not (message or complete or cancel):
         raise click.UsageError("give --message, --complete or --cancel")
-    if complete and cancel:
-        raise click.UsageError("--complete and --cancel exclude each other")
+    if complete + cancel + verifying > 1:
+        raise click.UsageError("--verifying, --complete and --cancel exclude one another")
+    if verifying and not message:
+        raise click.UsageError("--verifying posts an update: give --message")
     repo = repo_from(ctx)
     now = current_now(now_text)
     at = parse_time(at_text, now, "--at")
@@ -216,6 +224,13 @@ def update(
                 f"{format_timestamp(item.scheduled_for)}",
                 hint="cancel it instead, or give --at within the window",
             )
+        if verifying and not item.scheduled_for <= at < item.scheduled_until:
+            raise IncidentctlError(
+                f"{item.id} cannot be verifying at {format_timestamp(at)}: its window is "
+                f"{format_timestamp(item.scheduled_for)} to "
+                f"{format_timestamp(item.scheduled_until)}",
+                hint="post --verifying within the window, or --complete it",
+            )
         if item.updates and at < item.updates[-1].at:
             raise IncidentctlError(
                 f"{format_timestamp(at)} is before the last update "
@@ -224,7 +239,9 @@ def update(
             )
         front = doc.front
         if message:
+            phase = _phase(item, at, verifying=verifying, complete=complete)
             entry = {"at": format_timestamp(at), "text": message.strip(), "by": actor}
+            entry["status"] = phase.value
             front = edits.append_item(front, "updates", {k: v for k, v in entry.items() if v})
         if complete:
             front = edits.set_key(front, "completed_at", format_timestamp(at))
@@ -239,7 +256,19 @@ def update(
         return
     item = edited.after
     what = "completed" if complete else "cancelled" if cancel else "updated"
+    what = "verifying" if verifying else what
     click.echo(f"{item.id}: {what} at {format_timestamp(at)}")
+
+
+def _phase(item: Maintenance, at: datetime, *, verifying: bool, complete: bool) -> MaintenancePhase:
+    """The status an update posted at `at` is in (it keeps it; the site shows it)."""
+    if complete:
+        return MaintenancePhase.COMPLETED
+    if verifying:
+        return MaintenancePhase.VERIFYING
+    if at < item.scheduled_for:
+        return MaintenancePhase.SCHEDULED
+    return MaintenancePhase.IN_PROGRESS
 
 
 @maintenance.command(

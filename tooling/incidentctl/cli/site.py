@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import click
 
 from incidentctl.cli.common import current_now, now_option, repo_from
 from incidentctl.core.errors import IncidentctlError
+from incidentctl.core.policy import absolute_url
 from incidentctl.site import build as builder
 from incidentctl.site import serve as preview
 
@@ -31,6 +33,9 @@ Examples:
   incidentctl site build --out _site
   incidentctl site build --out _site --name Parcelly --base-url https://org.github.io/status/
   incidentctl site build --out _site --now 2026-11-27T16:00:00Z     replay a moment
+The page's name, stable id, URL and time zone come from `page:` in
+policies/components.yaml; --name and --base-url override them. In GitHub Actions the
+default URL is the repository's Pages URL (https://OWNER.github.io/REPO).
 Only incidents with public: true and at least one public update are published, with their
 public updates only; a security or data-loss incident only once released (incidentctl
 release). Exit code: 0 built, 2 usage or input error.
@@ -43,19 +48,26 @@ release). Exit code: 0 built, 2 usage or input error.
     type=click.Path(file_okay=False, path_type=Path),
     help="Output folder (new, empty, or an earlier build's).",
 )
-@click.option("--name", default="Service", show_default=True, help="The page's name.")
+@click.option("--name", help="The page's name (default: page.name, else Service).")
 @click.option(
     "--base-url",
-    default="",
     metavar="URL",
-    help="Absolute URL the site is served from, for feeds and canonical links.",
+    help="Absolute URL the site is served from (default: page.url; in GitHub Actions the "
+    "Pages URL).",
 )
 @now_option
 @click.pass_context
-def build(ctx: click.Context, out: Path, name: str, base_url: str, now_text: str | None) -> None:
+def build(
+    ctx: click.Context, out: Path, name: str | None, base_url: str | None, now_text: str | None
+) -> None:
     """Render the status site into --out from one scan of the repository."""
-    if base_url and not base_url.startswith(("https://", "http://")):
-        raise click.BadParameter("must start with https:// or http://", param_hint="--base-url")
+    if base_url:
+        try:
+            absolute_url(base_url)
+        except ValueError:
+            raise click.BadParameter(
+                "must be an absolute https:// or http:// URL", param_hint="--base-url"
+            ) from None
     repo = repo_from(ctx)
     now = current_now(now_text)
     tty = sys.stderr.isatty()
@@ -63,8 +75,9 @@ def build(ctx: click.Context, out: Path, name: str, base_url: str, now_text: str
         repo,
         out,
         now=now,
-        name=name.strip() or "Service",
+        name=name,
         base_url=base_url,
+        repository=_actions_repository(),
         progress=(lambda text: click.echo(text, err=True)) if tty else None,
     )
     for text in result.warnings:
@@ -77,6 +90,14 @@ def build(ctx: click.Context, out: Path, name: str, base_url: str, now_text: str
         f"{result.published} of {result.incidents} incidents published, "
         f"{result.maintenances} maintenance(s)"
     )
+
+
+def _actions_repository() -> str | None:
+    """owner/name when running in GitHub Actions on github.com (whose Pages URL is known)."""
+    if os.environ.get("GITHUB_ACTIONS") != "true":
+        return None
+    server = os.environ.get("GITHUB_SERVER_URL", "https://github.com").rstrip("/")
+    return os.environ.get("GITHUB_REPOSITORY") or None if server == "https://github.com" else None
 
 
 @site.command(

@@ -495,12 +495,26 @@ MAINTENANCE_ID_PATTERN = r"^MNT-[A-Za-z0-9_-]{1,60}$"
 MAINTENANCE_ID_RULE = "MNT- and up to 60 letters, digits, '-' or '_', e.g. MNT-20261201-7K3Q"
 
 
+class MaintenancePhase(StrEnum):
+    """Statuspage's maintenance statuses, as an update records the one it was posted in."""
+
+    SCHEDULED = "scheduled"
+    IN_PROGRESS = "in_progress"
+    VERIFYING = "verifying"
+    COMPLETED = "completed"
+
+
 class MaintenanceUpdate(_Model):
     """A public note on a maintenance (started early, extended, done)."""
 
     at: Timestamp = Field(description="When it was posted (UTC timestamp)")
     text: str = Field(min_length=1, description="Public text (markdown)")
     by: str | None = Field(None, description="Who posted it")
+    status: MaintenancePhase | None = Field(
+        None,
+        description="The status it was posted in (scheduled, in_progress, verifying, "
+        "completed); without it, from its time",
+    )
 
 
 class Maintenance(_Model):

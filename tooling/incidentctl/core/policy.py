@@ -1,4 +1,5 @@
-"""The team's policy: priority matrix, SLAs, escalation timers, contacts, components.
+"""The team's policy: priority matrix, SLAs, escalation timers, contacts, components, and
+the status page's identity.
 
 Numbers live in YAML under `policies/`; the defaults ship as package data (the same files
 `init` writes), so no timer is a constant in code. A repository file is merged over the
@@ -13,8 +14,10 @@ from datetime import date, datetime
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, field_validator
 
 from incidentctl.core.model import EscalationKind, Level, Priority
 from incidentctl.core.timevalues import Duration
@@ -26,9 +29,10 @@ POLICY_SECTIONS: dict[str, tuple[str, str | None]] = {
     "sla": ("sla", None),
     "escalation": ("escalation", None),
     "components": ("components", "components"),
+    "page": ("components", "page"),
     "review": ("review", None),
 }
-POLICY_FILES = tuple(file for file, _ in POLICY_SECTIONS.values())
+POLICY_FILES = tuple(dict.fromkeys(file for file, _ in POLICY_SECTIONS.values()))
 
 
 def _duration(value: Any) -> Duration | None:
@@ -139,6 +143,50 @@ class Components(_Strict):
     components: list[Component] = Field(default_factory=list)
 
 
+PAGE_ID_RULE = r"^[a-z0-9][a-z0-9-]{0,63}$"
+
+
+class PageSettings(_Strict):
+    """The status page's identity (components.yaml `page:`). Statuspage clients and feed
+    readers key on the id, so it is set once and never derived from the display name;
+    `site build --name/--base-url` override the name and URL."""
+
+    name: str | None = Field(None, min_length=1, description="The page's display name")
+    id: str | None = Field(
+        None,
+        pattern=PAGE_ID_RULE,
+        description="Stable page id: page, feed and entry ids derive from it; never change it",
+    )
+    url: str | None = Field(
+        None, description="Absolute http(s) URL the site is served from (no trailing slash)"
+    )
+    time_zone: str = Field("Etc/UTC", description="IANA time zone the page states")
+
+    @field_validator("url")
+    @classmethod
+    def _absolute(cls, value: str | None) -> str | None:
+        return None if value is None else absolute_url(value)
+
+    @field_validator("time_zone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"unknown time zone {value!r}; e.g. Etc/UTC or Europe/Berlin"
+            ) from None
+        return value
+
+
+def absolute_url(value: str) -> str:
+    """An absolute http(s) URL without its trailing slash, or ValueError."""
+    parts = urlsplit(value.strip())
+    if parts.scheme not in ("https", "http") or not parts.netloc or parts.query or parts.fragment:
+        raise ValueError(f"expected an absolute https:// or http:// URL, got {value!r}")
+    return value.strip().rstrip("/")
+
+
 class PirRule(_Strict):
     due: Dur = None
     required: bool = False
@@ -201,6 +249,9 @@ class Policy(_Strict):
     escalation: Escalation
     components: list[Component] = Field(default_factory=list)
     review: Review
+    # The page's identity is not a rule an incident was declared under: not in the digest or
+    # the snapshots, so renaming the page changes no incident's policy.
+    page: PageSettings = Field(default_factory=PageSettings, exclude=True)
 
     def priority_for(self, impact: Level, urgency: Level) -> Priority:
         return self.matrix[impact][urgency]

@@ -14,12 +14,11 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from incidentctl.site.page import Page
 from incidentctl.site.status import (
-    INDICATOR_TEXT,
     RANK,
     ComponentView,
     PublicIncident,
@@ -45,27 +44,14 @@ def group_id(name: str) -> str:
     return "group-" + hashlib.sha256(name.encode("utf-8")).hexdigest()[:12]
 
 
-@dataclass(frozen=True)
-class Page:
-    name: str
-    base_url: str  # absolute, ending in "/", or "" when not configured
-    now: datetime
-
-    @property
-    def id(self) -> str:
-        return hashlib.sha256(self.name.encode("utf-8")).hexdigest()[:12]
-
-    def url(self, rel: str = "") -> str:
-        return self.base_url + rel if self.base_url else rel
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "name": self.name,
-            "url": self.base_url or None,
-            "time_zone": "Etc/UTC",
-            "updated_at": stamp(self.now),
-        }
+def page_dict(page: Page) -> dict[str, Any]:
+    return {
+        "id": page.id,
+        "name": page.name,
+        "url": page.url,
+        "time_zone": page.time_zone,
+        "updated_at": stamp(page.now),
+    }
 
 
 class Api:
@@ -77,14 +63,14 @@ class Api:
         views: Sequence[ComponentView],
         incidents: Sequence[PublicIncident],
         maintenances: Sequence[PublicMaintenance],
-        indicator: str,
+        status: tuple[str, str],
     ) -> None:
         self.page = page
         self.views = views
         self.by_id = {v.id: v for v in views}
         self.incidents = incidents  # newest first
         self.maintenances = maintenances  # by scheduled_for, newest first
-        self.indicator = indicator
+        self.indicator, self.description = status  # the top-level status (page_status)
         self._components = self._component_list()
 
     def _component(self, view: ComponentView, group: str | None) -> dict[str, Any]:
@@ -106,6 +92,8 @@ class Api:
         }
 
     def _component_list(self) -> list[dict[str, Any]]:
+        """Top-level components and groups numbered 1..N in page order, and each group's
+        members numbered 1..M within it (Statuspage's positions)."""
         out: list[dict[str, Any]] = []
         groups: dict[str, list[ComponentView]] = {}
         for view in self.views:
@@ -144,19 +132,18 @@ class Api:
                     "components": [m.id for m in members],
                 }
             )
-            for member in members:
-                position += 1
-                out.append(self._component(member, gid) | {"position": position})
+            for inside, member in enumerate(members, start=1):
+                out.append(self._component(member, gid) | {"position": inside})
         return out
 
     def _affected(self, ids: Sequence[str]) -> list[dict[str, Any]]:
         wanted = set(ids)
         return [c for c in self._components if not c["group"] and c["id"] in wanted]
 
-    def _update(self, parent: str, update: PublicUpdate, status: str) -> dict[str, Any]:
+    def _update(self, parent: str, update: PublicUpdate) -> dict[str, Any]:
         return {
             "id": update.id,
-            "status": status,
+            "status": update.status,
             "body": update.text,
             "incident_id": parent,
             "created_at": stamp(update.at),
@@ -178,18 +165,16 @@ class Api:
             "monitoring_at": stamp(inc.monitoring_at),
             "resolved_at": stamp(inc.resolved_at),
             "impact": inc.impact,
-            "shortlink": self.page.url(f"incidents/{inc.id}.html"),
+            "shortlink": self.page.link(f"incidents/{inc.id}.html"),
             "started_at": stamp(inc.started_at),
             "page_id": self.page.id,
-            "incident_updates": [self._update(inc.id, u, u.status) for u in inc.updates],
+            "incident_updates": [self._update(inc.id, u) for u in inc.updates],
             "components": self._affected(inc.components),
         }
 
     def maintenance(self, m: PublicMaintenance) -> dict[str, Any]:
-        updates = [self._update(m.id, u, m.status) for u in m.updates]
-        if m.description:
-            first = PublicUpdate(f"{m.id}-0", m.created_at, "scheduled", m.description)
-            updates.append(self._update(m.id, first, "scheduled"))
+        """A maintenance with its updates, each in its own status, the first posted when it
+        was scheduled (publish_maintenance): never an empty list."""
         return {
             "id": m.id,
             "name": m.title,
@@ -199,24 +184,24 @@ class Api:
             "monitoring_at": None,
             "resolved_at": stamp(m.ends_at) if m.status == "completed" else None,
             "impact": "maintenance",
-            "shortlink": self.page.url(f"maintenance.html#{m.id}"),
-            "started_at": stamp(m.scheduled_for),
+            "shortlink": self.page.link(f"maintenance.html#{m.id}"),
+            "started_at": None if m.status == "scheduled" else stamp(m.scheduled_for),
             "page_id": self.page.id,
-            "incident_updates": updates,
+            "incident_updates": [self._update(m.id, u) for u in m.updates],
             "components": self._affected(m.components),
             "scheduled_for": stamp(m.scheduled_for),
             "scheduled_until": stamp(m.scheduled_until),
         }
 
     def status(self) -> dict[str, str]:
-        return {"indicator": self.indicator, "description": INDICATOR_TEXT[self.indicator]}
+        return {"indicator": self.indicator, "description": self.description}
 
     def documents(self) -> dict[str, Any]:
         """Relative path -> the document's data."""
-        page = self.page.as_dict()
+        page = page_dict(self.page)
         unresolved = [self.incident(i) for i in self.incidents if i.is_open]
         upcoming = [m for m in self.maintenances if m.status == "scheduled"]
-        active = [m for m in self.maintenances if m.status == "in_progress"]
+        active = [m for m in self.maintenances if m.status in ("in_progress", "verifying")]
         soonest_first = sorted(upcoming, key=lambda m: (m.scheduled_for, m.id))
         return {
             "api/v2/summary.json": {

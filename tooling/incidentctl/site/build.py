@@ -30,14 +30,14 @@ from incidentctl.core.lifecycle import as_of
 from incidentctl.core.model import Pir
 from incidentctl.core.regular import regular_file
 from incidentctl.site import feeds
-from incidentctl.site.api import Api, Page, dumps
+from incidentctl.site.api import Api, dumps
+from incidentctl.site.page import Page, resolve
 from incidentctl.site.pages import Renderer
 from incidentctl.site.status import (
-    INDICATOR_TEXT,
     PublicIncident,
     PublicMaintenance,
     component_views,
-    indicator,
+    page_status,
     publish,
     publish_maintenance,
 )
@@ -125,15 +125,13 @@ def load(
     return incidents, maintenances
 
 
-def render_site(
-    repo: Repo, *, now: datetime, name: str, base_url: str, result: BuildResult
-) -> dict[str, str]:
+def render_site(repo: Repo, *, page: Page, result: BuildResult) -> dict[str, str]:
     """Relative path -> content of every file of the site."""
     policy = repo.policy()
+    now, name = page.now, page.name
     incidents, maintenances = load(repo, now, result)
-    page = Page(name=name, base_url=base_url, now=now)
     views = component_views(policy.components, incidents, maintenances, now)
-    level = indicator(incidents, maintenances)
+    level, level_text = page_status(views, incidents, maintenances)
     names = {c.id: c.name for c in policy.components}
     files: dict[str, str] = {}
     renderer = Renderer(repo.root)
@@ -145,8 +143,8 @@ def render_site(
             groups[-1][1].append(view)
         else:
             groups.append((view.group, [view]))
-    current = [m for m in maintenances if m.status in ("in_progress", "scheduled")]
-    current.sort(key=lambda m: (m.status != "in_progress", m.scheduled_for, m.id))
+    current = [m for m in maintenances if m.status != "completed"]
+    current.sort(key=lambda m: (m.status == "scheduled", m.scheduled_for, m.id))
     files["index.html"] = renderer.render(
         "index.html.j2",
         **common,
@@ -154,7 +152,7 @@ def render_site(
         path="",
         section="status",
         indicator=level,
-        indicator_text=INDICATOR_TEXT[level],
+        indicator_text=level_text,
         active=[i for i in incidents if i.is_open],
         current_maintenances=current,
         groups=groups,
@@ -180,12 +178,12 @@ def render_site(
         path="maintenance.html",
         section="maintenance",
         sections=[
-            ("In progress", [m for m in current if m.status == "in_progress"]),
+            ("In progress", [m for m in current if m.status != "scheduled"]),
             ("Upcoming", [m for m in current if m.status == "scheduled"]),
             ("Completed", finished),
         ],
     )
-    api = Api(page, views, incidents, maintenances, level)
+    api = Api(page, views, incidents, maintenances, (level, level_text))
     for rel, data in api.documents().items():
         files[rel] = dumps(data)
     files["history.atom"] = feeds.atom(
@@ -196,7 +194,7 @@ def render_site(
     for inc in incidents:
         for cid in inc.components:
             by_component[cid].append(inc)
-    files["badges/overall.svg"] = feeds.badge(name, INDICATOR_TEXT[level].lower(), level)
+    files["badges/overall.svg"] = feeds.badge(name, level_text.lower(), level)
     for view in views:
         files[f"feeds/{view.id}.atom"] = feeds.atom(
             page,
@@ -360,16 +358,20 @@ def build(
     out: Path,
     *,
     now: datetime,
-    name: str,
-    base_url: str = "",
+    name: str | None = None,
+    base_url: str | None = None,
+    repository: str | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> BuildResult:
-    """Render the whole site into `out`."""
-    if base_url and not base_url.endswith("/"):
-        base_url += "/"
+    """Render the whole site into `out`. `name` and `base_url` override the policy's
+    `page:`; `repository` (owner/name) is given in GitHub Actions for the defaults."""
     check_out(out, repo.root)
     result = BuildResult(out=out)
-    files = render_site(repo, now=now, name=name, base_url=base_url, result=result)
+    page, warnings = resolve(
+        repo.policy().page, now=now, name=name, base_url=base_url, repository=repository
+    )
+    result.warnings.extend(warnings)
+    files = render_site(repo, page=page, result=result)
     if progress is not None:
         progress(f"rendered {len(files)} files; writing {out}")
     write_site(out, files, result)

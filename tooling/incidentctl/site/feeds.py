@@ -1,8 +1,10 @@
 """Atom feeds and SVG status badges, built as XML trees and serialized by ElementTree.
 
 No text templates: every title and update is an element's text or an attribute value, so the
-serializer escapes it. Entry IDs are stable UUIDs derived from the incident ID; links are
-absolute when a base URL is configured, else relative to the feed (which Atom allows).
+serializer escapes it. Feed and entry IDs are UUIDs derived from the stable page id and the
+feed's path or the incident ID, never from the page's name (RFC 4287 4.2.6: an id never
+changes). Links are absolute when a base URL is configured, else relative to the feed (which
+Atom allows), `rel="self"` included: it resolves to the feed file itself.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from incidentctl.site import markup, verdana
-from incidentctl.site.api import Page
+from incidentctl.site.page import Page
 from incidentctl.site.status import LABELS, PublicIncident
 
 ATOM = "http://www.w3.org/2005/Atom"
@@ -48,7 +50,8 @@ def atom(
     chosen = list(incidents[:FEED_SIZE])
     updated = max((i.updated_at for i in chosen), default=page.now)
     _sub(feed, "updated", _ts(updated))
-    _sub(feed, "link", rel="self", type="application/atom+xml", href=_href(page, feed_path, ""))
+    self_href = _href(page, feed_path, prefix)  # relative to the feed's own folder
+    _sub(feed, "link", rel="self", type="application/atom+xml", href=self_href)
     _sub(feed, "link", rel="alternate", type="text/html", href=_href(page, "index.html", prefix))
     _sub(_sub(feed, "author"), "name", page.name)
     _sub(feed, "generator", "incidentctl")

@@ -19,7 +19,13 @@ Rules (the README states them too):
   partial_outage, low -> degraded_performance (performance incidents one step milder, never
   below degraded_performance); from mitigation until resolution, degraded_performance;
 - uptime over the window counts major_outage time fully and partial_outage time at 30%
-  (Statuspage's weighting); degraded performance and maintenance are not downtime.
+  (Statuspage's weighting); degraded performance and maintenance are not downtime;
+- the page's top-level status comes from its components, as Statuspage computes it
+  (`page_status`): the worst component wins; a page without components shows its open
+  incidents' impact;
+- a maintenance's updates each keep the status they were posted in (scheduled, in_progress,
+  verifying, completed); the first is posted when it is scheduled, and its start and end
+  post one each when no update announced them.
 """
 
 from __future__ import annotations
@@ -30,7 +36,16 @@ from datetime import UTC, date, datetime, time, timedelta
 from itertools import pairwise
 
 from incidentctl.core.disclosure import withheld
-from incidentctl.core.model import Category, Incident, Level, Maintenance, Pir, PirStatus, Status
+from incidentctl.core.model import (
+    Category,
+    Incident,
+    Level,
+    Maintenance,
+    MaintenanceUpdate,
+    Pir,
+    PirStatus,
+    Status,
+)
 from incidentctl.core.policy import Component
 
 OPERATIONAL = "operational"
@@ -116,6 +131,8 @@ class PublicIncident:
 
 @dataclass(frozen=True)
 class PublicMaintenance:
+    """The public face of a maintenance; `updates` is never empty."""
+
     id: str
     title: str
     description: str | None
@@ -123,9 +140,9 @@ class PublicMaintenance:
     scheduled_for: datetime
     scheduled_until: datetime
     ends_at: datetime
-    status: str  # scheduled | in_progress | completed
+    status: str  # scheduled | in_progress | verifying | completed
     created_at: datetime
-    updates: tuple[PublicUpdate, ...]  # newest first
+    updates: tuple[PublicUpdate, ...]  # newest first; the oldest is the "scheduled" one
 
 
 @dataclass
@@ -228,22 +245,66 @@ def publish(
     )
 
 
+def update_status(item: Maintenance, update: MaintenanceUpdate) -> str:
+    """The status an update was posted in: as recorded, else from its time (files written
+    before updates recorded it)."""
+    if update.status is not None:
+        return update.status.value
+    if update.at < item.scheduled_for:
+        return "scheduled"
+    end = item.completed_at or item.scheduled_until
+    return "completed" if update.at >= end else "in_progress"
+
+
 def maintenance_status(item: Maintenance, now: datetime) -> str:
-    """scheduled, in_progress (from its start, until its end) or completed; or cancelled."""
+    """scheduled, in_progress (from its start, until its end; verifying once an update says
+    so) or completed; or cancelled."""
     if item.cancelled:
         return "cancelled"
     if now < item.scheduled_for:
         return "scheduled"
-    return "in_progress" if now < (item.completed_at or item.scheduled_until) else "completed"
+    if now >= (item.completed_at or item.scheduled_until):
+        return "completed"
+    posted = [update_status(item, u) for u in item.updates if u.at <= now]
+    return "verifying" if posted and posted[-1] == "verifying" else "in_progress"
+
+
+STARTED_TEXT = (
+    "Scheduled maintenance is currently in progress. We will provide updates as necessary."
+)
+COMPLETED_TEXT = "The scheduled maintenance has been completed."
+
+
+def _scheduled_text(item: Maintenance) -> str:
+    window = f"{item.scheduled_for.astimezone(UTC):%Y-%m-%d %H:%M} to "
+    window += f"{item.scheduled_until.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
+    return f"{item.title}: scheduled from {window}."
 
 
 def publish_maintenance(item: Maintenance, now: datetime) -> PublicMaintenance | None:
-    if not item.public or item.cancelled:
+    """The public projection of a maintenance as known at `now`, or None (private,
+    cancelled, or not yet scheduled at `now`)."""
+    created = item.created_at or item.scheduled_for
+    if not item.public or item.cancelled or created > now:
         return None
-    updates = tuple(
-        PublicUpdate(f"{item.id}-{i + 1}", u.at, "", u.text)
-        for i, u in sorted(enumerate(item.updates), key=lambda p: p[1].at, reverse=True)
-    )
+    status = maintenance_status(item, now)
+    ends_at = item.completed_at or item.scheduled_until
+    text = item.description or _scheduled_text(item)
+    timeline = [PublicUpdate(f"{item.id}-0", created, "scheduled", text)]
+    posted = [
+        PublicUpdate(f"{item.id}-{i + 1}", u.at, update_status(item, u), u.text)
+        for i, u in enumerate(item.updates)
+        if u.at <= now
+    ]
+    timeline += posted
+    said = {u.status for u in posted}
+    if status != "scheduled" and "in_progress" not in said:
+        timeline.append(PublicUpdate(f"{item.id}-start", item.scheduled_for, "in_progress",
+                                     STARTED_TEXT))  # fmt: skip
+    if status == "completed" and "completed" not in said:
+        timeline.append(PublicUpdate(f"{item.id}-end", ends_at, "completed", COMPLETED_TEXT))
+    order = {"scheduled": 0, "in_progress": 1, "verifying": 2, "completed": 3}
+    timeline.sort(key=lambda u: (u.at, order[u.status]), reverse=True)
     return PublicMaintenance(
         id=item.id,
         title=item.title,
@@ -251,24 +312,44 @@ def publish_maintenance(item: Maintenance, now: datetime) -> PublicMaintenance |
         components=tuple(item.components),
         scheduled_for=item.scheduled_for,
         scheduled_until=item.scheduled_until,
-        ends_at=item.completed_at or item.scheduled_until,
-        status=maintenance_status(item, now),
-        created_at=item.created_at or item.scheduled_for,
-        updates=updates,
+        ends_at=ends_at,
+        status=status,
+        created_at=created,
+        updates=tuple(timeline),
     )
 
 
-def indicator(
-    incidents: Iterable[PublicIncident], maintenances: Iterable[PublicMaintenance]
-) -> str:
-    """Statuspage's page indicator: none, minor, major, critical (or maintenance)."""
-    worst = "none"
+# Statuspage's top-level status by the worst component state: (indicator, description) when
+# only some components are in it, and when all of them are.
+_TOP_LEVEL = {
+    UNDER_MAINTENANCE: (("maintenance", "Service Under Maintenance"),) * 2,
+    DEGRADED: (("minor", "Partially Degraded Service"), ("minor", "Degraded System Service")),
+    PARTIAL: (("minor", "Minor Service Outage"), ("major", "Partial System Outage")),
+    MAJOR: (("major", "Partial System Outage"), ("critical", "Major System Outage")),
+}
+
+
+def page_status(
+    views: Sequence[ComponentView],
+    incidents: Iterable[PublicIncident],
+    maintenances: Iterable[PublicMaintenance],
+) -> tuple[str, str]:
+    """The page's (indicator, description), computed from the components as Statuspage
+    does: the worst state wins, worded by whether every component is in it. Without
+    components, the open incidents' worst impact, else maintenance while one runs."""
+    if views:
+        states = [v.status for v in views]
+        worst = max(states, key=lambda state: RANK[state])
+        if worst == OPERATIONAL:
+            return "none", INDICATOR_TEXT["none"]
+        return _TOP_LEVEL[worst][all(state == worst for state in states)]
+    level = "none"
     for inc in incidents:
-        if inc.is_open and IMPACT_RANK[inc.impact] > IMPACT_RANK[worst]:
-            worst = inc.impact
-    if worst == "none" and any(m.status == "in_progress" for m in maintenances):
-        worst = "maintenance"
-    return worst
+        if inc.is_open and IMPACT_RANK[inc.impact] > IMPACT_RANK[level]:
+            level = inc.impact
+    if level == "none" and any(m.status in ("in_progress", "verifying") for m in maintenances):
+        level = "maintenance"
+    return level, INDICATOR_TEXT[level]
 
 
 def _day_start(day: date) -> datetime:
@@ -309,7 +390,8 @@ def component_views(
         for cid in m.components:
             if cid not in spans:
                 continue
-            if m.status == "in_progress" and RANK[UNDER_MAINTENANCE] > RANK[current[cid]]:
+            running = m.status in ("in_progress", "verifying")
+            if running and RANK[UNDER_MAINTENANCE] > RANK[current[cid]]:
                 current[cid] = UNDER_MAINTENANCE
             end = min(m.ends_at, now)
             if m.scheduled_for < end:
