@@ -241,8 +241,12 @@ def test_missing_values_render_unknown(repo: Path, cli: Invoke) -> None:
     assert "**User Impact**: unknown\n" in result.out
     assert "**Category**: unknown\n" in result.out
     assert "**On-Call Engineer**: unknown\n" in result.out
-    # from the policy's roles when the incident names nobody
-    assert "**Incident Commander**: @example-org/incident-commanders" in result.out
+    # nobody is assigned: the policy's team is whom to page, never shown as the commander
+    assert (
+        "**Incident Commander**: unassigned (page one from @example-org/incident-commanders)\n"
+        in result.out
+    )
+    assert "assigned at" not in result.out
     executive = cli("notify", incident, "-t", "executive-alert", "--now", NOW)
     assert "- Revenue Impact: unknown\n" in executive.out
     assert "None" not in executive.out
@@ -472,3 +476,67 @@ def test_incident_file_is_untouched(repo: Path, cli: Invoke) -> None:
     for template in messages.TEMPLATES:
         cli("notify", incident, "-t", template.name, "--now", NOW)
     assert incident_file(repo, incident).read_bytes() == before
+
+
+def _line(text: str, label: str) -> str:
+    (line,) = [x for x in text.splitlines() if x.startswith(f"**{label}**: ")]
+    return line.split(": ", 1)[1]
+
+
+def test_every_template_names_the_same_commander_and_assignment_time(
+    repo: Path, cli: Invoke
+) -> None:
+    incident = declare(cli, "--started-at", "2026-11-27T14:50:00Z")
+    for template in ("incident-record", "management-notification", "executive-alert"):
+        out = cli("notify", incident, "-t", template, "--now", NOW).out
+        assert _line(out, "Incident Commander").startswith("unassigned"), template
+    assigned = cli("assign", incident, "--commander", "@mchen", "--at", "2026-11-27T15:07:00Z",
+                   "--now", NOW)  # fmt: skip
+    assert assigned.code == 0, assigned.err
+    for template in ("incident-record", "management-notification", "executive-alert"):
+        out = cli("notify", incident, "-t", template, "--now", NOW).out
+        assert _line(out, "Incident Commander").startswith("@mchen"), template
+    record = cli("notify", incident, "-t", "incident-record", "--now", NOW).out
+    assert _line(record, "Incident Commander") == "@mchen (assigned at: 2026-11-27 15:07:00 UTC)"
+    # a new commander: the time of that assignment, not the first one
+    cli("assign", incident, "--commander", "@nwright", "--at", "2026-11-27T15:20:00Z",
+        "--now", NOW)  # fmt: skip
+    record = cli("notify", incident, "-t", "incident-record", "--now", NOW).out
+    assert _line(record, "Incident Commander") == "@nwright (assigned at: 2026-11-27 15:20:00 UTC)"
+
+
+def test_every_template_gives_the_same_duration_from_the_start_of_impact(
+    repo: Path, cli: Invoke
+) -> None:
+    incident = declare(cli, "--started-at", "2026-11-27T14:50:00Z")
+    at = ("--now", NOW)
+    assert cli("ack", incident, "--at", "2026-11-27T15:01:00Z", *at).code == 0
+    assert cli("engage", incident, "--at", "2026-11-27T15:02:00Z", *at).code == 0
+    assert cli("mitigate", incident, "--strategy", "rollback", "--note", "rolled back",
+               "--at", "2026-11-27T15:30:00Z", *at).code == 0  # fmt: skip
+    resolved = cli("resolve", incident, "--note", "fixed", "--at", "2026-11-27T15:40:00Z", *at)
+    assert resolved.code == 0, resolved.err
+    management = cli("notify", incident, "-t", "management-notification", *at).out
+    internal = cli("notify", incident, "-t", "resolution-internal", *at).out
+    executive = cli("notify", incident, "-t", "executive-alert", *at).out
+    assert _line(management, "Duration") == "50m (resolved)"  # 14:50 to 15:40, not from 15:00
+    assert _line(internal, "Total Duration") == "50m"
+    assert "after 50m:" in executive
+
+
+def test_a_commander_written_by_hand_has_no_assignment_time(repo: Path, cli: Invoke) -> None:
+    incident = declare(cli)
+    cli("assign", incident, "--commander", "@mchenry", "--at", "2026-11-27T15:07:00Z",
+        "--now", NOW)  # fmt: skip
+    path = incident_file(repo, incident)
+    text = path.read_text()
+    assert "incident_commander: '@mchenry'" in text
+    path.write_text(text.replace("incident_commander: '@mchenry'", "incident_commander: '@mchen'"))
+    record = cli("notify", incident, "-t", "incident-record", "--now", NOW).out
+    assert _line(record, "Incident Commander") == "@mchen"  # @mchenry's time is not @mchen's
+
+
+def test_a_commander_named_at_declaration_was_assigned_then(repo: Path, cli: Invoke) -> None:
+    incident = declare(cli, "--commander", "@mchen", at="2026-11-27T15:00:00Z")
+    record = cli("notify", incident, "-t", "incident-record", "--now", NOW).out
+    assert _line(record, "Incident Commander") == "@mchen (assigned at: 2026-11-27 15:00:00 UTC)"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import difflib
+import re
 from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
@@ -98,9 +99,13 @@ def declare(
             hint="--started-at is when users were first affected; it cannot follow detection",
         )
     final, override = classify(policy, impact, urgency, priority, reason, by)
-    event = TimelineEvent(
-        at=at, kind=EventKind.DECLARED, by=by, text=f"Declared {final}: {title}", priority=final
-    )
+    text = f"Declared {final}: {title}"
+    roles = fields.get("roles")
+    if isinstance(roles, Roles):  # named at declaration: the assignment is recorded here
+        held = [(r, getattr(roles, r)) for r in ROLE_LABELS if getattr(roles, r)]
+        if held:
+            text += "; assigned " + ", ".join(f"{ROLE_LABELS[r]} {w}" for r, w in held)
+    event = TimelineEvent(at=at, kind=EventKind.DECLARED, by=by, text=text, priority=final)
     if fields.get("security_breach") or fields.get("data_loss"):
         fields["public"] = False
     return Incident(
@@ -562,6 +567,22 @@ def _not_closed(incident: Incident, command: str) -> None:
     """A closed incident cannot change; a resolved one can still be documented."""
     if incident.status == Status.CLOSED:
         require_open(incident, command)
+
+
+def assigned_at(incident: Incident, role: str) -> datetime | None:
+    """When the role's current holder was assigned: the latest `assigned` event that names
+    them for it (`incident commander @mchen`), or the declaration that named them. None when
+    nothing recorded it (a role written into the file by hand), so no other time is ever
+    presented as the assignment."""
+    who = getattr(incident.roles, role, None) if incident.roles else None
+    if not who:
+        return None
+    named = re.compile(re.escape(f"{ROLE_LABELS[role]} {who}") + r"(?![\w/-])")
+    for event in reversed(incident.timeline):
+        recorded = event.kind in (EventKind.ASSIGNED, EventKind.DECLARED)
+        if recorded and event.text and named.search(event.text):
+            return event.at
+    return None
 
 
 def assign(

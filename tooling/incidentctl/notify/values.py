@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from incidentctl.core.disclosure import redacted
-from incidentctl.core.lifecycle import hypotheses, identified_at, public_status
+from incidentctl.core.lifecycle import assigned_at, hypotheses, identified_at, public_status
 from incidentctl.core.markdown import has_placeholder
 from incidentctl.core.model import LIFECYCLE_TIMESTAMPS as _TIMES
 from incidentctl.core.model import (
@@ -129,9 +129,16 @@ def _deadline(deadlines: Sequence[Deadline], *rules: str) -> Deadline | None:
     return min(live, key=lambda d: d.due or datetime.max.replace(tzinfo=UTC), default=None)
 
 
+UNASSIGNED = "unassigned"
+
+
 def _roles(incident: Incident, policy: Policy) -> dict[str, str | None]:
+    """Who holds each role. The incident commander is the incident's own, `unassigned`
+    when it names none: the policy's incident-commander team is who to page for one
+    (`commander_pool`), never presented as the assigned commander."""
     roles: dict[str, str | None] = dict.fromkeys(ROLE_KEYS)
     roles.update({k: v for k, v in policy.escalation.roles.items() if k in roles})
+    roles["incident_commander"] = UNASSIGNED
     if incident.roles is not None:
         roles.update({k: v for k, v in incident.roles.model_dump().items() if v})
     service = incident.services[0] if incident.services else None
@@ -211,9 +218,9 @@ def context(
     pir_due = next((d for d in deadlines if d.rule == "pir-due" and d.due), None)
     pir_rule = policy.review.pir.get(incident.priority)
     roles = _roles(incident, policy)
-    ic = roles["incident_commander"]
-    ic_event = next((e for e in tl if ic and e.by == ic), None)
-    ic_at = incident.engaged_at or (ic_event.at if ic_event else None)
+    commander_at = assigned_at(incident, "incident_commander")
+    # the one duration: from the start of impact (else detection) to resolution (else now)
+    duration = (end - start).total_seconds()
     bi = incident.business_impact
     overdue = [d.rule for d in deadlines if d.state == OVERDUE]
     if not incident.is_open:
@@ -256,12 +263,15 @@ def context(
         "public": incident.public,
         **{f: getattr(incident, f) for f in _TIMES},
         "start_at": start,
-        "elapsed": format_duration((end - start).total_seconds()),
-        "duration": format_duration((end - incident.detected_at).total_seconds()),
-        "duration_hm": _hours_minutes((end - incident.detected_at).total_seconds()),
+        "duration": format_duration(duration),
+        "duration_hm": _hours_minutes(duration),
+        "elapsed": format_duration(duration),  # the same duration, by its earlier name
         "channel": f"#incident-{incident.detected_at:%Y-%m-%d}-{short.lower()}",
         "roles": roles,
-        "ic_assigned_at": ic_at,
+        "commander": roles["incident_commander"],
+        "commander_assigned_at": commander_at,
+        "commander_pool": policy.escalation.roles.get("incident_commander"),
+        "ic_assigned_at": commander_at,  # the same time, by its earlier name
         "business_impact": {
             "revenue": bi.revenue if bi else None,
             "compliance_risk": _yes_no(bi.compliance_risk) if bi else None,
