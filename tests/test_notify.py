@@ -522,6 +522,9 @@ def test_every_template_gives_the_same_duration_from_the_start_of_impact(
     assert _line(management, "Duration") == "50m (resolved)"  # 14:50 to 15:40, not from 15:00
     assert _line(internal, "Total Duration") == "50m"
     assert "after 50m:" in executive
+    assert cli("pir", "new", incident, *at).code == 0
+    pir = next(repo.glob(f"incidents/*/*/{incident}/pir.md")).read_text()
+    assert "**Duration**: 50m from the start of impact to resolution\n" in pir
 
 
 def test_a_commander_written_by_hand_has_no_assignment_time(repo: Path, cli: Invoke) -> None:

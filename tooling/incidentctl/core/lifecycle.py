@@ -569,6 +569,14 @@ def _not_closed(incident: Incident, command: str) -> None:
         require_open(incident, command)
 
 
+def duration_seconds(incident: Incident, now: datetime) -> float:
+    """How long the incident lasted, the one definition every message and the PIR use: from
+    the start of impact (`started_at`, else `detected_at`) to resolution, or to `now` while
+    unresolved."""
+    start = incident.started_at or incident.detected_at
+    return ((incident.resolved_at or now) - start).total_seconds()
+
+
 def assigned_at(incident: Incident, role: str) -> datetime | None:
     """When the role's current holder was assigned: the latest `assigned` event that names
     them for it (`incident commander @mchen`), or the declaration that named them. None when

@@ -16,7 +16,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from incidentctl.core.disclosure import redacted
-from incidentctl.core.lifecycle import assigned_at, hypotheses, identified_at, public_status
+from incidentctl.core.lifecycle import (
+    assigned_at,
+    duration_seconds,
+    hypotheses,
+    identified_at,
+    public_status,
+)
 from incidentctl.core.markdown import has_placeholder
 from incidentctl.core.model import LIFECYCLE_TIMESTAMPS as _TIMES
 from incidentctl.core.model import (
@@ -189,7 +195,6 @@ def context(
     if not reveal:
         incident = redacted(incident)
     tl = incident.timeline
-    end = incident.resolved_at or now
     start = incident.started_at or incident.detected_at
     sla = policy.sla.priorities.get(incident.priority)
     every = _human(sla.status_update_every) if sla else None
@@ -219,8 +224,7 @@ def context(
     pir_rule = policy.review.pir.get(incident.priority)
     roles = _roles(incident, policy)
     commander_at = assigned_at(incident, "incident_commander")
-    # the one duration: from the start of impact (else detection) to resolution (else now)
-    duration = (end - start).total_seconds()
+    duration = duration_seconds(incident, now)
     bi = incident.business_impact
     overdue = [d.rule for d in deadlines if d.state == OVERDUE]
     if not incident.is_open:

@@ -207,7 +207,7 @@ def pir_context(
     minutes = _downtime(incident)
     duration = None
     if incident.resolved_at is not None:
-        duration = format_duration((incident.resolved_at - incident.detected_at).total_seconds())
+        duration = format_duration(lifecycle.duration_seconds(incident, incident.resolved_at))
     rule = policy.review.pir.get(incident.priority)
     roles = incident.roles.model_dump() if incident.roles else {}
     values: dict[str, Any] = {
