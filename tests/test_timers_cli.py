@@ -335,6 +335,10 @@ def test_overdue_who_column_never_runs_past_thirty_characters(samples: Path, cli
         assert shown == finding["who"][: len(shown)]
         hidden = len(finding["who"]) - len(shown)
         assert who.endswith(f" +{hidden}") if hidden else "+" not in who
+    # what to do names the command that records it
+    assert "do: Finish it and record it: incidentctl action done INC-20261103-4K7Q A4;" in (
+        result.out
+    )
 
 
 @pytest.mark.parametrize(

@@ -542,7 +542,8 @@ RULES: tuple[Rule, ...] = (
         (_IC,),
         (),
         "preventive action {subject} ({note}) not done",
-        "Finish it, or agree a new due date with its owner in the PIR.",
+        "Finish it and record it: incidentctl action done {id} {subject}; or agree a new due "
+        "date with its owner in the PIR.",
         group=FOLLOW_UP,
     ),
     Rule(
