@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from incidentctl.core.regular import NOT_REGULAR
+from incidentctl.disk.regular import NOT_REGULAR
 from incidentctl.store import git as vcs
 from tests.conftest import NOW, Invoke, declare, git, incident_file
 

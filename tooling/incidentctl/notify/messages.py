@@ -23,7 +23,7 @@ from typing import Any
 import jinja2
 
 from incidentctl.core.errors import IncidentctlError
-from incidentctl.core.regular import entries
+from incidentctl.disk.regular import entries
 from incidentctl.notify.values import public_context
 from incidentctl.render import templating
 

@@ -33,8 +33,8 @@ from markupsafe import Markup
 
 from incidentctl.core.documents import dump_scalar
 from incidentctl.core.errors import DocumentError, IncidentctlError
-from incidentctl.core.regular import regular_file
 from incidentctl.core.timevalues import format_timestamp
+from incidentctl.disk.regular import regular_file
 from incidentctl.render.context import plain_context
 
 UNKNOWN = "unknown"

@@ -28,7 +28,7 @@ from pathlib import Path
 from incidentctl.core.errors import DocumentError, DocumentErrors, IncidentctlError
 from incidentctl.core.lifecycle import as_of
 from incidentctl.core.model import Pir
-from incidentctl.core.regular import regular_file
+from incidentctl.disk.regular import regular_file
 from incidentctl.site import feeds
 from incidentctl.site.api import Api, dumps
 from incidentctl.site.page import Page, resolve

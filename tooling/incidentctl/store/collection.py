@@ -22,7 +22,7 @@ from pydantic import BaseModel, ValidationError
 from incidentctl.core.diagnostics import explain
 from incidentctl.core.documents import Document, parse
 from incidentctl.core.errors import DocumentError, DocumentErrors, IncidentctlError
-from incidentctl.core.regular import entries, real_folder
+from incidentctl.disk.regular import entries, real_folder
 from incidentctl.store import edits as editing
 from incidentctl.store import locks
 from incidentctl.store.files import Source, create_exclusive, write_atomic

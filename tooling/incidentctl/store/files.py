@@ -12,7 +12,7 @@ import tempfile
 from pathlib import Path
 
 from incidentctl.core.documents import Document, parse
-from incidentctl.core.regular import regular_file
+from incidentctl.disk.regular import regular_file
 from incidentctl.store import cache as parsecache
 from incidentctl.store.cache import ParseCache
 

@@ -21,7 +21,7 @@ from incidentctl.core.policy import (
     locate,
     merge,
 )
-from incidentctl.core.regular import NotRegularFile, real_folder
+from incidentctl.disk.regular import NotRegularFile, real_folder
 from incidentctl.store.files import Source, write_atomic
 
 

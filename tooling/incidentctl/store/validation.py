@@ -19,8 +19,8 @@ from incidentctl.checks.incidents import Context, Finding
 from incidentctl.core.documents import Document, Loaded, parse
 from incidentctl.core.errors import DocumentError, DocumentErrors, IncidentctlError
 from incidentctl.core.model import Incident, Pir
-from incidentctl.core.regular import NOT_REGULAR, irregular
 from incidentctl.core.timevalues import format_timestamp
+from incidentctl.disk.regular import NOT_REGULAR, irregular
 from incidentctl.runbooks.runbook import check_runbook
 from incidentctl.store import git as vcs
 from incidentctl.store.collection import validated

@@ -6,8 +6,8 @@ A pull request could point `incident.md` at /dev/zero (memory grows until the pr
 template at /etc/passwd. So a symlink, device, FIFO or socket is refused without being
 opened, and a listing never enters a symlinked folder. The store reads every document,
 policy and snapshot through `regular_file`, and the Jinja loaders of the repository's
-`templates/` through the same function: the only file access in `core`, kept here so that
-both layers share one check.
+`templates/` through the same function. It sits below the rules (which never import it: an
+import contract says so) so that both the store and the template loaders share one check.
 """
 
 from __future__ import annotations

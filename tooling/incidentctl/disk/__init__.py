@@ -1,0 +1,1 @@
+"""disk: the one safe way to open a file the repository holds (regular files only)."""
