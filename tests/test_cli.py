@@ -370,10 +370,11 @@ def test_show_text_summary_and_unassigned_roles(repo: Path, cli: Invoke) -> None
 def test_show_timeline_is_aligned_whatever_the_actor_widths(samples: Path, cli: Invoke) -> None:
     out = cli("show", "INC-20261127-9TRX", "--now", NOW).out
     events = out.split("  timeline:\n")[1].splitlines()
-    assert {len(e.split()[2]) for e in events} >= {len("@mchen"), len("@tnakamura")}
+    assert {len(e.split()[3]) for e in events} >= {len("@mchen"), len("@tnakamura")}
     starts = set()
-    for event in events:
-        _at, _kind, by, text = event.split(maxsplit=3)
+    for number, event in enumerate(events, start=1):
+        shown, _at, _kind, by, text = event.split(maxsplit=4)
+        assert shown == f"{number}."  # the number `correct --event N` takes
         starts.add(event.index(text, event.index(by) + len(by)))
     assert len(starts) == 1, "every event's text starts in one column"
 

@@ -185,10 +185,11 @@ def show(ctx: click.Context, incident_id: str, now_text: str | None, fmt: str) -
             click.echo(("    " + "  ".join(cells)).rstrip())
     click.echo("  timeline:")
     rows = []
-    for event in inc.timeline:
+    for number, event in enumerate(inc.timeline, start=1):  # `correct --event N` counts so
         public = f"[public: {event.status.value if event.status else '?'}] " if event.public else ""
         text = " ".join((event.text or "").split())
-        rows.append([format_timestamp(event.at), event.kind.value, event.by or "-", public + text])
+        at, kind, by = format_timestamp(event.at), event.kind.value, event.by or "-"
+        rows.append([f"{number}.", at, kind, by, public + text])
     for cells in pad_columns(rows) if rows else []:
         click.echo(("    " + "  ".join(cells)).rstrip())
 
