@@ -15,7 +15,7 @@ from __future__ import annotations
 import errno
 import os
 import stat
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from incidentctl.core.documents import MAX_BYTES, file_too_large
@@ -206,14 +206,17 @@ def entries(folder: Path) -> Iterator[os.DirEntry[str]]:
         yield from entries(Path(entry.path))
 
 
-def irregular(root: Path, folder: str) -> list[NotRegularFile]:
+def irregular(
+    root: Path, folder: str, listed: Iterable[os.DirEntry[str]] | None = None
+) -> list[NotRegularFile]:
     """Every symlink, device, FIFO or socket under `root/folder`, as located errors (what
-    `validate` reports; a symlinked folder is listed once, not followed)."""
+    `validate` reports; a symlinked folder is listed once, not followed). `listed`: the
+    folder's `entries`, when the caller has them already."""
     base = root / folder
     if base.is_symlink():
         return [_refuse(folder, str(base), None)]
     return [
         _refuse(Path(entry.path).relative_to(root).as_posix(), entry.path, None)
-        for entry in entries(base)
+        for entry in (entries(base) if listed is None else listed)
         if not entry.is_file(follow_symlinks=False)
     ]

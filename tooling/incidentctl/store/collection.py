@@ -22,7 +22,7 @@ from pydantic import BaseModel, ValidationError
 from incidentctl.core.diagnostics import explain
 from incidentctl.core.documents import Document, parse
 from incidentctl.core.errors import DocumentError, DocumentErrors, IncidentctlError
-from incidentctl.disk.regular import entries, real_folder
+from incidentctl.disk.regular import real_folder
 from incidentctl.store import edits as editing
 from incidentctl.store import locks
 from incidentctl.store.files import Source, create_exclusive, write_atomic
@@ -89,12 +89,12 @@ class Collection(Generic[M]):
             name = self.glob.removeprefix("**/")
             return [
                 Path(entry.path)
-                for entry in entries(self.dir)
+                for entry in self.source.entries(self.dir)
                 if entry.name == name or (entry.is_symlink() and _is_folder(entry))
             ]
         pattern = self.glob.split("/")
         found = []
-        for entry in entries(self.dir):
+        for entry in self.source.entries(self.dir):
             path = Path(entry.path)
             parts = path.relative_to(self.dir).parts
             if (
@@ -195,6 +195,8 @@ class Collection(Generic[M]):
                     create_exclusive(path, text)
                 except FileExistsError:
                     raise exists from None
+                finally:
+                    self.source.forget_listings()
         return made
 
     def write(self, doc: Document, *, dry_run: bool = False) -> str:

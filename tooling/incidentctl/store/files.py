@@ -12,7 +12,7 @@ import tempfile
 from pathlib import Path
 
 from incidentctl.core.documents import Document, parse
-from incidentctl.disk.regular import regular_file
+from incidentctl.disk.regular import entries, regular_file
 from incidentctl.store import cache as parsecache
 from incidentctl.store.cache import ParseCache
 
@@ -99,6 +99,18 @@ class Source:
     def __init__(self, root: Path) -> None:
         self.root = root
         self._cache: ParseCache | None = None
+        self._listed: dict[Path, list[os.DirEntry[str]]] = {}
+
+    def entries(self, folder: Path) -> list[os.DirEntry[str]]:
+        """`disk.regular.entries` of `folder`, listed once per run: incidents, PIRs and the
+        scan for non-regular files all walk incidents/ (a creation forgets the listings)."""
+        if folder not in self._listed:
+            self._listed[folder] = list(entries(folder))
+        return self._listed[folder]
+
+    def forget_listings(self) -> None:
+        """A file was created: the next listing walks the folders again."""
+        self._listed.clear()
 
     def rel(self, path: Path) -> str:
         return relative(self.root, path)

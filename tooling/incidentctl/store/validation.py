@@ -250,7 +250,11 @@ CHECKED_FOLDERS = ("incidents", "runbooks", "maintenances", "policies", "templat
 def _irregular(repo: Repo) -> list[Finding]:
     """Every symlink, device, FIFO or socket where documents, policies or templates live:
     each a finding, none of them opened."""
-    return [Finding.from_error(e) for f in CHECKED_FOLDERS for e in irregular(repo.root, f)]
+    return [
+        Finding.from_error(e)
+        for f in CHECKED_FOLDERS
+        for e in irregular(repo.root, f, repo.source.entries(repo.root / f))
+    ]
 
 
 def _once(findings: list[Finding]) -> list[Finding]:
