@@ -434,3 +434,15 @@ def test_out_that_is_a_symlink_or_the_repository_is_refused(
         assert result.code == 2, out
         assert "the repository itself or a folder above it" in result.err
     assert list(real.iterdir()) == []
+
+
+def test_a_run_lists_each_folder_once_and_sees_what_it_created(repo: Path) -> None:
+    """One walk of runbooks/ serves the whole run, and a file the run creates is listed."""
+    from incidentctl.store.repo import Repo
+
+    store = Repo(repo)
+    before = store.runbooks.files()
+    assert store.source.entries(repo / "runbooks") is store.source.entries(repo / "runbooks")
+    text = before[0].read_text(encoding="utf-8")
+    store.runbooks.create("fresh-drill", text)
+    assert store.runbooks.files() == sorted([*before, repo / "runbooks" / "fresh-drill.md"])
