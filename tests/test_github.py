@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from incidentctl.github import client as adapter
-from incidentctl.github import sync as ghsync
+from incidentctl.github import sync as github_sync
 from incidentctl.github.tracking import marker_of
 from incidentctl.store.repo import Repo
 from tests.conftest import NOW, Invoke, declare
@@ -213,7 +213,7 @@ def test_two_concurrent_runs_leave_one_live_issue_per_incident(
                 adapter.settings_from_env(env), say=lambda _: None, clock=FakeClock(api.now)
             )
             barrier.wait()
-            ghsync.sync_incidents(gh, items)
+            github_sync.sync_incidents(gh, items)
         except BaseException as exc:  # reported below
             errors.append(exc)
 

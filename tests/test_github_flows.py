@@ -11,7 +11,7 @@ import pytest
 
 from incidentctl.deadlines import timers
 from incidentctl.github import client as adapter
-from incidentctl.github import sync as ghsync
+from incidentctl.github import sync as github_sync
 from incidentctl.github.tracking import marker_of, reminder_key
 from incidentctl.store.actions import set_action_key
 from incidentctl.store.repo import Repo
@@ -158,7 +158,7 @@ def test_concurrent_reminder_runs_leave_one_comment_per_breach(
                 clock=FakeClock(api.now),
             )
             barrier.wait()
-            ghsync.post_reminders(gh, found, incidents, now)
+            github_sync.post_reminders(gh, found, incidents, now)
         except BaseException as exc:
             errors.append(exc)
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from incidentctl.checks import maintenance as maintchecks
+from incidentctl.checks import maintenance as maintenance_checks
 from incidentctl.cli.app import run
 from incidentctl.core.policy import Component
 from incidentctl.core.timevalues import parse_timestamp
@@ -133,7 +133,7 @@ def test_duplicate_maintenance_ids_are_reported(with_components: Path) -> None:
             encoding="utf-8",
         )
     repo = Repo(with_components)
-    rules = [f.rule for f in maintchecks.check_all(repo.maintenances.scan(), repo.policy())]
+    rules = [f.rule for f in maintenance_checks.check_all(repo.maintenances.scan(), repo.policy())]
     assert sorted(rules) == ["duplicate-id", "id-path"]
 
 

@@ -19,7 +19,7 @@ from incidentctl.core.model import Incident, Pir
 from incidentctl.core.policy import Policy
 from incidentctl.core.timevalues import Duration
 from incidentctl.notify import messages
-from incidentctl.notify import values as messagevalues
+from incidentctl.notify import values as notify_values
 from incidentctl.store.repo import Repo
 from tests.conftest import NOW, Golden, Invoke, Result, declare, incident_file
 
@@ -182,9 +182,9 @@ def test_public_context_holds_no_internal_value(repo: Path) -> None:
     _plant(repo)
     store = Repo(repo)
     incident = store.find("INC-20261127-AB12").incident
-    full = messagevalues.context(incident, store.policy(), NOW_DT)
+    full = notify_values.context(incident, store.policy(), NOW_DT)
     assert "SECRET" in repr(full)
-    public = messagevalues.public_context(full)
+    public = notify_values.public_context(full)
     assert "SECRET" not in repr(public)
     assert public["latest_public_update"]["text"] == "We are looking into slow checkouts."
 
@@ -408,14 +408,14 @@ def test_root_cause_prefers_pir_then_cause_then_hypotheses(policy: Policy) -> No
     pending = {"at": "2026-11-27T15:10:00Z", "kind": "hypothesis", "text": "Maybe the DB."}
     rejected = {**pending, "text": "The CDN", "result": "rejected"}
     incident = _incident(timeline=[{**pending, "result": "pending"}, rejected])
-    ctx = messagevalues.context(incident, policy, NOW_DT)
+    ctx = notify_values.context(incident, policy, NOW_DT)
     assert (ctx["root_cause"], ctx["root_cause_status"]) == (
         "Maybe the DB",
         "hypothesis, not yet confirmed",
     )
     cause = {"at": "2026-11-27T15:20:00Z", "kind": "cause", "text": "Pool exhausted", "ref": "abc"}
     incident = _incident(timeline=[{**pending, "result": "confirmed"}, cause])
-    ctx = messagevalues.context(incident, policy, NOW_DT)
+    ctx = notify_values.context(incident, policy, NOW_DT)
     assert (ctx["root_cause"], ctx["root_cause_status"], ctx["cause_ref"]) == (
         "Pool exhausted",
         "confirmed",
@@ -431,14 +431,14 @@ def test_root_cause_prefers_pir_then_cause_then_hypotheses(policy: Policy) -> No
         }
     )
     assert (
-        messagevalues.context(incident, policy, NOW_DT, pir=pir)["root_cause"]
+        notify_values.context(incident, policy, NOW_DT, pir=pir)["root_cause"]
         == "A leak in error paths"
     )
 
 
 def test_roles_and_business_impact_have_every_key(policy: Policy) -> None:
-    ctx = messagevalues.context(_incident(), policy, NOW_DT)
-    assert set(ctx["roles"]) == set(messagevalues.ROLE_KEYS)
+    ctx = notify_values.context(_incident(), policy, NOW_DT)
+    assert set(ctx["roles"]) == set(notify_values.ROLE_KEYS)
     assert ctx["roles"]["technical_lead"] is None
     assert set(ctx["business_impact"]) == {
         "revenue",
@@ -457,7 +457,7 @@ def test_roles_and_business_impact_have_every_key(policy: Policy) -> None:
      ("3d", "3 days"), ("1bd", "1 business day"), ("90s", "1m30s")],
 )  # fmt: skip
 def test_human_durations(text: str, human: str) -> None:
-    assert messagevalues._human(Duration.parse(text)) == human
+    assert notify_values._human(Duration.parse(text)) == human
 
 
 def test_to_text_strips_markup() -> None:

@@ -23,7 +23,7 @@ from incidentctl.core.errors import DocumentErrors
 from incidentctl.core.model import Priority
 from incidentctl.deadlines import timers
 from incidentctl.metrics.compute import Record, Window, compute
-from incidentctl.notify import values as messagevalues
+from incidentctl.notify import values as notify_values
 from incidentctl.pir.scaffold import LinkedRunbook, pir_context
 from incidentctl.render.context import plain, plain_context
 from incidentctl.report import html as report_html
@@ -285,13 +285,13 @@ def test_every_render_context_is_plain_data(samples: Path) -> None:
         pir = found[1] if found else None
         runbooks = {n: repo.runbooks.linked(n) for n in incident.runbooks}
         deadlines = timers.schedule(incident, policy, now)
-        full = messagevalues.context(
+        full = notify_values.context(
             incident, policy, now, pir=pir, deadlines=deadlines, runbooks=runbooks,
             related=everyone,
             template="probe",
         )  # fmt: skip
         _walk(f"notify {incident.id}", full)
-        _walk(f"public notify {incident.id}", messagevalues.public_context(full))
+        _walk(f"public notify {incident.id}", notify_values.public_context(full))
         linked = [LinkedRunbook(n, b) for n, b in runbooks.items()]
         _walk(
             f"pir {incident.id}",

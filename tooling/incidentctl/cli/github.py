@@ -36,9 +36,9 @@ def _connect(dry_run: bool) -> GitHub:
 
 def _ghsync() -> ModuleType:
     """The GitHub operations, imported on first use (they import PyGithub)."""
-    from incidentctl.github import sync as ghsync
+    from incidentctl.github import sync as github_sync
 
-    return ghsync
+    return github_sync
 
 
 def _incidents(repo: Repo) -> list[tuple[Incident, str]]:

@@ -12,9 +12,9 @@ from incidentctl.cli.common import current_now, echo_json, now_option, repo_from
 from incidentctl.core.errors import IncidentctlError
 from incidentctl.core.model import Priority
 from incidentctl.core.timevalues import Duration, TimeValueError, parse_moment
-from incidentctl.metrics import text as metricstext
+from incidentctl.metrics import text as metrics_text
 from incidentctl.metrics.compute import GROUPINGS, Record, Window, changes, compute
-from incidentctl.report import html as insights
+from incidentctl.report import html as report_html
 from incidentctl.store import git as vcs
 from incidentctl.store.repo import Repo
 from incidentctl.store.reviews import judged
@@ -199,11 +199,11 @@ def metrics(
     if fmt == "json":
         echo_json(report)
     elif fmt == "csv":
-        click.echo(metricstext.csv_text(report), nl=False)
+        click.echo(metrics_text.csv_text(report), nl=False)
     elif fmt == "markdown":
-        click.echo(metricstext.markdown(report), nl=False)
+        click.echo(metrics_text.markdown(report), nl=False)
     else:
-        click.echo(metricstext.text(report), nl=False)
+        click.echo(metrics_text.text(report), nl=False)
 
 
 @click.command(
@@ -251,7 +251,7 @@ def report(
     )
     if out.exists() and not out.is_dir():
         raise IncidentctlError(f"--out {out}: not a folder")
-    written = insights.write(data, out, repo_root=repo_from(ctx).root)
+    written = report_html.write(data, out, repo_root=repo_from(ctx).root)
     for path in written:
         click.echo(str(path))
 

@@ -23,8 +23,8 @@ from incidentctl.core.errors import DocumentError, DocumentErrors, IncidentctlEr
 from incidentctl.core.model import Incident, Pir, Runbook
 from incidentctl.core.timevalues import format_timestamp
 from incidentctl.deadlines import timers
-from incidentctl.notify import messages as comms
-from incidentctl.notify import values as messagevalues
+from incidentctl.notify import messages as notify_messages
+from incidentctl.notify import values as notify_values
 from incidentctl.store.files import write_atomic
 from incidentctl.store.repo import Repo
 from incidentctl.store.reviews import review_state
@@ -76,7 +76,7 @@ def _list(ctx: click.Context, fmt: str) -> None:
         root: Path | None = repo_from(ctx).root
     except IncidentctlError:
         root = None  # outside a repository: the built-in templates only
-    rows = comms.available(root)
+    rows = notify_messages.available(root)
     if fmt == "json":
         echo_json({"templates": rows})
         return
@@ -94,10 +94,10 @@ def _render(
     now_text: str | None,
     force: bool,
     reveal: bool = False,
-) -> tuple[comms.Rendered, dict[str, Any]]:
+) -> tuple[notify_messages.Rendered, dict[str, Any]]:
     repo = repo_from(ctx)
     now = current_now(now_text)
-    comms.check_name(name, repo.root)
+    notify_messages.check_name(name, repo.root)
     loaded = repo.find(incident_id)
     incident = loaded.incident
     if incident.detected_at > now:
@@ -106,7 +106,7 @@ def _render(
             f"after --now {format_timestamp(now)}",
             hint="pass a --now at or after detection",
         )
-    public = comms.is_public(name)
+    public = notify_messages.is_public(name)
     if reveal and public:
         raise IncidentctlError(
             f"--reveal is for internal templates; {name!r} is for the public status page",
@@ -134,9 +134,9 @@ def _render(
         click.echo(f"warning: {incident.id} is not resolved yet", err=True)
     pir = _pir(repo, loaded)
     # Related incidents need every incident read: only for templates that show them.
-    wants_related = not public and comms.mentions(repo.root, name, "related")
+    wants_related = not public and notify_messages.mentions(repo.root, name, "related")
     policy = repo.policy_for(incident)
-    values = messagevalues.context(
+    values = notify_values.context(
         incident,
         policy,
         now,
@@ -153,17 +153,17 @@ def _render(
             "because of --reveal: for the incident team only",
             err=True,
         )
-    rendered = comms.render(name, values, repo_root=repo.root)
+    rendered = notify_messages.render(name, values, repo_root=repo.root)
     data = {
         "incident": incident.id,
         "template": name,
         "format": "markdown",
         "audience": "public" if public else "internal",
-        "origin": comms.template_origin(repo.root, name),
+        "origin": notify_messages.template_origin(repo.root, name),
         "now": format_timestamp(now),
         "subject": rendered.subject,
-        "body": comms.without_subject(rendered.markdown),
-        "text": comms.without_subject(rendered.text),
+        "body": notify_messages.without_subject(rendered.markdown),
+        "text": notify_messages.without_subject(rendered.text),
     }
     return rendered, data
 

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 
 import click
 
-from incidentctl.checks import pir as reviewchecks
+from incidentctl.checks import pir as pir_checks
 from incidentctl.checks.incidents import Finding
 from incidentctl.cli.common import (
     actor_of,
@@ -35,7 +35,7 @@ from incidentctl.core.model import (
 from incidentctl.core.timevalues import TimeValueError, parse_date
 from incidentctl.deadlines import timers
 from incidentctl.pir import actions as finishing
-from incidentctl.pir import scaffold as review
+from incidentctl.pir import scaffold as pir_scaffold
 from incidentctl.render import templating
 from incidentctl.store import edits
 from incidentctl.store.actions import set_action_key
@@ -59,7 +59,7 @@ def pir() -> None:
     """Post-incident reviews: blameless, on time, complete, with tracked actions."""
 
 
-def _linked_runbooks(repo: Repo, incident: Incident) -> list[review.LinkedRunbook]:
+def _linked_runbooks(repo: Repo, incident: Incident) -> list[pir_scaffold.LinkedRunbook]:
     out = []
     for name in incident.runbooks:
         runbook = None
@@ -67,7 +67,7 @@ def _linked_runbooks(repo: Repo, incident: Incident) -> list[review.LinkedRunboo
             runbook = repo.runbooks.linked(name)
         except (DocumentError, DocumentErrors) as exc:
             click.echo(f"warning: {exc.render()}", err=True)
-        out.append(review.LinkedRunbook(name, runbook))
+        out.append(pir_scaffold.LinkedRunbook(name, runbook))
     return out
 
 
@@ -114,7 +114,7 @@ def new(
         )
     runbooks = _linked_runbooks(repo, incident)
     roles = incident.roles
-    context = review.pir_context(
+    context = pir_scaffold.pir_context(
         incident,
         policy=repo.policy(),
         deadlines=timers.schedule(incident, policy, now),
@@ -166,7 +166,7 @@ def _day(text: str, option: str) -> date:
 
 def failing(f: Finding) -> bool:
     """What makes `pir check` exit 1: errors, and anything still missing even in a draft."""
-    return f.severity == "error" or f.rule == reviewchecks.INCOMPLETE
+    return f.severity == "error" or f.rule == pir_checks.INCOMPLETE
 
 
 @pir.command(
@@ -264,7 +264,7 @@ def add_action(
             raise click.BadParameter(
                 f"policy has no horizon {horizon!r}; give --due", param_hint="--horizon"
             )
-        due = review.default_due(span.timedelta, now.date())
+        due = pir_scaffold.default_due(span.timedelta, now.date())
     if due < loaded.incident.detected_at.date():
         raise click.BadParameter(f"{due} is before the incident", param_hint="--due")
 

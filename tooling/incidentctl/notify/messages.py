@@ -1,6 +1,6 @@
 """Communications: the process's messages rendered from an incident.
 
-`messagevalues.context()` turns an incident and its surroundings into the values templates
+`notify.values.context()` turns an incident and its surroundings into the values templates
 see; `render()` renders `notify/<name>.md.j2` (package data,
 or the repository's own `templates/notify/` override). Pure apart from reading templates: no
 clock, no incident files, no click.

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from incidentctl.core.documents import Document, parse
 from incidentctl.disk.regular import entries, regular_file
-from incidentctl.store import cache as parsecache
+from incidentctl.store import cache as parse_cache
 from incidentctl.store.cache import ParseCache
 
 
@@ -133,7 +133,7 @@ class Source:
         rel = self.rel(path)
         if not self._cache.enabled:
             return parse(Path(rel), raw)
-        key = parsecache.digest(raw)
+        key = parse_cache.digest(raw)
         known = self._cache.get(rel, key)
         doc = parse(Path(rel), raw, data=known)
         if known is None:

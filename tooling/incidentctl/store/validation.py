@@ -14,7 +14,7 @@ from pydantic import ValidationError
 
 from incidentctl.checks import incidents as checks
 from incidentctl.checks import maintenance
-from incidentctl.checks import pir as reviewchecks
+from incidentctl.checks import pir as pir_checks
 from incidentctl.checks.incidents import Context, Finding
 from incidentctl.core.documents import Document, Loaded, parse
 from incidentctl.core.errors import DocumentError, DocumentErrors, IncidentctlError
@@ -57,7 +57,7 @@ def check_pir_file(
         except (OSError, DocumentError, DocumentErrors):
             incidents_by_folder[folder] = None  # its own errors are reported by validate
     loaded = incidents_by_folder[folder]
-    findings = reviewchecks.check_pir(
+    findings = pir_checks.check_pir(
         doc,
         parsed,
         loaded.incident if loaded else None,
@@ -187,7 +187,7 @@ def _reviews(repo: Repo, pirs: list[Path], loaded: list[Loaded], base: str | Non
                 before[rel] = Pir.model_validate(parse(Path(rel), content).data)
             except (DocumentError, DocumentErrors, ValidationError):
                 continue  # a broken base file is the base's problem, not this change's
-        findings += reviewchecks.check_against_base(before, current)
+        findings += pir_checks.check_against_base(before, current)
     return findings
 
 
