@@ -27,8 +27,9 @@ from incidentctl.core.model import (
 from incidentctl.core.policy import POLICY_FILES, Policy, assemble, default_text
 from incidentctl.core.timevalues import parse_timestamp
 from incidentctl.deadlines import timers
+from incidentctl.deadlines.registry import SLA_RULES
 from incidentctl.metrics.compute import Record, Window, compute, percentile, summarize
-from incidentctl.metrics.definitions import DURATIONS, SLA_RULES
+from incidentctl.metrics.definitions import DURATIONS
 
 T = parse_timestamp
 NOW = T("2026-11-27T16:00:00Z")

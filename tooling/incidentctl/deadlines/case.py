@@ -19,7 +19,6 @@ from incidentctl.core.timevalues import Duration, TimeValueError, parse_date, pa
 
 MET, MISSED, PENDING, OVERDUE = "met", "missed", "pending", "overdue"
 NOT_APPLICABLE = "not-applicable"
-FINAL = frozenset({MET, MISSED, NOT_APPLICABLE})  # states that time can no longer change
 # "P0 notifies management within 30 min of detection, always"; for other priorities the
 # management notification is owed only while unresolved.
 UNCONDITIONAL_MANAGEMENT = frozenset({Priority.P0})
@@ -34,6 +33,10 @@ class PirState:
     approved_at: datetime | None = None
     actions: tuple[Mapping[str, Any], ...] = ()
     root_cause: str | None = None  # the key incidents share when they recur
+
+    def approved_by(self, now: datetime) -> bool:
+        """Approved as of `now`: an approval with a known time counts from that time."""
+        return self.approved and (self.approved_at is None or self.approved_at <= now)
 
 
 @dataclass(frozen=True)
@@ -93,6 +96,14 @@ def loose_time(value: Any) -> datetime | None:
 
 def end_of_day(day: date) -> datetime:
     return datetime.combine(day + timedelta(days=1), time(0), tzinfo=UTC)
+
+
+FINISHED_ACTION = frozenset({"done", "cancelled"})
+
+
+def action_status(action: Mapping[str, Any], default: str = "") -> str:
+    """A preventive action's status as the PIR writes it, read loosely (`Done` is done)."""
+    return str(action.get("status") or default).strip().lower()
 
 
 def action_id(index: int, action: Mapping[str, Any]) -> str:

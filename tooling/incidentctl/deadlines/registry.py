@@ -24,6 +24,7 @@ from incidentctl.deadlines.case import (
     Case,
     Deadline,
     action_id,
+    action_status,
     cadence,
     first,
     judge,
@@ -324,8 +325,8 @@ def _pir(c: Case) -> list[Deadline]:
     if c.resolved is None:
         return [Deadline("pir-due", NOT_APPLICABLE, note=f"due {rule.due} after resolution")]
     approved_at = past(c.pir.approved_at, c.now) if c.pir else None
-    done = c.pir is not None and c.pir.approved and (c.pir.approved_at is None or approved_at)
-    return timer(c, "pir-due", rule.due, c.resolved, approved_at, None, none="", done=bool(done))
+    done = c.pir is not None and c.pir.approved_by(c.now)
+    return timer(c, "pir-due", rule.due, c.resolved, approved_at, None, none="", done=done)
 
 
 def _actions(c: Case) -> list[Deadline]:
@@ -335,7 +336,7 @@ def _actions(c: Case) -> list[Deadline]:
     for index, action in enumerate(c.pir.actions, start=1):
         name = action_id(index, action)
         title = str(action.get("title") or "")
-        status = str(action.get("status") or "").strip().lower()
+        status = action_status(action)
         if status == "cancelled":
             out.append(Deadline("action-due", NOT_APPLICABLE, subject=name, note="cancelled"))
             continue

@@ -45,7 +45,7 @@ from incidentctl.core.policy import Policy
 from incidentctl.core.timevalues import Duration, format_duration
 from incidentctl.deadlines import reminders
 from incidentctl.deadlines.case import (
-    FINAL,
+    FINISHED_ACTION,
     MET,
     MISSED,
     NOT_APPLICABLE,
@@ -56,11 +56,12 @@ from incidentctl.deadlines.case import (
     PirState,
     Subject,
     action_id,
+    action_status,
     end_of_day,
     iso,
     loose_time,
 )
-from incidentctl.deadlines.registry import BY_ID, IDS, INCIDENT_RULES, SLA_RULES, SNOOZABLE
+from incidentctl.deadlines.registry import BY_ID, IDS, INCIDENT_RULES, SNOOZABLE
 
 __all__ = [
     "DUE_SOON",
@@ -69,8 +70,6 @@ __all__ = [
     "NOT_APPLICABLE",
     "OVERDUE",
     "PENDING",
-    "RULES",
-    "SLA_RULES",
     "SNOOZABLE",
     "Deadline",
     "PirState",
@@ -82,7 +81,6 @@ __all__ = [
     "urgency",
 ]
 
-RULES = IDS
 _ROOT_CAUSE = re.compile(ROOT_CAUSE_PATTERN)
 DUE_SOON = "due-soon"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -197,19 +195,12 @@ def _settled(subject: Subject, now: datetime) -> bool:
         return False
     review = subject.policy.review.pir.get(inc.priority)
     owed = review is not None and review.due is not None and (review.required or pir)
-    if owed and not (pir and pir.approved and (pir.approved_at is None or pir.approved_at <= now)):
+    if owed and not (pir and pir.approved_by(now)):
         return False
     for action in pir.actions if pir else ():
-        if str(action.get("status") or "").strip().lower() not in ("done", "cancelled"):
+        if action_status(action) not in FINISHED_ACTION:
             return False
     return not ((inc.security_breach or inc.data_loss) and subject.policy.sla.regulatory)
-
-
-def settled(subject: Subject, now: datetime) -> bool:
-    """Every rule of the registry is in a final state (met, missed, not applicable)."""
-    return _settled(subject, now) or all(
-        d.state in FINAL for d in schedule(subject.incident, subject.policy, now, pir=subject.pir)
-    )
 
 
 def urgency(f: Reminder) -> tuple[int, int, int, datetime, str, str, str]:

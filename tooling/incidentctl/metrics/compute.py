@@ -20,8 +20,9 @@ from incidentctl.core.model import EventKind, Incident, Priority
 from incidentctl.core.policy import Policy, RateTargets
 from incidentctl.core.timevalues import format_timestamp
 from incidentctl.deadlines import timers
-from incidentctl.deadlines.case import iso, loose_time
-from incidentctl.metrics.definitions import DURATIONS, SLA_RULES, definitions
+from incidentctl.deadlines.case import action_status, iso, loose_time
+from incidentctl.deadlines.registry import SLA_RULES  # which timers, in which order
+from incidentctl.metrics.definitions import DURATIONS, definitions
 from incidentctl.metrics.targets import changes, flatten, target_rows
 
 __all__ = [
@@ -311,9 +312,7 @@ def _pir(facts: list[_Facts], now: datetime) -> dict[str, Any]:
         missing: list[str] = []
         for f in group:
             pir = f.record.pir
-            done = bool(
-                pir and pir.approved and (pir.approved_at is None or pir.approved_at <= now)
-            )
+            done = bool(pir and pir.approved_by(now))
             state = next((d.state for d in f.deadlines if d.rule == "pir-due"), None)
             states[state or "none"] += 1
             if done:
@@ -360,7 +359,7 @@ def _actions(
                         }
                     )
         for action in pir.actions:
-            state = str(action.get("status") or "open").strip().lower()
+            state = action_status(action, "open")
             status[state] += 1
             if state != "cancelled":
                 done = loose_time(action.get("done_at")) if state == "done" else None

@@ -28,9 +28,6 @@ LABELS: dict[str, str] = {
     "mttr_impact": "TTR from impact start",
 }
 
-# The timers whose compliance is reported, in this order: the registry says which.
-SLA_RULES = registry.SLA_RULES
-
 
 def _percent(share: float) -> str:
     """0.6 -> '60': a share as the definitions write it."""

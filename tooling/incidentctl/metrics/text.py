@@ -8,8 +8,9 @@ from collections.abc import Iterator
 from typing import Any
 
 from incidentctl.core.timevalues import format_duration
+from incidentctl.deadlines.registry import SLA_RULES  # which timers, in which order
 from incidentctl.metrics.compute import PRIORITIES, flatten
-from incidentctl.metrics.definitions import DURATIONS, LABELS, SLA_RULES
+from incidentctl.metrics.definitions import DURATIONS, LABELS
 
 _STATS = ("mean", "median", "p90", "max")
 _GROUPED = ("by_priority", "sla", "pir", "tiers", "groups")

@@ -14,9 +14,10 @@ from typing import Any
 
 import jinja2
 
+from incidentctl.deadlines.registry import SLA_RULES  # which timers, in which order
 from incidentctl.metrics import text
 from incidentctl.metrics.compute import PRIORITIES
-from incidentctl.metrics.definitions import DURATIONS, LABELS, SLA_RULES
+from incidentctl.metrics.definitions import DURATIONS, LABELS
 from incidentctl.render import templating
 from incidentctl.render.context import plain_context
 from incidentctl.report import charts
