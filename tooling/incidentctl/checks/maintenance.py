@@ -1,8 +1,8 @@
 """Validation rules for scheduled maintenances (maintenances/<ID>.md), each finding located.
 
 Pure: takes the parsed documents (or their load errors) and the policy; no I/O, no clock.
-Schema problems come from the model (store.load_maintenance); this module adds what the
-schema cannot say: the window's order, known components, the ID matching its file name,
+Schema problems come from the model (read by store/maintenances.py); this module adds the
+rules a schema cannot say: the window's order, known components, the ID matching its file name,
 and unique IDs.
 """
 
@@ -25,24 +25,22 @@ def check_maintenance(doc: Document, item: Maintenance, component_ids: set[str])
     found: list[Finding] = []
     if item.scheduled_until <= item.scheduled_for:
         found.append(
-            Finding(
-                path,
-                doc.line_of(("scheduled_until",)),
+            Finding.at(
+                doc,
                 "chronology",
+                ("scheduled_until",),
                 "scheduled_until must be after scheduled_for",
-                hint="a maintenance window ends after it starts",
-                field="scheduled_until",
+                "a maintenance window ends after it starts",
             )
         )
     if item.completed_at is not None and item.completed_at < item.scheduled_for:
         found.append(
-            Finding(
-                path,
-                doc.line_of(("completed_at",)),
+            Finding.at(
+                doc,
                 "chronology",
+                ("completed_at",),
                 "completed_at is before scheduled_for",
-                hint="a maintenance cannot end before its window starts",
-                field="completed_at",
+                "a maintenance cannot end before its window starts",
             )
         )
     for index, component in enumerate(item.components):
@@ -50,27 +48,25 @@ def check_maintenance(doc: Document, item: Maintenance, component_ids: set[str])
             continue
         close = difflib.get_close_matches(component, sorted(component_ids), n=1)
         found.append(
-            Finding(
-                path,
-                doc.line_of(("components", index)),
+            Finding.at(
+                doc,
                 "reference",
+                ("components", index),
                 f"unknown component '{component}'",
-                hint=f"did you mean '{close[0]}'?"
+                f"did you mean '{close[0]}'?"
                 if close
                 else "components are listed in policies/components.yaml",
-                field=f"components[{index}]",
             )
         )
     stem = PurePosixPath(path).stem
     if stem != item.id:
         found.append(
-            Finding(
-                path,
-                doc.line_of(("id",)),
+            Finding.at(
+                doc,
                 "id-path",
+                ("id",),
                 f"ID {item.id} does not match its file name {stem}.md",
-                hint=f"rename the file to maintenances/{item.id}.md",
-                field="id",
+                f"rename the file to maintenances/{item.id}.md",
             )
         )
     return found
@@ -91,12 +87,11 @@ def check_all(
         findings += check_maintenance(doc, item, component_ids)
         if item.id in seen:
             findings.append(
-                Finding(
-                    str(doc.path),
-                    doc.line_of(("id",)),
+                Finding.at(
+                    doc,
                     "duplicate-id",
+                    ("id",),
                     f"maintenance ID {item.id} is also used by {seen[item.id]}",
-                    field="id",
                 )
             )
         else:
