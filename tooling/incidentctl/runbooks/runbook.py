@@ -183,41 +183,37 @@ def _placeholder_findings(
     for index, symptom in enumerate(book.symptoms):
         if has_placeholder(symptom):
             out.append(
-                Finding(
-                    path,
-                    doc.line_of(("symptoms", index)),
+                Finding.at(
+                    doc,
                     "runbook-placeholder",
+                    ("symptoms", index),
                     f"placeholder left in symptoms: {_short(symptom)}",
                     "name the alert or the report that leads here",
-                    field=f"symptoms[{index}]",
                 )
             )
     return out
 
 
 def _references(doc: Document, book: Runbook, known_services: set[str]) -> list[Finding]:
-    path = str(doc.path)
     out: list[Finding] = []
     for index, name, close in unknown_services(book.services, known_services):
         out.append(
-            Finding(
-                path,
-                doc.line_of(("services", index)),
+            Finding.at(
+                doc,
                 "runbook-reference",
+                ("services", index),
                 f"unknown service '{name}'",
                 f"did you mean '{close}'?" if close else "add it to policies/components.yaml",
-                field=f"services[{index}]",
             )
         )
     if not is_handle(book.owner):
         out.append(
-            Finding(
-                path,
-                doc.line_of(("owner",)),
+            Finding.at(
+                doc,
                 "runbook-reference",
+                ("owner",),
                 f"owner '{book.owner}' is not a GitHub user or team",
                 "write @user or @org/team so reminders can mention the owner",
-                field="owner",
                 severity="warning",
             )
         )
@@ -237,13 +233,12 @@ def _drills(doc: Document, book: Runbook) -> list[Finding]:
         return []
     shown = "not set" if book.last_tested is None else f"{book.last_tested}"
     return [
-        Finding(
-            str(doc.path),
-            doc.line_of(("last_tested",)),
+        Finding.at(
+            doc,
             "runbook-drill",
+            ("last_tested",),
             f"last_tested is {shown} but a drill passed on {latest}",
             f"set last_tested: {latest} (`incidentctl runbook tested` records both)",
-            field="last_tested",
             severity="warning",
         )
     ]
