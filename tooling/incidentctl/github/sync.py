@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from incidentctl.core.model import ActionStatus, Incident, Pir
-from incidentctl.deadlines.timers import OVERDUE, Reminder
+from incidentctl.deadlines.timers import OVERDUE, Reminder, reminder_key
 from incidentctl.github.client import GitHub, Note, Ticket
 from incidentctl.github.tracking import (
     ACTION_LABEL,
@@ -30,7 +30,6 @@ from incidentctl.github.tracking import (
     marker,
     marker_of,
     reminder_body,
-    reminder_key,
 )
 
 
