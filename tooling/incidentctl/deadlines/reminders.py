@@ -1,7 +1,8 @@
 """The words of a reminder: who must act, the message and what to do now, from the registry.
 
 Contacts come from the escalation policy (per service and level, primary first) and from the
-incident's roles, falling back to the policy's roles.
+incident's roles, falling back to the policy's roles; a contact or role naming a rotation is
+whoever is on call in it at `now`.
 """
 
 from __future__ import annotations
@@ -19,11 +20,8 @@ def _person(incident: Incident, policy: Policy, role: str, now: datetime) -> str
     if incident.roles is not None and getattr(incident.roles, role, None):
         return str(getattr(incident.roles, role))
     if role == "on_call":
-        for rotation in policy.escalation.rotations:
-            person = rotation.on_call(now)
-            if person:
-                return person
-    return policy.escalation.roles.get(role)
+        return policy.on_call(now)
+    return policy.resolve(policy.escalation.roles.get(role), now)
 
 
 def who(rule: str, incident: Incident, policy: Policy, now: datetime) -> list[str]:
@@ -35,7 +33,7 @@ def who(rule: str, incident: Incident, policy: Policy, now: datetime) -> list[st
         services: list[str | None] = [*incident.services] or [None]
         for service in services:
             contact = policy.contact(service, level)
-            found.append(contact.primary if contact else None)
+            found.append(policy.resolve(contact.primary, now) if contact else None)
     out: list[str] = []
     for person in found:
         if person and person not in out:
@@ -122,16 +120,20 @@ def breach_key(
 
 
 _LEVELS = ("tier-1", "tier-2", "tier-3", "management", "executive", "security")
-BLOCKED_AFTER = 2  # unanswered repeats before a reminder also goes to the backups
 
 
-def backups(incident: Incident, policy: Policy, who: list[str]) -> tuple[str, ...]:
-    """The backups of the contacts reminded (`who`), from the escalation policy."""
+def backups(incident: Incident, policy: Policy, who: list[str], now: datetime) -> tuple[str, ...]:
+    """The backups of the contacts reminded (`who`) at `now`, from the escalation policy:
+    a rotation resolved to whoever is on call in it (`Policy.backup`). The tracking issue's
+    comment and the sinks' messages name the same ones."""
     out: list[str] = []
     services: list[str | None] = [*incident.services] or [None]
     for service in services:
         for level in _LEVELS:
             contact = policy.contact(service, level)
-            if contact and contact.primary in who and contact.backup:
-                out.append(contact.backup)
+            if contact is None or policy.resolve(contact.primary, now) not in who:
+                continue
+            backup = policy.backup(contact, now)
+            if backup:
+                out.append(backup)
     return tuple(dict.fromkeys(out))

@@ -39,9 +39,15 @@ def post_overdue(
 
     def backups_of(f: timers.Reminder) -> tuple[str, ...]:
         incident = incidents[f.incident][0]
-        return backups(incident, repo.policy_for(incident), f.who)
+        return backups(incident, repo.policy_for(incident), f.who, now)
 
     for line in post_reminders(
-        gh, found, incidents, now, repeat_seconds=repeat_seconds, backups=backups_of
+        gh,
+        found,
+        incidents,
+        now,
+        repeat_seconds=repeat_seconds,
+        backups=backups_of,
+        blocked_after=repo.policy().oncall.page_backup_after,
     ):
         say(line)

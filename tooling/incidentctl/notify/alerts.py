@@ -17,8 +17,8 @@ from datetime import datetime
 from incidentctl.core.disclosure import title_of
 from incidentctl.core.model import Incident
 from incidentctl.core.notifications import Notifications
+from incidentctl.core.oncall import PAGE_BACKUP_AFTER
 from incidentctl.core.timevalues import format_timestamp
-from incidentctl.deadlines.reminders import BLOCKED_AFTER
 from incidentctl.deadlines.timers import OVERDUE, Reminder, reminder_key
 from incidentctl.notify.routes import Delivery, deliveries
 
@@ -56,6 +56,7 @@ def text(
     *,
     link: str | None,
     backups: tuple[str, ...] = (),
+    blocked_after: int = PAGE_BACKUP_AFTER,
 ) -> tuple[str, str]:
     """(title, body) of the message for one finding."""
     head = f"{f.incident} {f.rule}"
@@ -69,7 +70,7 @@ def text(
     lines.append(f"Do: {f.recommendation}")
     slot = int(breach.rsplit("|", 1)[1]) if breach.rsplit("|", 1)[-1].isdigit() else 0
     extra = [b for b in backups if b not in recipients]
-    if slot >= BLOCKED_AFTER and extra:
+    if slot >= blocked_after and extra:
         lines.append(
             f"Escalation path blocked: no answer after {slot} reminders. Backup: "
             + ", ".join(extra)
@@ -92,6 +93,7 @@ def alerts(
     repeat_seconds: int | None,
     link: Callable[[str], str | None],
     backups: Callable[[Reminder], tuple[str, ...]],
+    blocked_after: int = PAGE_BACKUP_AFTER,
 ) -> list[Alert]:
     """One alert per overdue finding and delivery. `incidents`: ID -> (incident, path) of
     the incidents with something overdue; `link`: a file's URL from its path, if known."""
@@ -109,6 +111,7 @@ def alerts(
                 delivery.recipients,
                 link=link(rel) if rel else None,
                 backups=backups(f) if incident is not None else (),
+                blocked_after=blocked_after,
             )
             out.append(Alert(delivery.key(breach), breach, delivery, title, body))
     return out

@@ -89,7 +89,7 @@ def to_sinks(
 
     def backups_of(f: timers.Reminder) -> tuple[str, ...]:
         incident = incidents[f.incident][0]
-        return backups(incident, repo.policy_for(incident), f.who)
+        return backups(incident, repo.policy_for(incident), f.who, now)
 
     pending = alerts(
         found,
@@ -99,6 +99,7 @@ def to_sinks(
         repeat_seconds=repeat_seconds,
         link=_link(notifications, env),
         backups=backups_of,
+        blocked_after=repo.policy().oncall.page_backup_after,
     )
     if dry_run:
         for alert in pending:
