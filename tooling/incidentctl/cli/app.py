@@ -17,6 +17,7 @@ from incidentctl.cli import (
     github,
     init,
     inspect,
+    intake,
     lifecycle,
     maintenance,
     merge,
@@ -68,6 +69,7 @@ _MODULES = (
     site,
     github,
     metrics,
+    intake,
 )
 for module in _MODULES:
     for command in module.COMMANDS:
