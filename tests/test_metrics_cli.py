@@ -375,7 +375,8 @@ def test_sample_november_p0(cli: Invoke, tmp_path: Path) -> None:
         (b"---\nincident: X\n---\nroot_cause: in-the-body\n", None),
         (b"---\nroot_cause: Not A Key\n---\n", None),
         (b'---\nroot_cause: "null"\n---\n', "null"),
-        (b"---\nroot_cause: no\n---\n", None),
+        (b"---\nroot_cause: no\n---\n", "no"),  # YAML 1.2: `no` is text
+        (b"---\nroot_cause: false\n---\n", None),
     ],
 )
 def test_root_cause_key_as_metrics_read_it(text: bytes, key: str | None) -> None:

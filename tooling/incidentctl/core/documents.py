@@ -1,23 +1,29 @@
 """Markdown documents with YAML front-matter: split, parse fast, locate lines, edit minimally.
 
-Bulk reads use libyaml (CSafeLoader): ten thousand files must validate in seconds. Line
-numbers are only needed for files with a problem, so the node tree (with marks) is built
-lazily. Edits are surgical text replacements at node marks, verified by re-parsing, so a
-command touches only the keys it owns and every comment, quote and body byte survives.
+One YAML semantics for the whole tool: YAML 1.2's core schema as yaml-rs (a compiled Rust
+parser, about 8x libyaml) reads it, for bulk reads, single reads and the re-parse that
+verifies every edit alike. `yes`/`no`/`on`/`off` are strings, `010` is ten, timestamps stay
+strings so the model judges them. Line numbers are only needed for files with a problem:
+a text that yaml-rs refuses, or whose values break a limit, is read again by PyYAML's
+node tree (with marks), which gives the line. Edits are surgical text replacements at node
+marks, verified by re-parsing, so a command touches only the keys it owns and every
+comment, quote and body byte survives.
 
 The loader refuses, with the line, what YAML allows but a front-matter must not hold: a key
 given twice (naming both lines), numbers beyond ±10^18 or not finite, mappings and lists
-nested deeper than 64 levels, anchors, aliases and merge keys.
+nested deeper than 64 levels, anchors, aliases, merge keys and tags outside the core schema.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
+import yaml_rs
 
 from incidentctl.core.errors import DocumentError
 from incidentctl.core.model import Incident
@@ -25,7 +31,6 @@ from incidentctl.core.model import Incident
 MAX_BYTES = 1_000_000
 _BOM = "\ufeff"
 _FENCE = re.compile(r"^---[ \t]*$", re.MULTILINE)
-_ANCHOR_HINT = re.compile(r"(?:^|[\s\[{,:\-?])[&*][^\s\]},]")
 
 try:
     _Base: Any = yaml.CSafeLoader
@@ -349,38 +354,136 @@ def refuse_conflict_markers(path: Path, text: str) -> None:
 
 
 def load_yaml(path: Path, text: str, *, line_offset: int = 0) -> Any:
-    """Parse YAML safely: no anchors or aliases (alias bombs), errors with lines."""
-    if ("&" in text or "*" in text) and _ANCHOR_HINT.search(text):
-        _refuse_aliases(path, text, line_offset)
+    """Parse YAML (1.2 core schema) safely: no anchors, aliases or foreign tags, numbers and
+    nesting within the limits; every refusal located (file and line)."""
+    if ("&" in text or "*" in text or "!" in text) and _SUSPECT_TOKENS.search(text):
+        _refuse_tokens(path, text, line_offset)
     try:
-        return yaml.load(text, Loader=_Loader)
+        data = yaml_rs.loads(text, parse_datetime=False, alias_limits=_NO_ALIASES)
+    except yaml_rs.YAMLDecodeError as exc:
+        raise _located_error(path, text, line_offset, str(exc)) from None
+    problem = _beyond_limits(data)  # a tenth of the parse's time
+    if problem is not None:
+        raise _located_limit(path, text, line_offset, *problem) from None
+    return data
+
+
+# A screen that can only say "maybe": a text it passes over has no anchor, alias or tag.
+_SUSPECT_TOKENS = re.compile(r"(?:^|[\s\[{,:\-?])[&*!][^\s\]},]", re.MULTILINE)
+_NO_ALIASES = yaml_rs.AliasLimits(max_total_replayed_events=0)
+_CORE_TAGS = frozenset(
+    f"tag:yaml.org,2002:{name}" for name in ("str", "int", "float", "bool", "null", "map", "seq")
+)
+
+
+Loc = tuple[str | int, ...]
+
+
+def _beyond_limits(data: Any) -> tuple[Loc, str] | None:
+    """The key path of the first value the loader refuses, and why ("deep", "number",
+    "merge"); None if every value is within the limits."""
+    if not isinstance(data, dict | list):
+        if type(data) in (int, float) and not -MAX_NUMBER <= data <= MAX_NUMBER:
+            return (), "number"
+        return None
+    pending: list[tuple[Loc, Any]] = [((), data)]
+    while pending:
+        loc, node = pending.pop()
+        if len(loc) >= MAX_DEPTH and isinstance(node, dict | list):
+            return loc, "deep"
+        items = node.items() if isinstance(node, dict) else enumerate(node)
+        for key, value in items:
+            if key == "<<" and isinstance(node, dict):
+                return (*loc, key), "merge"
+            kind = type(value)
+            if kind is dict or kind is list:
+                pending.append(((*loc, key), value))
+            elif (kind is int or kind is float) and not -MAX_NUMBER <= value <= MAX_NUMBER:
+                return (*loc, key), "number"
+    return None
+
+
+def _located_limit(
+    path: Path, text: str, line_offset: int, loc: Loc, refused: str
+) -> DocumentError:
+    """A value beyond the limits, at its line and in PyYAML's words where it refuses the same
+    value (its node tree has the marks)."""
+    try:
+        yaml.load(text, Loader=_Loader)
     except _Refused as exc:
-        raise refusal(path, exc, line_offset) from None
+        return refusal(path, exc, line_offset)
+    except (yaml.YAMLError, RecursionError):
+        pass
+    line = yaml_lines(text).line_of(loc)
+    line = line + line_offset if line is not None else None
+    if refused == "merge":
+        message, hint = "YAML merge keys (<<) are not allowed", "write the keys out in full"
+    elif refused == "deep":
+        message = f"nested more than {MAX_DEPTH} levels deep (mappings and lists)"
+        hint = "a few levels of keys and lists are all a front-matter or policy needs; flatten it"
+    else:
+        message = "number too large, or not a number; numbers must be finite and within ±10^18"
+        hint = "quote it if it is text, e.g. '12345678901234567890123'; else write a smaller number"
+    return DocumentError(path, message, line=line, hint=hint, rule="yaml")
+
+
+_RS_POSITION = re.compile(r"at line (\d+), column (\d+)")
+
+
+def _located_error(path: Path, text: str, line_offset: int, problem: str) -> DocumentError:
+    """A text yaml-rs refused, located: PyYAML reads it again for the line and its own
+    wording; if PyYAML (YAML 1.1) would accept it, yaml-rs's message and line stand."""
+    try:
+        yaml.load(text, Loader=_Loader)
+    except _Refused as exc:
+        return refusal(path, exc, line_offset)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 + line_offset if mark else None
-        problem = exc.problem or "invalid YAML"
-        if mark and "maximum nesting depth" in problem:  # libyaml's own limit, at 1,000
-            raise refusal(path, _deep(mark), line_offset) from None
-        if mark and _tab_indented(text, mark.line):
-            raise DocumentError(
-                path,
-                "malformed YAML: a tab in the indentation (YAML cannot be indented with tabs)",
-                line=line,
-                hint="indent with spaces: replace the tabs at the start of the line with "
-                "spaces (2 per level, like the lines around it)",
-                rule="yaml",
-            ) from None
-        context = f" ({exc.context})" if exc.context else ""
-        raise DocumentError(
-            path,
-            f"malformed YAML: {problem}{context}",
-            line=line,
-            hint="check indentation and quoting; values containing ': ' or '#' need quotes",
-            rule="yaml",
-        ) from None
+        return _pyyaml_error(path, text, line_offset, exc)
     except yaml.YAMLError as exc:
-        raise DocumentError(path, f"malformed YAML: {exc}", rule="yaml") from None
+        return DocumentError(path, f"malformed YAML: {exc}", rule="yaml")
+    except RecursionError:
+        deep = f"nested more than {MAX_DEPTH} levels deep (mappings and lists)"
+        return DocumentError(path, deep, hint="flatten it", rule="yaml")
+    where = _RS_POSITION.search(problem)
+    line = int(where.group(1)) + line_offset if where else None
+    lines = [part for part in problem.strip().splitlines() if part.strip()]
+    said = lines[-1].strip() if lines else "invalid YAML"
+    if "alias" in said:
+        said = "YAML anchors and aliases (&name, *name) are not allowed"
+    return DocumentError(
+        path,
+        f"malformed YAML: {said}" if "not allowed" not in said else said,
+        line=line,
+        hint="check indentation and quoting; values containing ': ' or '#' need quotes",
+        rule="yaml",
+    )
+
+
+def _pyyaml_error(
+    path: Path, text: str, line_offset: int, exc: yaml.MarkedYAMLError
+) -> DocumentError:
+    mark = exc.problem_mark or exc.context_mark
+    line = mark.line + 1 + line_offset if mark else None
+    problem = exc.problem or "invalid YAML"
+    if mark and "maximum nesting depth" in problem:  # libyaml's own limit, at 1,000
+        return refusal(path, _deep(mark), line_offset)
+    if mark and _tab_indented(text, mark.line):
+        return DocumentError(
+            path,
+            "malformed YAML: a tab in the indentation (YAML cannot be indented with tabs)",
+            line=line,
+            hint="indent with spaces: replace the tabs at the start of the line with "
+            "spaces (2 per level, like the lines around it)",
+            rule="yaml",
+        )
+    context = f" ({exc.context})" if exc.context else ""
+    return DocumentError(
+        path,
+        f"malformed YAML: {problem}{context}",
+        line=line,
+        hint="check indentation and quoting; values containing ': ' or '#' need quotes",
+        rule="yaml",
+    )
 
 
 def _tab_indented(text: str, index: int) -> bool:
@@ -402,7 +505,8 @@ def refusal(path: Path, exc: _Refused, line_offset: int) -> DocumentError:
     )
 
 
-def _refuse_aliases(path: Path, text: str, line_offset: int) -> None:
+def _refuse_tokens(path: Path, text: str, line_offset: int) -> None:
+    """Anchors, aliases and tags outside the core schema, refused at their line."""
     try:
         for token in yaml.scan(text, Loader=_Loader):
             if isinstance(token, yaml.AnchorToken | yaml.AliasToken):
@@ -413,6 +517,18 @@ def _refuse_aliases(path: Path, text: str, line_offset: int) -> None:
                     hint="write the value out in full; aliases can expand without bound",
                     rule="yaml",
                 )
+            if isinstance(token, yaml.TagToken):
+                handle, suffix = token.value
+                tag = "tag:yaml.org,2002:" + suffix if handle == "!!" else f"{handle}{suffix}"
+                if tag not in _CORE_TAGS:
+                    raise DocumentError(
+                        path,
+                        f"YAML tag {handle}{suffix} is not allowed",
+                        line=token.start_mark.line + 1 + line_offset,
+                        hint="remove the tag: plain values, quoted text, lists and mappings "
+                        "are all a front-matter or policy holds",
+                        rule="yaml",
+                    )
     except yaml.MarkedYAMLError:
         return  # the parser reports the syntax error with its line
 
@@ -428,11 +544,18 @@ def dump_scalar(value: Any, *, style: str | None = None) -> str:
     text = str(value)
     out = yaml.dump(text, Dumper=_Dumper, allow_unicode=True, width=1 << 30, default_style=style)
     out = out.removesuffix("\n").removesuffix("\n...").rstrip("\n")
-    if "\n" in out:  # multi-line plain or quoted scalar: use a JSON-style quoted form
-        import json
-
+    if "\n" in out or not _reads_back(out, text):
+        # multi-line, or a plain form YAML 1.2 reads otherwise (PyYAML's dumper quotes by
+        # YAML 1.1: `0o10` would come back as 8): a JSON-style quoted form reads back exactly
         out = json.dumps(text, ensure_ascii=False)
     return out
+
+
+def _reads_back(scalar: str, text: str) -> bool:
+    try:
+        return bool(yaml_rs.loads(f"k: {scalar}\n", parse_datetime=False) == {"k": text})
+    except yaml_rs.YAMLDecodeError:
+        return False
 
 
 def dump_block(value: Any, indent: int) -> str:

@@ -8,11 +8,12 @@ verifies the result by re-parsing (see Collection.save).
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import yaml
 
-from incidentctl.core.documents import _Loader, dump_block, dump_scalar
+from incidentctl.core.documents import _Loader, dump_block, dump_scalar, load_yaml
 
 
 def _root(front: str) -> yaml.MappingNode:
@@ -20,6 +21,12 @@ def _root(front: str) -> yaml.MappingNode:
     if not isinstance(node, yaml.MappingNode):
         raise ValueError("front-matter is not a mapping")
     return node
+
+
+def _flow_items(text: str) -> list[Any]:
+    """A flow list's items, read as every file is read (the one YAML semantics)."""
+    items = load_yaml(Path("<front-matter>"), text)
+    return list(items) if isinstance(items, list) else []
 
 
 def _find(root: yaml.MappingNode, key: str) -> tuple[yaml.Node, yaml.Node] | None:
@@ -114,7 +121,7 @@ def append_item(front: str, key: str, item: Any) -> str:
         return set_key(front, key, [item])
     if value_node.flow_style:
         start, end = int(value_node.start_mark.index), int(value_node.end_mark.index)
-        existing = yaml.load(front[start:end], Loader=_Loader)
+        existing = _flow_items(front[start:end])
         if isinstance(item, dict | list):
             return set_key(front, key, [*existing, item])
         return front[: end - 1].rstrip() + ", " + dump_scalar(item) + front[end - 1 :]
@@ -139,9 +146,7 @@ def insert_item(front: str, key: str, index: int, item: Any) -> str:
     if index >= len(items) or found[1].flow_style:
         if index >= len(items):
             return append_item(front, key, item)
-        existing = yaml.load(
-            front[found[1].start_mark.index : found[1].end_mark.index], Loader=_Loader
-        )
+        existing = _flow_items(front[found[1].start_mark.index : found[1].end_mark.index])
         return set_key(front, key, [*existing[:index], item, *existing[index:]])
     target = items[index]
     line_start = front.rfind("\n", 0, target.start_mark.index) + 1
