@@ -30,6 +30,7 @@ from incidentctl.core.errors import DocumentError, DocumentErrors, IncidentctlEr
 from incidentctl.core.model import Priority, Runbook
 from incidentctl.core.timevalues import format_duration, format_timestamp
 from incidentctl.deadlines import snoozes, timers
+from incidentctl.intake.plan import cleared_note
 from incidentctl.store import git
 from incidentctl.store.deliveries import record_for
 from incidentctl.store.repo import Repo
@@ -195,8 +196,17 @@ def overdue(
         wanted = {p.upper() for p in priorities}
         found = [f for f in found if f.priority is not None and f.priority.value in wanted]
     late = sum(1 for f in found if f.state == timers.OVERDUE)
+    reminded = {f.incident for f in found}
+    cleared = {
+        s.incident.id: note
+        for s in subjects
+        if s.incident.id in reminded and (note := cleared_note(s.incident))
+    }
     if fmt == "json":
-        echo_json({"now": format_timestamp(now), "findings": [f.as_dict() for f in found]})
+        data = {"now": format_timestamp(now), "findings": [f.as_dict() for f in found]}
+        if cleared:
+            data["alerts_cleared"] = sorted(cleared)
+        echo_json(data)
     elif fmt == "github":
         for f in found:
             level = "error" if f.state == timers.OVERDUE else "warning"
@@ -233,6 +243,8 @@ def overdue(
             todo.append(f.recommendation)
         for line in _table(rows, colors, todo):
             click.echo(line)
+        for note in cleared.values():
+            click.echo(f"note: {note}")
         soon = len(found) - late
         click.echo(f"{late} overdue, {soon} due soon at {format_timestamp(now)}", err=True)
     _liveness(repo, subjects, now, fresh=post and not dry_run, fmt=fmt)
@@ -422,6 +434,8 @@ def deadlines(ctx: click.Context, incident_id: str, now_text: str | None, fmt: s
             "now": format_timestamp(now),
             "deadlines": [d.as_dict() for d in entries],
         }
+        if incident.alerts:
+            data["alerts_cleared"] = incident.alerts_cleared
         echo_json(data)
         return
     click.echo(
@@ -450,6 +464,9 @@ def deadlines(ctx: click.Context, incident_id: str, now_text: str | None, fmt: s
     click.echo("")
     for line in _table(rows, colors):
         click.echo(line)
+    cleared = cleared_note(incident)
+    if cleared:
+        click.echo(f"\nnote: {cleared}")
 
 
 @click.command(
