@@ -6,6 +6,7 @@ single pass; a `git show` per file would take minutes at ten thousand incidents.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import tempfile
 from datetime import UTC, datetime
@@ -185,3 +186,67 @@ def work_tree(path: Path) -> Path | None:
 def init_repository(path: Path) -> None:
     """`git init` on branch main, the branch the scaffolded workflows run on."""
     _git(path, "init", "-q", "--initial-branch=main")
+
+
+# -- the receiver's commits and pushes (intake serve) -----------------------------------------
+
+
+def _run(
+    root: Path, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    try:
+        return subprocess.run(
+            ["git", *args], cwd=root, capture_output=True, text=True, check=False, env=env
+        )
+    except FileNotFoundError:
+        raise IncidentctlError(
+            "git is not installed", hint="intake serve commits with git"
+        ) from None
+
+
+def commit(root: Path, paths: list[Path], message: str, author: str) -> str:
+    """Commit exactly `paths` (repository-relative) as `author`; the new commit's SHA.
+
+    The author's name is the receiver's identity; its e-mail the repository's user.email,
+    else a placeholder that names the tool."""
+    email = _run(root, "config", "user.email").stdout.strip() or "intake@incidentctl.invalid"
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_NAME": author,
+        "GIT_AUTHOR_EMAIL": email,
+        "GIT_COMMITTER_NAME": author,
+        "GIT_COMMITTER_EMAIL": email,
+    }
+    names = [str(p) for p in paths]
+    _git(root, "add", "--", *names)
+    done = _run(root, "commit", "-q", "--no-verify", "-m", message, "--", *names, env=env)
+    if done.returncode != 0:
+        raise IncidentctlError(f"git commit failed: {(done.stderr or done.stdout).strip()}")
+    return _git(root, "rev-parse", "HEAD").decode().strip()
+
+
+def branch(root: Path) -> str:
+    """The branch checked out (the receiver pushes it to the same name on the remote)."""
+    name = _git(root, "symbolic-ref", "--short", "HEAD").decode().strip()
+    if not name:
+        raise IncidentctlError("HEAD is detached", hint="check out the branch to commit on")
+    return name
+
+
+def push(root: Path, remote: str, name: str) -> tuple[bool, str]:
+    """Push `name` to `remote`: (pushed, git's message). A rejection is not an error: the
+    caller fetches, resets and applies its deliveries again."""
+    done = _run(root, "push", "--quiet", remote, f"HEAD:refs/heads/{name}")
+    return done.returncode == 0, (done.stderr or done.stdout).strip()
+
+
+def reset_to_remote(root: Path, remote: str, name: str) -> str:
+    """Fetch `remote`'s `name` and reset the work tree and the branch to it; its SHA."""
+    _git(root, "fetch", "--quiet", remote, name)
+    _git(root, "reset", "--quiet", "--hard", "FETCH_HEAD")
+    return _git(root, "rev-parse", "HEAD").decode().strip()
+
+
+def is_clean(root: Path, folders: list[str]) -> bool:
+    """No uncommitted change under `folders` (what a receiver needs before it resets)."""
+    return not _git(root, "status", "--porcelain", "--", *folders).strip()
