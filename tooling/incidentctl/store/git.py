@@ -1,4 +1,5 @@
-"""The only module that runs git: reading files as they are at another revision.
+"""The only module that runs git: files as they are at another revision, the delivery
+record's ref (a compare-and-swap by push), the fast-forward of `watch --pull`.
 
 One `git ls-tree` and one `git cat-file --batch` read every incident at the base in a
 single pass; a `git show` per file would take minutes at ten thousand incidents.
@@ -188,20 +189,115 @@ def init_repository(path: Path) -> None:
     _git(path, "init", "-q", "--initial-branch=main")
 
 
-# -- the receiver's commits and pushes (intake serve) -----------------------------------------
+# -- the delivery record's ref, and --pull ------------------------------------------------------
+_RECORD_IDENTITY = {
+    "GIT_AUTHOR_NAME": "incidentctl",
+    "GIT_AUTHOR_EMAIL": "incidentctl@localhost",
+    "GIT_COMMITTER_NAME": "incidentctl",
+    "GIT_COMMITTER_EMAIL": "incidentctl@localhost",
+}
 
 
 def _run(
-    root: Path, *args: str, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
+    root: Path, *args: str, stdin: bytes | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[bytes]:
     try:
         return subprocess.run(
-            ["git", *args], cwd=root, capture_output=True, text=True, check=False, env=env
+            ["git", *args],
+            cwd=root,
+            input=stdin,
+            capture_output=True,
+            check=False,
+            env={**os.environ, **env} if env else None,
         )
     except FileNotFoundError:
+        raise IncidentctlError("git is not installed") from None
+
+
+def remote_url(root: Path, name: str) -> str | None:
+    """The URL of remote `name`, or None when there is no such remote (or no git)."""
+    try:
+        done = _run(root, "remote", "get-url", name)
+    except IncidentctlError:
+        return None
+    return done.stdout.decode().strip() or None if done.returncode == 0 else None
+
+
+def fetch_ref(root: Path, remote: str, ref: str) -> str | None:
+    """Fetch `ref` from `remote` into the same local ref (forced: the record's commits do not
+    descend from one another); its commit, or None when the remote has no such ref."""
+    done = _run(root, "fetch", "--quiet", "--no-tags", "--no-write-fetch-head", remote,
+                f"+{ref}:{ref}")  # fmt: skip
+    if done.returncode != 0:
+        message = done.stderr.decode("utf-8", "replace").strip()
+        if "couldn't find remote ref" in message or "could not find remote ref" in message:
+            _run(root, "update-ref", "-d", ref)
+            return None
         raise IncidentctlError(
-            "git is not installed", hint="intake serve commits with git"
-        ) from None
+            f"git fetch {remote} {ref} failed: {message}",
+            hint="the delivery record lives on that remote; check the network and credentials",
+        )
+    return local_ref(root, ref)
+
+
+def local_ref(root: Path, ref: str) -> str | None:
+    done = _run(root, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
+    return done.stdout.decode().strip() or None if done.returncode == 0 else None
+
+
+def blob_at(root: Path, commit: str, name: str) -> bytes | None:
+    done = _run(root, "cat-file", "blob", f"{commit}:{name}")
+    return done.stdout if done.returncode == 0 else None
+
+
+def commit_file(root: Path, name: str, content: bytes, message: str) -> str:
+    """A parentless commit holding one file (the object written, no ref moved)."""
+    blob = _git(root, "hash-object", "-w", "--stdin", stdin=content).decode().strip()
+    tree = _git(root, "mktree", stdin=f"100644 blob {blob}\t{name}\n".encode()).decode().strip()
+    done = _run(root, "commit-tree", tree, "-m", message, env=_RECORD_IDENTITY)
+    if done.returncode != 0:
+        raise IncidentctlError(f"git commit-tree failed: {done.stderr.decode().strip()}")
+    return done.stdout.decode().strip()
+
+
+def push_lease(root: Path, remote: str, commit: str, ref: str, expected: str | None) -> bool:
+    """Set `ref` on `remote` to `commit` only if it is still `expected` (None: absent): an
+    atomic compare-and-swap. False when someone else moved it first."""
+    lease = f"--force-with-lease={ref}:{expected or ''}"
+    done = _run(root, "push", "--quiet", "--porcelain", "--no-verify", lease, remote,
+                f"{commit}:{ref}")  # fmt: skip
+    if done.returncode == 0:
+        _run(root, "update-ref", ref, commit)
+        return True
+    said = (done.stdout + done.stderr).decode("utf-8", "replace")
+    if "[rejected]" in said or "stale info" in said or "fetch first" in said:
+        return False
+    raise IncidentctlError(
+        f"git push {remote} {ref} failed: {said.strip()}",
+        hint="the delivery record is claimed by a push to that ref: the remote must accept "
+        "pushes from here (in GitHub Actions: contents: write)",
+    )
+
+
+def pull_fast_forward(root: Path) -> str:
+    """`git pull --ff-only` of the checkout's branch; what git said (empty when current)."""
+    done = _run(root, "pull", "--ff-only", "--quiet", "--no-rebase")
+    if done.returncode != 0:
+        raise IncidentctlError(
+            f"git pull --ff-only failed: {done.stderr.decode('utf-8', 'replace').strip()}",
+            hint="--pull only fast-forwards: commit or drop local changes to this checkout",
+        )
+    return done.stdout.decode("utf-8", "replace").strip()
+
+
+def last_commit_time(root: Path) -> datetime | None:
+    """When HEAD was committed; None outside git or before the first commit."""
+    done = _run(root, "log", "-1", "--format=%cI", "HEAD")
+    text = done.stdout.decode().strip() if done.returncode == 0 else ""
+    return datetime.fromisoformat(text).astimezone(UTC) if text else None
+
+
+# -- the receiver's commits and pushes (intake serve) -----------------------------------------
 
 
 def commit(root: Path, paths: list[Path], message: str, author: str) -> str:
@@ -209,9 +305,9 @@ def commit(root: Path, paths: list[Path], message: str, author: str) -> str:
 
     The author's name is the receiver's identity; its e-mail the repository's user.email,
     else a placeholder that names the tool."""
-    email = _run(root, "config", "user.email").stdout.strip() or "intake@incidentctl.invalid"
+    configured = _run(root, "config", "user.email").stdout.decode().strip()
+    email = configured or "intake@incidentctl.invalid"
     env = {
-        **os.environ,
         "GIT_AUTHOR_NAME": author,
         "GIT_AUTHOR_EMAIL": email,
         "GIT_COMMITTER_NAME": author,
@@ -221,7 +317,8 @@ def commit(root: Path, paths: list[Path], message: str, author: str) -> str:
     _git(root, "add", "--", *names)
     done = _run(root, "commit", "-q", "--no-verify", "-m", message, "--", *names, env=env)
     if done.returncode != 0:
-        raise IncidentctlError(f"git commit failed: {(done.stderr or done.stdout).strip()}")
+        said = (done.stderr or done.stdout).decode("utf-8", "replace").strip()
+        raise IncidentctlError(f"git commit failed: {said}")
     return _git(root, "rev-parse", "HEAD").decode().strip()
 
 
@@ -237,7 +334,7 @@ def push(root: Path, remote: str, name: str) -> tuple[bool, str]:
     """Push `name` to `remote`: (pushed, git's message). A rejection is not an error: the
     caller fetches, resets and applies its deliveries again."""
     done = _run(root, "push", "--quiet", remote, f"HEAD:refs/heads/{name}")
-    return done.returncode == 0, (done.stderr or done.stdout).strip()
+    return done.returncode == 0, (done.stderr or done.stdout).decode("utf-8", "replace").strip()
 
 
 def reset_to_remote(root: Path, remote: str, name: str) -> str:
