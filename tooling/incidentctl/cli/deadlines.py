@@ -21,34 +21,14 @@ from incidentctl.cli.common import (
     warn,
     write_options,
 )
-from incidentctl.core.errors import DocumentError, DocumentErrors, IncidentctlError
-from incidentctl.core.model import Priority, Runbook
+from incidentctl.core.errors import IncidentctlError
+from incidentctl.core.model import Priority
 from incidentctl.core.timevalues import format_duration, format_timestamp
 from incidentctl.deadlines import snoozes, timers
-from incidentctl.store.repo import Repo
-from incidentctl.store.reviews import Approvals, judged, review_state
+from incidentctl.store import reviews
+from incidentctl.store.reviews import Approvals, review_state
 
 _STATE_COLOR = {"overdue": "red", "due-soon": "yellow", "missed": "red", "pending": "cyan"}
-
-
-def _runbooks(repo: Repo, paths: dict[str, str]) -> list[tuple[str, Runbook]]:
-    out: list[tuple[str, Runbook]] = []
-    for path in repo.runbooks.files():
-        try:
-            out.append((path.stem, repo.runbooks.load(path)[1]))
-            paths.setdefault(path.stem, repo.rel(path))
-        except (DocumentError, DocumentErrors) as exc:
-            click.echo(f"skipped: {exc.render()}", err=True)
-    return out
-
-
-def _subjects(repo: Repo) -> tuple[list[timers.Subject], dict[str, str]]:
-    subjects: list[timers.Subject] = []
-    paths: dict[str, str] = {}
-    for item, policy, pir in judged(repo, warn):
-        subjects.append(timers.Subject(item.incident, policy, pir))
-        paths[item.incident.id] = str(item.path)
-    return subjects, paths
 
 
 def _late(f: timers.Reminder, now: datetime) -> str:
@@ -147,11 +127,7 @@ def overdue(
         raise click.UsageError("--repeat and --dry-run go with --post")
     repo = repo_from(ctx)
     now = current_now(now_text)
-    subjects, paths = _subjects(repo)
-    found = timers.findings(
-        subjects, _runbooks(repo, paths), repo.policy(), now, include_due_soon=include_due_soon
-    )
-    repo.save_cache()  # the runbooks were parsed after the incidents
+    found, paths = reviews.overdue(repo, now, warn, include_due_soon=include_due_soon)
     if priorities:
         wanted = {p.upper() for p in priorities}
         found = [f for f in found if f.priority is not None and f.priority.value in wanted]
