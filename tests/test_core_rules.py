@@ -242,7 +242,16 @@ def test_the_recurrence_window_is_calendar_time() -> None:
 
 # -- the policy files ------------------------------------------------------------------------
 def test_one_map_says_which_file_holds_which_section() -> None:
-    assert POLICY_FILES == ("priority", "sla", "escalation", "components", "review")
+    assert POLICY_FILES == (
+        "priority",
+        "sla",
+        "escalation",
+        "components",
+        "review",
+        "oncall",
+        "people",
+        "intake",
+    )
     assert set(POLICY_SECTIONS) == set(Policy.model_fields)
     assert set(scaffold.files()) >= {f"policies/{name}.yaml" for name in POLICY_FILES}
     assert locate(("matrix", "high", "low")) == ("priority", ("matrix", "high", "low"))

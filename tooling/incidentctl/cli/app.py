@@ -17,11 +17,13 @@ from incidentctl.cli import (
     github,
     init,
     inspect,
+    intake,
     lifecycle,
     maintenance,
     merge,
     metrics,
     notify,
+    oncall,
     pir,
     runbook,
     site,
@@ -60,6 +62,7 @@ _MODULES = (
     validate,
     init,
     deadlines,
+    oncall,
     pir,
     runbook,
     notify,
@@ -68,6 +71,7 @@ _MODULES = (
     site,
     github,
     metrics,
+    intake,
 )
 for module in _MODULES:
     for command in module.COMMANDS:

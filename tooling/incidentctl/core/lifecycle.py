@@ -299,14 +299,14 @@ def escalate(
     """Functional (tier 2/3) or hierarchical (management/executive/security) escalation.
 
     Without `to`, the policy's primary contact for the level and the first affected
-    service is named.
+    service is named (a rotation: whoever is on call in it at `at`).
     """
     require_open(incident, "escalate")
     check_time(incident, at, now)
     if to is None and policy is not None:
         service = incident.services[0] if incident.services else None
         contact = policy.contact(service, kind)
-        to = contact.primary if contact else None
+        to = policy.resolve(contact.primary, at) if contact else None
     changes: dict[str, Any] = {}
     tier: int | None = None
     if kind in TIER_OF:

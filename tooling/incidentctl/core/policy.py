@@ -20,6 +20,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, field_validator
 
 from incidentctl.core.model import EscalationKind, Level, Priority
+from incidentctl.core.oncall import Oncall, Rotation, Shift, rotation_named, shift_at
+from incidentctl.core.people import People
 from incidentctl.core.timevalues import Duration
 
 # Which file under policies/ holds each section of the Policy: the whole file (None), or
@@ -31,6 +33,9 @@ POLICY_SECTIONS: dict[str, tuple[str, str | None]] = {
     "components": ("components", "components"),
     "page": ("components", "page"),
     "review": ("review", None),
+    "oncall": ("oncall", None),
+    "people": ("people", None),
+    "intake": ("intake", None),
 }
 POLICY_FILES = tuple(dict.fromkeys(file for file, _ in POLICY_SECTIONS.values()))
 
@@ -109,26 +114,15 @@ class Contacts(_Strict):
         return self.default.get(level)
 
 
-class Rotation(_Strict):
-    name: str
-    start: datetime
-    shift: Dur = None
-    people: list[str] = Field(min_length=1)
-
-    def on_call(self, at: datetime) -> str | None:
-        """Who holds the pager at `at` (None before the rotation starts)."""
-        if at < self.start or self.shift is None or not self.shift.seconds:
-            return None
-        index = int((at - self.start).total_seconds() // self.shift.seconds)
-        return self.people[index % len(self.people)]
-
-
 class Escalation(_Strict):
+    """The timers are the rules an incident was declared under (frozen in its snapshot);
+    who is called (contacts, roles, the older rotations) is read live (`live`)."""
+
     functional: dict[Priority, FunctionalTimers]
     hierarchical: Hierarchical = Field(default_factory=Hierarchical)
-    contacts: Contacts = Field(default_factory=Contacts)
-    roles: dict[str, str | None] = Field(default_factory=dict)
-    rotations: list[Rotation] = Field(default_factory=list)
+    contacts: Contacts = Field(default_factory=Contacts, exclude=True)
+    roles: dict[str, str | None] = Field(default_factory=dict, exclude=True)
+    rotations: list[Rotation] = Field(default_factory=list, exclude=True)
 
 
 class Component(_Strict):
@@ -243,6 +237,54 @@ class Review(_Strict):
     targets: RateTargets = Field(default_factory=RateTargets)
 
 
+class Classification(_Strict):
+    impact: Level
+    urgency: Level
+
+
+class IntakeSource(_Strict):
+    """How one alerting tool's alerts become incidents (policies/intake.yaml). Every name is
+    a label, annotation or field of the alert as `intake` reads it, matched in any case."""
+
+    level_from: list[str] = Field(default_factory=list)  # first present gives the level
+    levels: dict[str, Classification] = Field(default_factory=dict)  # level -> classification
+    default: Classification = Field(
+        default_factory=lambda: Classification(impact=Level.MEDIUM, urgency=Level.MEDIUM)
+    )
+    services_from: list[str] = Field(default_factory=list)  # first present names the service
+    title_from: list[str] = Field(default_factory=list)  # first present is the title
+    ignore: list[dict[str, str | list[str]]] = Field(default_factory=list)  # all must match
+
+    @field_validator("levels")
+    @classmethod
+    def _any_case(cls, value: dict[str, Classification]) -> dict[str, Classification]:
+        return {k.lower(): v for k, v in value.items()}
+
+    def classify(self, level: str | None) -> Classification:
+        """The impact and urgency of an alert at `level` (the default when unknown)."""
+        return self.levels.get((level or "").lower(), self.default)
+
+    def ignores(self, fields: dict[str, str]) -> dict[str, str | list[str]] | None:
+        """The first ignore rule every key of which the alert's fields match, if any."""
+        lowered = {k.lower(): v.lower() for k, v in fields.items()}
+        for rule in self.ignore:
+            if rule and all(
+                lowered.get(k.lower())
+                in ([x.lower() for x in v] if isinstance(v, list) else [v.lower()])
+                for k, v in rule.items()
+            ):
+                return rule
+        return None
+
+
+class Intake(_Strict):
+    reopen_within: Dur = None
+    sources: dict[str, IntakeSource] = Field(default_factory=dict)
+
+    def source(self, name: str) -> IntakeSource:
+        return self.sources.get(name) or IntakeSource()
+
+
 class Policy(_Strict):
     matrix: dict[Level, dict[Level, Priority]]
     sla: Sla
@@ -252,6 +294,13 @@ class Policy(_Strict):
     # The page's identity is not a rule an incident was declared under: not in the digest or
     # the snapshots, so renaming the page changes no incident's policy.
     page: PageSettings = Field(default_factory=PageSettings, exclude=True)
+    # How alerts become incidents is not a rule an incident is judged under (the incident
+    # records the classification it got), so it is left out of the digest too.
+    intake: Intake = Field(default_factory=Intake, exclude=True)
+    # Who is on call and how to reach them are read live, like the contacts: an override or
+    # a new phone number made during an incident applies to it at once.
+    oncall: Oncall = Field(default_factory=Oncall, exclude=True)
+    people: People = Field(default_factory=People, exclude=True)
 
     def priority_for(self, impact: Level, urgency: Level) -> Priority:
         return self.matrix[impact][urgency]
@@ -265,6 +314,59 @@ class Policy(_Strict):
     def contact(self, service: str | None, kind: EscalationKind | str) -> Contact | None:
         return self.escalation.contacts.for_service(service, str(kind))
 
+    def live(self, current: Policy) -> Policy:
+        """This policy (an incident's snapshot) with what is read live taken from `current`:
+        contacts, roles, rotations, overrides, the people directory and the page identity.
+        The matrix, the timers and the targets stay as they were at declaration."""
+        escalation = self.escalation.model_copy(
+            update={name: getattr(current.escalation, name) for name in LIVE_ESCALATION}
+        )
+        return self.model_copy(
+            update={"escalation": escalation, **{name: getattr(current, name) for name in LIVE}}
+        )
+
+    def rotations(self) -> list[str]:
+        """Every rotation's name: oncall.yaml's, then escalation.yaml's older ones."""
+        names = [r.name for r in self.oncall.rotations]
+        return names + [r.name for r in self.escalation.rotations if r.name not in names]
+
+    def shift(self, name: str, at: datetime) -> Shift | None:
+        """Who holds rotation `name`'s pager at `at` (None: no such rotation)."""
+        found: Any = next((r for r in self.oncall.rotations if r.name == name), None)
+        if found is None:
+            found = next((r for r in self.escalation.rotations if r.name == name), None)
+        return None if found is None else shift_at(found, self.oncall.overrides, at)
+
+    def resolve(self, who: str | None, at: datetime) -> str | None:
+        """A contact or role as a person at `at`: `rotation:NAME` is whoever is on call in
+        it then (None if nobody is); anything else is itself."""
+        name = rotation_named(who)
+        if name is None:
+            return who
+        shift = self.shift(name, at)
+        return shift.on_call if shift else None
+
+    def on_call(self, at: datetime) -> str | None:
+        """The on-call engineer at `at`: the `on_call` role (which may name a rotation),
+        else whoever holds the first rotation that has someone on call."""
+        role = self.escalation.roles.get("on_call")
+        if role:
+            return self.resolve(role, at)
+        for name in self.rotations():
+            shift = self.shift(name, at)
+            if shift and shift.on_call:
+                return shift.on_call
+        return None
+
+    def backup(self, contact: Contact, at: datetime) -> str | None:
+        """A contact's backup at `at`: its own (a rotation resolved), else, for a contact
+        that names a rotation, whoever is on call next in it."""
+        if contact.backup:
+            return self.resolve(contact.backup, at)
+        name = rotation_named(contact.primary)
+        shift = self.shift(name, at) if name else None
+        return shift.next if shift else None
+
     def digest(self) -> str:
         """A short content hash identifying this policy (recorded at declaration)."""
         return "sha256:" + hashlib.sha256(self.canonical().encode()).hexdigest()[:16]
@@ -273,6 +375,11 @@ class Policy(_Strict):
         return json.dumps(
             self.model_dump(mode="json", by_alias=True), sort_keys=True, separators=(",", ":")
         )
+
+
+# What an incident reads live rather than from its snapshot (see Policy.live).
+LIVE = ("page", "oncall", "people")
+LIVE_ESCALATION = ("contacts", "roles", "rotations")
 
 
 def default_text(name: str) -> str:

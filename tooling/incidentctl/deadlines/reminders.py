@@ -1,7 +1,8 @@
 """The words of a reminder: who must act, the message and what to do now, from the registry.
 
 Contacts come from the escalation policy (per service and level, primary first) and from the
-incident's roles, falling back to the policy's roles.
+incident's roles, falling back to the policy's roles; a contact or role naming a rotation is
+whoever is on call in it at `now`.
 """
 
 from __future__ import annotations
@@ -19,11 +20,8 @@ def _person(incident: Incident, policy: Policy, role: str, now: datetime) -> str
     if incident.roles is not None and getattr(incident.roles, role, None):
         return str(getattr(incident.roles, role))
     if role == "on_call":
-        for rotation in policy.escalation.rotations:
-            person = rotation.on_call(now)
-            if person:
-                return person
-    return policy.escalation.roles.get(role)
+        return policy.on_call(now)
+    return policy.resolve(policy.escalation.roles.get(role), now)
 
 
 def who(rule: str, incident: Incident, policy: Policy, now: datetime) -> list[str]:
@@ -35,7 +33,7 @@ def who(rule: str, incident: Incident, policy: Policy, now: datetime) -> list[st
         services: list[str | None] = [*incident.services] or [None]
         for service in services:
             contact = policy.contact(service, level)
-            found.append(contact.primary if contact else None)
+            found.append(policy.resolve(contact.primary, now) if contact else None)
     out: list[str] = []
     for person in found:
         if person and person not in out:

@@ -16,15 +16,19 @@ from incidentctl.store.repo import Repo
 _LEVELS = ("tier-1", "tier-2", "tier-3", "management", "executive", "security")
 
 
-def backups(incident: Incident, policy: Policy, who: list[str]) -> tuple[str, ...]:
-    """The backups of the contacts reminded (`who`), from the escalation policy."""
+def backups(incident: Incident, policy: Policy, who: list[str], now: datetime) -> tuple[str, ...]:
+    """The backups of the contacts reminded (`who`) at `now`, from the escalation policy:
+    a rotation resolved to whoever is on call in it (`Policy.backup`)."""
     out: list[str] = []
     services: list[str | None] = [*incident.services] or [None]
     for service in services:
         for level in _LEVELS:
             contact = policy.contact(service, level)
-            if contact and contact.primary in who and contact.backup:
-                out.append(contact.backup)
+            if contact is None or policy.resolve(contact.primary, now) not in who:
+                continue
+            backup = policy.backup(contact, now)
+            if backup:
+                out.append(backup)
     return tuple(dict.fromkeys(out))
 
 
@@ -53,9 +57,15 @@ def post_overdue(
 
     def backups_of(f: timers.Reminder) -> tuple[str, ...]:
         incident = incidents[f.incident][0]
-        return backups(incident, repo.policy_for(incident), f.who)
+        return backups(incident, repo.policy_for(incident), f.who, now)
 
     for line in post_reminders(
-        gh, found, incidents, now, repeat_seconds=repeat_seconds, backups=backups_of
+        gh,
+        found,
+        incidents,
+        now,
+        repeat_seconds=repeat_seconds,
+        backups=backups_of,
+        blocked_after=repo.policy().oncall.page_backup_after,
     ):
         say(line)

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from incidentctl.core.model import ActionStatus, Incident, Pir
+from incidentctl.core.oncall import PAGE_BACKUP_AFTER
 from incidentctl.deadlines.timers import OVERDUE, Reminder
 from incidentctl.github.client import GitHub, Note, Ticket
 from incidentctl.github.tracking import (
@@ -168,6 +169,7 @@ def post_reminders(
     *,
     repeat_seconds: int | None = None,
     backups: Callable[[Reminder], tuple[str, ...]] | None = None,
+    blocked_after: int = PAGE_BACKUP_AFTER,
 ) -> list[str]:
     """Post each overdue finding once on its incident's tracking issue (found or created)."""
     tracker = Tracker(gh, INCIDENT_LABEL, INCIDENT_LABEL)
@@ -207,6 +209,7 @@ def post_reminders(
                     now,
                     earlier=_earlier(posted, key),
                     backups=backups(f) if backups else (),
+                    blocked_after=blocked_after,
                 ),
             )
             posted.add(key)

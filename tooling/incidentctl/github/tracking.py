@@ -19,6 +19,7 @@ from datetime import datetime
 
 from incidentctl.core.disclosure import RESTRICTED, title_of, withheld
 from incidentctl.core.model import ActionItem, Incident, Priority, Status
+from incidentctl.core.oncall import PAGE_BACKUP_AFTER
 from incidentctl.core.timevalues import format_timestamp
 from incidentctl.deadlines.timers import OVERDUE, Reminder
 
@@ -156,22 +157,25 @@ def reminder_key(f: Reminder, now: datetime, repeat_seconds: int | None) -> str:
     return f"{f.incident}|{f.rule}|{f.subject or ''}|{due}|{slot}"
 
 
-BLOCKED_AFTER = 2  # unanswered repeats before a reminder also goes to the backups
-
-
 def reminder_body(
-    f: Reminder, key: str, now: datetime, *, earlier: int = 0, backups: tuple[str, ...] = ()
+    f: Reminder,
+    key: str,
+    now: datetime,
+    *,
+    earlier: int = 0,
+    backups: tuple[str, ...] = (),
+    blocked_after: int = PAGE_BACKUP_AFTER,
 ) -> str:
     """The comment: what is overdue, who must act (mentioned), and what to do now.
 
     `earlier`: how many reminders of the same breach are on the issue already. From the
-    BLOCKED_AFTER-th repeat on, the escalation path counts as blocked and the backups of the
-    people reminded are mentioned too."""
+    `blocked_after`-th repeat on (oncall.yaml page_backup_after), the escalation path counts
+    as blocked and the backups of the people reminded are mentioned too."""
     people = " ".join(mention(w) for w in f.who) or "Incident commander"
     head = "Overdue" if not earlier else f"Still overdue (reminder {earlier + 1})"
     related = f"\n\nIncidents: {', '.join(f.related)}" if f.related else ""
     extra = [b for b in backups if b not in f.who]
-    if earlier >= BLOCKED_AFTER and extra:
+    if earlier >= blocked_after and extra:
         related += (
             f"\n\nEscalation path blocked: no answer after {earlier} reminders. Backup: "
             + " ".join(mention(b) for b in extra)

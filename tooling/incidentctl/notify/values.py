@@ -138,7 +138,7 @@ def _deadline(deadlines: Sequence[Deadline], *rules: str) -> Deadline | None:
 UNASSIGNED = "unassigned"
 
 
-def _roles(incident: Incident, policy: Policy) -> dict[str, str | None]:
+def _roles(incident: Incident, policy: Policy, now: datetime) -> dict[str, str | None]:
     """Who holds each role. The incident commander is the incident's own, `unassigned`
     when it names none: the policy's incident-commander team is who to page for one
     (`commander_pool`), never presented as the assigned commander."""
@@ -151,9 +151,12 @@ def _roles(incident: Incident, policy: Policy) -> dict[str, str | None]:
     for key, level in (("component_owner", "tier-2"), ("architect", "tier-3")):
         contact = policy.contact(service, level)
         roles[key] = roles[key] or (contact.primary if contact else None)
+    # a role naming a rotation is whoever is on call in it now (the message goes out now)
+    for key, value in roles.items():
+        if key != "incident_commander":
+            roles[key] = policy.resolve(value, now)
     if not roles["on_call"]:
-        for rotation in policy.escalation.rotations:
-            roles["on_call"] = roles["on_call"] or rotation.on_call(incident.detected_at)
+        roles["on_call"] = policy.on_call(now)
     return roles
 
 
@@ -222,7 +225,7 @@ def context(
     target = _deadline(deadlines, "resolve-target") or _deadline(deadlines, "resolve-sla")
     pir_due = next((d for d in deadlines if d.rule == "pir-due" and d.due), None)
     pir_rule = policy.review.pir.get(incident.priority)
-    roles = _roles(incident, policy)
+    roles = _roles(incident, policy, now)
     commander_at = assigned_at(incident, "incident_commander")
     duration = duration_seconds(incident, now)
     bi = incident.business_impact

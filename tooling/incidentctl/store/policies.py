@@ -1,10 +1,13 @@
 """policies/*.yaml merged over the shipped defaults, and policies/snapshots/<hash>.json: the
-effective policy each incident was declared under, so later edits never change its deadlines."""
+effective policy each incident was declared under, so later edits never change its deadlines.
+Who is called and how (contacts, roles, rotations, overrides, people, the page identity) is
+not in a snapshot: it is always read from the current files."""
 
 from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +38,7 @@ class Policies:
         self._current: Policy | None = None
         self._digest: str | None = None
         self._snapshots: dict[str, Policy] = {}
+        self._live: dict[str, Policy] = {}  # each snapshot with the live parts of now
         self.broken: dict[str, DocumentError] = {}  # snapshot files that do not read back
 
     def fingerprint(self) -> str:
@@ -87,6 +91,20 @@ class Policies:
                 raise DocumentErrors(_policy_errors(exc, sections)) from None
         return self._current
 
+    def where(self) -> Callable[[str, tuple[str | int, ...]], tuple[str, int | None]]:
+        """(policy file name, key path inside it) -> (path shown, line): where a check of
+        the policy reports a finding."""
+        sections = self.sections()
+        lines: dict[str, LineIndex] = {}
+
+        def at(name: str, loc: tuple[str | int, ...]) -> tuple[str, int | None]:
+            path, text, _ = sections[name]
+            if name not in lines:
+                lines[name] = yaml_lines(text)
+            return str(path), lines[name].line_of(loc)
+
+        return at
+
     def digest(self) -> str:
         """The current policy's hash, computed once (it is compared per incident)."""
         if self._digest is None:
@@ -104,12 +122,15 @@ class Policies:
         return path
 
     def for_incident(self, incident: Incident) -> Policy:
-        """The policy in force when the incident was declared, else the current one."""
+        """The policy in force when the incident was declared (else the current one), with
+        who is called and how read live from the current one (`Policy.live`)."""
         if not incident.policy or incident.policy == self.digest():
             return self.current()
         if not self.has_snapshot(incident.policy):
             return self.current()
-        return self._snapshots[incident.policy]
+        if incident.policy not in self._live:
+            self._live[incident.policy] = self._snapshots[incident.policy].live(self.current())
+        return self._live[incident.policy]
 
     def has_snapshot(self, digest: str) -> bool:
         if digest == self.digest():

@@ -83,10 +83,11 @@ def judged(repo: Repo, warn: Warn) -> Iterator[tuple[Loaded, Policy, timers.PirS
 
 def overdue(
     repo: Repo, now: datetime, warn: Warn, *, include_due_soon: bool = True
-) -> tuple[list[timers.Reminder], dict[str, str]]:
-    """Everything overdue (and due soon) at `now`, most urgent first, with each incident's
-    and runbook's file: what `overdue`, its reminder job and `watch` report, one function
-    so they agree. Settled incidents cost nothing (`live`)."""
+) -> tuple[list[timers.Reminder], list[timers.Subject], dict[str, str]]:
+    """Everything overdue (and due soon) at `now`, most urgent first, the incidents judged
+    (settled ones left out: they cost nothing, see `live`) and each incident's and
+    runbook's file: what `overdue`, its reminder job and `watch` report, one function so
+    they agree."""
     subjects, paths = live(repo, now, warn)
     runbooks: list[tuple[str, Runbook]] = []
     for path in repo.runbooks.files():
@@ -99,7 +100,7 @@ def overdue(
         subjects, runbooks, repo.policy(), now, include_due_soon=include_due_soon
     )
     repo.save_cache()
-    return found, paths
+    return found, subjects, paths
 
 
 def live(repo: Repo, now: datetime, warn: Warn) -> tuple[list[timers.Subject], dict[str, str]]:

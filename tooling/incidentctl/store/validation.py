@@ -22,6 +22,7 @@ from incidentctl.checks import incidents as checks
 from incidentctl.checks import maintenance
 from incidentctl.checks import pir as pir_checks
 from incidentctl.checks.incidents import Context, Finding, Identity
+from incidentctl.checks.oncall import check_schedule
 from incidentctl.core.documents import Document, Loaded, parse
 from incidentctl.core.errors import DocumentError, DocumentErrors, IncidentctlError
 from incidentctl.core.model import Incident, Pir
@@ -353,6 +354,7 @@ def collect(repo: Repo, paths: Sequence[str], base: str | None) -> list[Finding]
         return _once(findings + checks.findings_from(exc))
     except DocumentError as exc:  # a policy file that does not parse
         return _once([*findings, Finding.from_error(exc)])
+    findings += check_schedule(policy, repo.policies.where())
     runbooks = set()
     for path in repo.runbooks.files():
         try:
