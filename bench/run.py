@@ -5,6 +5,7 @@
 Times, on the same corpus and machine:
   floor A   list and read every incident and PIR file (bytes): what any tool pays;
   floor B   floor A + split the front-matter + yaml.load(front, Loader=yaml.CSafeLoader);
+  floor C   floor A + split + yaml_rs.loads(front): the parser incidentctl reads with;
   COMMANDS  each `incidentctl ...` command below, run as a child process in the corpus
             (wall time, peak RSS of the child, exit code);
   start-up  `incidentctl --version` against `python -c pass`.
@@ -32,6 +33,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 import yaml
+import yaml_rs
 
 from corpus import END, generate
 from reviews import add_reviews
@@ -144,6 +146,26 @@ def floor_parse(root: Path) -> int:
             raise SystemExit(f"{path}: no front-matter; is this an incident repository?")
         data = yaml.load(text[4 : end + 1], Loader=yaml.CSafeLoader)
         parsed += isinstance(data, dict)
+    return parsed
+
+
+def floor_parse_rs(root: Path) -> int:
+    """Floor C: floor A, then split off the front-matter and parse it with yaml-rs (YAML 1.2,
+    compiled), the parser incidentctl uses; the collector paused, as in the store."""
+    import gc
+
+    enabled = gc.isenabled()
+    gc.disable()
+    parsed = 0
+    try:
+        for path in incident_files(root):
+            text = path.read_bytes().decode("utf-8")
+            end = text.find("\n---\n", 3)
+            data = yaml_rs.loads(text[4 : end + 1], parse_datetime=False)
+            parsed += isinstance(data, dict)
+    finally:
+        if enabled:
+            gc.enable()
     return parsed
 
 
@@ -272,12 +294,13 @@ def _fmt_seconds(value: float) -> str:
     return f"{value:.3f}" if value < 10 else f"{value:.1f}"
 
 
-def print_table(steps: list[Step]) -> None:
-    header = ("step", "seconds", "vs floor B", "peak RSS MB", "note")
+def print_table(steps: list[Step], incidents: int) -> None:
+    header = ("step", "seconds", "µs/incident", "vs floor B", "peak RSS MB", "note")
     rows = [
         (
             s.step,
             _fmt_seconds(s.seconds),
+            f"{s.seconds / incidents * 1e6:.0f}" if incidents else "-",
             "-" if s.ratio_to_floor_b is None else f"{s.ratio_to_floor_b:.2f}x",
             "-" if s.peak_rss_mb is None else f"{s.peak_rss_mb:.1f}",
             s.note,
@@ -285,7 +308,7 @@ def print_table(steps: list[Step]) -> None:
         for s in steps
     ]
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-    align = ("<", ">", ">", ">", "<")
+    align = ("<", ">", ">", ">", ">", "<")
     for n, row in enumerate([header, *rows]):
         cells = [f"{cell:{a}{w}}" for cell, a, w in zip(row, align, widths, strict=True)]
         print("  ".join(cells).rstrip())
@@ -342,6 +365,8 @@ def main(argv: list[str] | None = None) -> int:
         steps.append(floor_b)
         runs = best_of(args.repeat, lambda: floor_parse_no_gc(root))
         steps.append(Step("floor B, gc paused", min(runs), runs))
+        runs = best_of(args.repeat, lambda: floor_parse_rs(root))
+        steps.append(Step("floor C: + split + yaml-rs parse", min(runs), runs))
 
         cache_dir = Path(tempfile.mkdtemp(prefix="incidentctl-bench-cache-"))
         primed = False
@@ -369,7 +394,10 @@ def main(argv: list[str] | None = None) -> int:
             version.note = f"{version.seconds / python.seconds:.1f}x python -c pass"
         steps += [python, version]
 
-        print_table(steps)
+        incidents = len(files) - reviews
+        print_table(steps, incidents)
+        if hasattr(os, "getloadavg"):
+            print("load average at the end: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
         RESULTS.parent.mkdir(parents=True, exist_ok=True)
         results = {
             "date": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -378,7 +406,9 @@ def main(argv: list[str] | None = None) -> int:
             "platform": platform.platform(),
             "cpus": os.cpu_count(),
             "corpus": str(root) if not delete else None,
-            "incidents": len(files),
+            "incidents": incidents,
+            "files": len(files),
+            "load": os.getloadavg() if hasattr(os, "getloadavg") else None,
             "average_bytes": round(size / len(files)),
             "open_share": args.open_share,
             "seed": args.seed,

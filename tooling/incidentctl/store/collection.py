@@ -9,7 +9,6 @@ the markdown body of a file survive every command.
 from __future__ import annotations
 
 import fnmatch
-import gc
 import os
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, nullcontext
@@ -25,7 +24,7 @@ from incidentctl.core.errors import DocumentError, DocumentErrors, IncidentctlEr
 from incidentctl.disk.regular import real_folder
 from incidentctl.store import edits as editing
 from incidentctl.store import locks
-from incidentctl.store.files import Source, create_exclusive, write_atomic
+from incidentctl.store.files import Source, bulk_load, create_exclusive, write_atomic
 
 M = TypeVar("M", bound=BaseModel)
 Progress = Callable[[int, int], None]  # (done, total), now and then during a bulk load
@@ -121,10 +120,8 @@ class Collection(Generic[M]):
     def scan(
         self, paths: list[Path] | None = None, *, progress: Progress | None = None
     ) -> Iterator[tuple[Document, M] | DocumentErrors]:
-        """Load many files fast: the collector is paused during the bulk load."""
-        enabled = gc.isenabled()
-        gc.disable()
-        try:
+        """Load many files fast: the collector is paused during the bulk load (`bulk_load`)."""
+        with bulk_load():
             files = paths if paths is not None else self.files()
             for done, path in enumerate(files, start=1):
                 if progress is not None and (done % 250 == 0 or done == len(files)):
@@ -139,9 +136,6 @@ class Collection(Generic[M]):
                     continue
                 doc.data = {}  # the model holds it now; keep bulk loads lean
                 yield doc, item
-        finally:
-            if enabled:
-                gc.enable()
 
     def locked(self, path: Path, *, dry_run: bool = False) -> AbstractContextManager[None]:
         """The document's exclusive lock for a block (`store.locks`); none for a dry run,

@@ -7,7 +7,6 @@ for every PIR, and only when some PIR needs it.
 
 from __future__ import annotations
 
-import gc
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import replace
@@ -22,6 +21,7 @@ from incidentctl.core.policy import Policy
 from incidentctl.deadlines import timers
 from incidentctl.store import git as vcs
 from incidentctl.store.cache import digest
+from incidentctl.store.files import bulk_load
 from incidentctl.store.pirs import PIR_FILE
 from incidentctl.store.repo import Repo
 
@@ -119,9 +119,7 @@ def live(repo: Repo, now: datetime, warn: Warn) -> tuple[list[timers.Subject], d
     approvals = Approvals(repo.root, warn)
     cache = repo.source.results
     key = repo.policies.fingerprint() if cache.enabled else ""
-    enabled = gc.isenabled()
-    gc.disable()  # a bulk load: the collector would walk every model again and again
-    try:
+    with bulk_load():
         for path in repo.incident_files():
             rel = repo.rel(path)
             review = path.parent / PIR_FILE
@@ -160,9 +158,6 @@ def live(repo: Repo, now: datetime, warn: Warn) -> tuple[list[timers.Subject], d
             since = timers.settled_since(timers.Subject(incident, subject.policy, written))
             if since is not None and not told and reviewed is not None:
                 cache.put(name, entry_key, {"since": since.isoformat(), "git": from_git})
-    finally:
-        if enabled:
-            gc.enable()
     return subjects, paths
 
 

@@ -9,7 +9,6 @@ the rules across files (duplicate IDs, the base revision) run over the cached fa
 
 from __future__ import annotations
 
-import gc
 import os
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
@@ -32,6 +31,7 @@ from incidentctl.runbooks.runbook import check_runbook
 from incidentctl.store import git as vcs
 from incidentctl.store.cache import combined, digest
 from incidentctl.store.collection import validated
+from incidentctl.store.files import bulk_load
 from incidentctl.store.incidents import INCIDENT_FILE
 from incidentctl.store.pirs import PIR_FILE
 from incidentctl.store.repo import Repo
@@ -46,13 +46,17 @@ class NoSuchPath(IncidentctlError):
 
 
 def check_pir_file(
-    repo: Repo, path: Path, incidents_by_folder: dict[str, Loaded | None]
+    repo: Repo,
+    path: Path,
+    incidents_by_folder: dict[str, Loaded | None],
+    raw: bytes | None = None,
 ) -> tuple[list[Finding], tuple[Document, Pir] | None]:
     """All findings of one pir.md (schema errors included) and the PIR if it parsed.
 
-    `incidents_by_folder` caches the incidents by folder name (None: unreadable)."""
+    `incidents_by_folder` caches the incidents by folder name (None: unreadable); `raw`,
+    the file's bytes if they were read already."""
     try:
-        doc, parsed = repo.pirs.load(path)
+        doc, parsed = repo.pirs.load(path) if raw is None else repo.pirs.from_bytes(path, raw)
     except DocumentErrors as exc:
         return [Finding.from_error(e) for e in exc.errors], None
     except DocumentError as exc:
@@ -243,9 +247,7 @@ def _incidents(repo: Repo, selected: list[Path] | None, ctx: Context, key: str) 
     context are as last time, else parsed, validated and checked (and remembered)."""
     seen = _Incidents()
     cache = repo.source.results
-    enabled = gc.isenabled()
-    gc.disable()  # a bulk load: the collector would walk every model again and again
-    try:
+    with bulk_load():
         for path in selected if selected is not None else repo.incident_files():
             rel = repo.rel(path)
             try:
@@ -279,9 +281,6 @@ def _incidents(repo: Repo, selected: list[Path] | None, ctx: Context, key: str) 
             seen.findings += found
             seen.ids[rel] = incident.id
             seen.models[rel] = loaded
-    finally:
-        if enabled:
-            gc.enable()
     return seen
 
 
@@ -299,8 +298,10 @@ def _reviews(
     digests: dict[str, str] = {}
     for path in pirs:
         rel = repo.rel(path)
+        raw: bytes | None = None
         try:
-            digests[rel] = mine = digest(repo.source.raw(path))
+            raw = repo.source.raw(path)
+            digests[rel] = mine = digest(raw)
         except (OSError, DocumentError):
             mine = "unreadable"
         beside = path.parent / INCIDENT_FILE
@@ -311,7 +312,7 @@ def _reviews(
             folder = path.parent.name
             if folder not in by_folder and repo.rel(beside) in seen.ids:
                 by_folder[folder] = seen.model(repo, repo.rel(beside))
-            found, _ = check_pir_file(repo, path, by_folder)
+            found, _ = check_pir_file(repo, path, by_folder, raw)
             cache.put(name, entry_key, [asdict(f) for f in found])
         findings += found
     if base:
