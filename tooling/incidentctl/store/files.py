@@ -92,8 +92,10 @@ def _create_excl(path: Path, data: bytes) -> None:
 def bulk_load() -> Iterator[None]:
     """Thousands of models built at once: the collector is paused meanwhile, and what was
     built is kept out of its later passes (`gc.freeze`), which would otherwise walk every
-    model again, about a second per 10,000 incidents. The command line unfreezes when a
-    command ends (`cli.app.run`)."""
+    model again, about a second per 10,000 incidents. What an earlier load froze is handed
+    back to the collector first (a `watch` turn's models are garbage at the next turn), and
+    the command line unfreezes when a command ends (`cli.app.run`)."""
+    gc.unfreeze()
     enabled = gc.isenabled()
     gc.disable()
     try:
