@@ -42,7 +42,7 @@ class AlertFiles:
         self._known: dict[Path, tuple[tuple[int, int, int], bytes | None]] = {}
         self.ids: set[str] = set()  # the filed incidents' IDs, as the last listing found them
 
-    def candidates(self, repo: Repo, delivery: Delivery) -> list[Path]:
+    def candidates(self, repo: Repo, delivery: Delivery) -> list[tuple[Path, bytes]]:
         """The incident files that may carry the delivery's group: their bytes hold
         `alerts:`, the source and every word of the key. Words survive any YAML quoting,
         folding or escaping of the key, so no carrier is missed; only the few files that
@@ -70,7 +70,7 @@ class AlertFiles:
                 raw = read if b"alerts:" in read else None
             known[path] = (signature, raw)
             if raw is not None and all(word in raw for word in words):
-                found.append(path)
+                found.append((path, raw))
         self._known = known
         return found
 
@@ -78,9 +78,9 @@ class AlertFiles:
 def carrying(repo: Repo, delivery: Delivery, files: AlertFiles) -> list[Incident]:
     """The incidents that carry the delivery's alert group (a broken file is validate's)."""
     found = []
-    for path in files.candidates(repo, delivery):
-        try:  # a few files: parsed directly (loading the parse cache would cost more)
-            _, incident = repo.incidents.load(path, cached=False)
+    for path, raw in files.candidates(repo, delivery):
+        try:  # the bytes the words were found in, parsed
+            _, incident = repo.incidents.from_bytes(path, raw)
         except (DocumentError, DocumentErrors):
             continue
         if plan.carries(incident, delivery):
