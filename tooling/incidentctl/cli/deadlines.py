@@ -31,6 +31,7 @@ from incidentctl.core.model import Priority
 from incidentctl.core.timevalues import format_duration, format_timestamp
 from incidentctl.deadlines import snoozes, timers
 from incidentctl.intake.plan import cleared_note
+from incidentctl.sinks.send import warm
 from incidentctl.store import git, reviews
 from incidentctl.store.deliveries import record_for
 from incidentctl.store.repo import Repo
@@ -345,7 +346,8 @@ def watch(
         ahead = timers.findings(
             subjects, [], repo.policy(), now + timedelta(seconds=every), include_due_soon=False
         )
-        upcoming = [f.due for f in ahead if f.due is not None and f.due > now]
+        # due exactly now is not overdue yet (one second later it is): it is the next one
+        upcoming = [f.due for f in ahead if f.due is not None and f.due >= now]
         next_due = min(upcoming, default=None)
         open_ids = liveness.watched(subjects, now)
         click.echo(
@@ -361,6 +363,8 @@ def watch(
         clock = _Once(current_now(now_text))
         run(turn, clock, interval=every, once=True, say=warn)
         return
+    if repo_from(ctx).notifications().sinks:
+        warm()  # apprise loaded before the first deadline, not after it
     clock = _WallClock()
 
     def stop(_signum: int, _frame: FrameType | None) -> None:

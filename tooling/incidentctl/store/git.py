@@ -272,8 +272,8 @@ def push_lease(root: Path, remote: str, commit: str, ref: str, expected: str | N
     said = (done.stdout + done.stderr).decode("utf-8", "replace")
     if "[rejected]" in said or "stale info" in said or "fetch first" in said:
         return False
-    if "cannot lock ref" in said:  # a racing push held the remote's ref lock: it moved first
-        return False
+    if "cannot lock ref" in said or "failed to update ref" in said:
+        return False  # a racing push held the remote's ref lock: try again on what it wrote
     raise IncidentctlError(
         f"git push {remote} {ref} failed: {said.strip()}",
         hint="the delivery record is claimed by a push to that ref: the remote must accept "
