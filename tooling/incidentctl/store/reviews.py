@@ -106,7 +106,8 @@ def overdue(
 def live(repo: Repo, now: datetime, warn: Warn) -> tuple[list[timers.Subject], dict[str, str]]:
     """What `overdue` (and its reminder job, `overdue --post`) and `watch` judge at `now`:
     every readable incident with its policy and PIR, and its file by ID, except those
-    settled by `now`, which the results cache knows without a parse.
+    settled by `now` (nothing can be due: not kept, so memory follows the open ones), which
+    the results cache knows without a parse.
 
     An incident is settled when no rule can fall due any more (`timers.settled_since`); it
     stays settled, so the instant is kept under the hash of the incident, its PIR and the
@@ -153,11 +154,13 @@ def live(repo: Repo, now: datetime, warn: Warn) -> tuple[list[timers.Subject], d
                 pir = replace(written, approved_at=approvals.at(repo.rel(review)))
                 from_git = True
             subject = timers.Subject(incident, policies[incident.policy], pir)
-            subjects.append(subject)
             paths[incident.id] = str(doc.path)
             since = timers.settled_since(timers.Subject(incident, subject.policy, written))
             if since is not None and not told and reviewed is not None:
                 cache.put(name, entry_key, {"since": since.isoformat(), "git": from_git})
+            settled = timers.settled_since(subject)
+            if settled is None or settled > now:  # a settled one is not kept: nothing is due
+                subjects.append(subject)
     return subjects, paths
 
 

@@ -219,7 +219,9 @@ class _Incidents:
     findings: list[Finding] = field(default_factory=list)
     ids: dict[str, str] = field(default_factory=dict)  # rel -> ID, every file that loaded
     digests: dict[str, str] = field(default_factory=dict)  # rel -> content hash, every file
-    models: dict[str, Loaded] = field(default_factory=dict)  # rel -> parsed in this run
+    # rel -> parsed in this run and kept: those with a PIR beside them (the rest is read
+    # again if a rule across files needs it, which a valid repository never does)
+    models: dict[str, Loaded] = field(default_factory=dict)
 
     def identities(self, repo: Repo) -> Iterator[Identity]:
         for rel, incident_id in self.ids.items():
@@ -280,7 +282,8 @@ def _incidents(repo: Repo, selected: list[Path] | None, ctx: Context, key: str) 
             cache.put(name, entry_key, {"id": incident.id, "findings": [asdict(f) for f in found]})
             seen.findings += found
             seen.ids[rel] = incident.id
-            seen.models[rel] = loaded
+            if os.path.lexists(path.parent / PIR_FILE):  # its review's checks read it
+                seen.models[rel] = loaded
     return seen
 
 
