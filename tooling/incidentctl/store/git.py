@@ -1,4 +1,5 @@
-"""The only module that runs git: reading files as they are at another revision.
+"""The only module that runs git: reading files as they are at another revision, and the
+commit and push of a change made from a comment (`github command`).
 
 One `git ls-tree` and one `git cat-file --batch` read every incident at the base in a
 single pass; a `git show` per file would take minutes at ten thousand incidents.
@@ -6,19 +7,27 @@ single pass; a `git show` per file would take minutes at ten thousand incidents.
 
 from __future__ import annotations
 
+import base64
+import contextlib
+import os
 import subprocess
 import tempfile
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from incidentctl.core.documents import MAX_BYTES
 from incidentctl.core.errors import IncidentctlError
 
 
-def _git(root: Path, *args: str, stdin: bytes | None = None) -> bytes:
+def _git(
+    root: Path, *args: str, stdin: bytes | None = None, env: dict[str, str] | None = None
+) -> bytes:
     try:
         result = subprocess.run(
-            ["git", *args], cwd=root, input=stdin, capture_output=True, check=False
+            ["git", *args], cwd=root, input=stdin, capture_output=True, check=False, env=env
         )
     except FileNotFoundError:
         raise IncidentctlError("git is not installed", hint="install git to use --base") from None
@@ -185,3 +194,80 @@ def work_tree(path: Path) -> Path | None:
 def init_repository(path: Path) -> None:
     """`git init` on branch main, the branch the scaffolded workflows run on."""
     _git(path, "init", "-q", "--initial-branch=main")
+
+
+PUSH_ATTEMPTS = 5  # pushes tried while the branch keeps moving, a second more apart each
+
+
+def _auth_env(root: Path, remote: str, token: str | None) -> dict[str, str]:
+    """git's environment for a push to `remote`: with a token and an https remote, the
+    Authorization header actions/checkout would set, passed in the environment (never on
+    the command line, never written to .git/config)."""
+    env = dict(os.environ)
+    if not token:
+        return env
+    try:
+        url = _git(root, "remote", "get-url", remote).decode().strip()
+    except IncidentctlError:
+        return env
+    parts = urlsplit(url)
+    if parts.scheme != "https" or not parts.hostname:
+        return env
+    basic = base64.b64encode(f"x-access-token:{token}".encode()).decode()
+    env.update(
+        {
+            "GIT_CONFIG_COUNT": "1",
+            "GIT_CONFIG_KEY_0": f"http.https://{parts.hostname}/.extraheader",
+            "GIT_CONFIG_VALUE_0": f"AUTHORIZATION: basic {basic}",
+            "GIT_TERMINAL_PROMPT": "0",
+        }
+    )
+    return env
+
+
+def commit_and_push(
+    root: Path,
+    paths: list[str],
+    message: str,
+    *,
+    remote: str,
+    branch: str,
+    token: str | None,
+    warn: Callable[[str], None],
+    attempts: int = PUSH_ATTEMPTS,
+) -> str:
+    """Commit `paths` (relative to `root`) and push the commit to `remote`'s `branch`; when
+    the branch moved meanwhile, rebase onto it (incident.md through the merge driver, when
+    configured) and push again, at most `attempts` times, never forced. The commit pushed;
+    IncidentctlError when it could not be pushed (the commit stays local)."""
+    env = _auth_env(root, remote, token)
+    _git(root, "add", "--", *paths)
+    _git(root, "commit", "-q", "-m", message, "--", *paths)
+    for attempt in range(1, attempts + 1):
+        if attempt > 1:
+            warn(f"{branch} moved meanwhile; rebasing onto it (attempt {attempt} of {attempts})")
+            time.sleep(attempt - 1)
+            try:
+                _git(root, "pull", "--rebase", "-q", remote, branch, env=env)
+            except IncidentctlError as exc:
+                with contextlib.suppress(IncidentctlError):  # none began: the pull failed
+                    _git(root, "rebase", "--abort")
+                raise IncidentctlError(
+                    f"could not rebase the change onto {remote}/{branch}: {exc.message}",
+                    hint="the change is committed locally only; apply it again",
+                ) from None
+        try:
+            _git(root, "push", "-q", remote, f"HEAD:{branch}", env=env)
+        except IncidentctlError as exc:
+            if "rejected" in exc.message or "fetch first" in exc.message:
+                continue  # the branch moved: rebase and try again
+            raise IncidentctlError(
+                f"could not push to {remote}/{branch}: {exc.message}",
+                hint="the change is committed locally only; check the remote and the token "
+                "(contents: write)",
+            ) from None
+        return _git(root, "rev-parse", "HEAD").decode().strip()
+    raise IncidentctlError(
+        f"{remote}/{branch} kept moving: not pushed after {attempts} attempts",
+        hint="the change is committed locally only; apply it again",
+    )

@@ -7,7 +7,7 @@ from importlib import resources
 from incidentctl import __version__
 from incidentctl.core.policy import POLICY_FILES, default_text
 
-WORKFLOWS = ("validate", "reminders", "sync", "pages")
+WORKFLOWS = ("validate", "reminders", "sync", "pages", "commands")
 _VERSION_MARK = "@VERSION@"  # the scaffolded workflows install this release from PyPI
 
 
