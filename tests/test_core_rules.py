@@ -250,6 +250,7 @@ def test_one_map_says_which_file_holds_which_section() -> None:
         "review",
         "oncall",
         "people",
+        "intake",
     )
     assert set(POLICY_SECTIONS) == set(Policy.model_fields)
     assert set(scaffold.files()) >= {f"policies/{name}.yaml" for name in POLICY_FILES}

@@ -17,6 +17,7 @@ from incidentctl.cli import (
     github,
     init,
     inspect,
+    intake,
     lifecycle,
     maintenance,
     merge,
@@ -70,6 +71,7 @@ _MODULES = (
     site,
     github,
     metrics,
+    intake,
 )
 for module in _MODULES:
     for command in module.COMMANDS:

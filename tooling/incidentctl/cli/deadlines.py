@@ -25,6 +25,7 @@ from incidentctl.core.errors import DocumentError, DocumentErrors, IncidentctlEr
 from incidentctl.core.model import Priority, Runbook
 from incidentctl.core.timevalues import format_duration, format_timestamp
 from incidentctl.deadlines import snoozes, timers
+from incidentctl.intake.plan import cleared_note
 from incidentctl.store.repo import Repo
 from incidentctl.store.reviews import Approvals, judged, review_state
 
@@ -156,8 +157,17 @@ def overdue(
         wanted = {p.upper() for p in priorities}
         found = [f for f in found if f.priority is not None and f.priority.value in wanted]
     late = sum(1 for f in found if f.state == timers.OVERDUE)
+    reminded = {f.incident for f in found}
+    cleared = {
+        s.incident.id: note
+        for s in subjects
+        if s.incident.id in reminded and (note := cleared_note(s.incident))
+    }
     if fmt == "json":
-        echo_json({"now": format_timestamp(now), "findings": [f.as_dict() for f in found]})
+        data = {"now": format_timestamp(now), "findings": [f.as_dict() for f in found]}
+        if cleared:
+            data["alerts_cleared"] = sorted(cleared)
+        echo_json(data)
     elif fmt == "github":
         for f in found:
             level = "error" if f.state == timers.OVERDUE else "warning"
@@ -194,6 +204,8 @@ def overdue(
             todo.append(f.recommendation)
         for line in _table(rows, colors, todo):
             click.echo(line)
+        for note in cleared.values():
+            click.echo(f"note: {note}")
         soon = len(found) - late
         click.echo(f"{late} overdue, {soon} due soon at {format_timestamp(now)}", err=True)
     if post:
@@ -239,6 +251,8 @@ def deadlines(ctx: click.Context, incident_id: str, now_text: str | None, fmt: s
             "now": format_timestamp(now),
             "deadlines": [d.as_dict() for d in entries],
         }
+        if incident.alerts:
+            data["alerts_cleared"] = incident.alerts_cleared
         echo_json(data)
         return
     click.echo(
@@ -267,6 +281,9 @@ def deadlines(ctx: click.Context, incident_id: str, now_text: str | None, fmt: s
     click.echo("")
     for line in _table(rows, colors):
         click.echo(line)
+    cleared = cleared_note(incident)
+    if cleared:
+        click.echo(f"\nnote: {cleared}")
 
 
 @click.command(

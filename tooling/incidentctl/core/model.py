@@ -152,6 +152,8 @@ class EventKind(StrEnum):
     CORRECTION = "correction"
     RELEASED = "released"
     ASSIGNED = "assigned"
+    ALERT = "alert"  # an alert group's new alerts, recorded by `intake`
+    ALERT_RESOLVED = "alert-resolved"  # alerts of the group ended (never resolves it)
 
 
 class HypothesisResult(StrEnum):
@@ -169,6 +171,42 @@ class Risk(StrEnum):
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", use_enum_values=False, validate_default=False)
+
+
+class AlertSource(StrEnum):
+    """The alerting tools `incidentctl intake` reads."""
+
+    ALERTMANAGER = "alertmanager"
+    GRAFANA = "grafana"
+    PAGERDUTY = "pagerduty"
+    OPSGENIE = "opsgenie"
+    SENTRY = "sentry"
+    GENERIC = "generic"
+
+
+class AlertState(StrEnum):
+    FIRING = "firing"
+    RESOLVED = "resolved"
+
+
+class AlertGroup(_Model):
+    """One alert group this incident was declared or updated from: what dedupes the next
+    delivery of the same group onto this incident."""
+
+    source: AlertSource = Field(description="The alerting tool that sent it")
+    key: str = Field(min_length=1, description="The group's identity (groupKey, incident id)")
+    fingerprints: list[str] = Field(
+        default_factory=list, description="Every alert of the group seen so far"
+    )
+    resolved: list[str] = Field(
+        default_factory=list, description="The fingerprints whose alert has ended"
+    )
+    first_seen: Timestamp = Field(description="When the group was first received")
+    last_status: AlertState = Field(description="firing, or resolved once every alert ended")
+    url: str | None = Field(None, description="Link back to the alert in its tool")
+    follows: str | None = Field(
+        None, description="The earlier incident of the same group (closed, or long resolved)"
+    )
 
 
 class BusinessImpact(_Model):
@@ -297,6 +335,9 @@ class Incident(_Model):
     )
     mitigation: Mitigation | None = Field(None, description="How the impact was stopped")
     runbooks: list[str] = Field(default_factory=list, description="Runbooks used (names)")
+    alerts: list[AlertGroup] = Field(
+        default_factory=list, description="The alert groups behind it (incidentctl intake)"
+    )
     policy: str | None = Field(None, description="Hash of the policy in force at declaration")
     timeline: list[TimelineEvent] = Field(
         default_factory=list, description="What happened, oldest first; never rewritten"
@@ -305,6 +346,11 @@ class Incident(_Model):
     @property
     def is_open(self) -> bool:
         return self.status.is_open
+
+    @property
+    def alerts_cleared(self) -> bool:
+        """Every alert behind the incident has ended (it was declared from alerts)."""
+        return bool(self.alerts) and all(g.last_status == AlertState.RESOLVED for g in self.alerts)
 
 
 class PirStatus(StrEnum):

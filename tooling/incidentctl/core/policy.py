@@ -35,6 +35,7 @@ POLICY_SECTIONS: dict[str, tuple[str, str | None]] = {
     "review": ("review", None),
     "oncall": ("oncall", None),
     "people": ("people", None),
+    "intake": ("intake", None),
 }
 POLICY_FILES = tuple(dict.fromkeys(file for file, _ in POLICY_SECTIONS.values()))
 
@@ -236,6 +237,54 @@ class Review(_Strict):
     targets: RateTargets = Field(default_factory=RateTargets)
 
 
+class Classification(_Strict):
+    impact: Level
+    urgency: Level
+
+
+class IntakeSource(_Strict):
+    """How one alerting tool's alerts become incidents (policies/intake.yaml). Every name is
+    a label, annotation or field of the alert as `intake` reads it, matched in any case."""
+
+    level_from: list[str] = Field(default_factory=list)  # first present gives the level
+    levels: dict[str, Classification] = Field(default_factory=dict)  # level -> classification
+    default: Classification = Field(
+        default_factory=lambda: Classification(impact=Level.MEDIUM, urgency=Level.MEDIUM)
+    )
+    services_from: list[str] = Field(default_factory=list)  # first present names the service
+    title_from: list[str] = Field(default_factory=list)  # first present is the title
+    ignore: list[dict[str, str | list[str]]] = Field(default_factory=list)  # all must match
+
+    @field_validator("levels")
+    @classmethod
+    def _any_case(cls, value: dict[str, Classification]) -> dict[str, Classification]:
+        return {k.lower(): v for k, v in value.items()}
+
+    def classify(self, level: str | None) -> Classification:
+        """The impact and urgency of an alert at `level` (the default when unknown)."""
+        return self.levels.get((level or "").lower(), self.default)
+
+    def ignores(self, fields: dict[str, str]) -> dict[str, str | list[str]] | None:
+        """The first ignore rule every key of which the alert's fields match, if any."""
+        lowered = {k.lower(): v.lower() for k, v in fields.items()}
+        for rule in self.ignore:
+            if rule and all(
+                lowered.get(k.lower())
+                in ([x.lower() for x in v] if isinstance(v, list) else [v.lower()])
+                for k, v in rule.items()
+            ):
+                return rule
+        return None
+
+
+class Intake(_Strict):
+    reopen_within: Dur = None
+    sources: dict[str, IntakeSource] = Field(default_factory=dict)
+
+    def source(self, name: str) -> IntakeSource:
+        return self.sources.get(name) or IntakeSource()
+
+
 class Policy(_Strict):
     matrix: dict[Level, dict[Level, Priority]]
     sla: Sla
@@ -245,6 +294,9 @@ class Policy(_Strict):
     # The page's identity is not a rule an incident was declared under: not in the digest or
     # the snapshots, so renaming the page changes no incident's policy.
     page: PageSettings = Field(default_factory=PageSettings, exclude=True)
+    # How alerts become incidents is not a rule an incident is judged under (the incident
+    # records the classification it got), so it is left out of the digest too.
+    intake: Intake = Field(default_factory=Intake, exclude=True)
     # Who is on call and how to reach them are read live, like the contacts: an override or
     # a new phone number made during an incident applies to it at once.
     oncall: Oncall = Field(default_factory=Oncall, exclude=True)
@@ -264,7 +316,8 @@ class Policy(_Strict):
 
     def live(self, current: Policy) -> Policy:
         """This policy (an incident's snapshot) with what is read live taken from `current`:
-        contacts, roles, rotations, overrides, the people directory and the page identity.
+        contacts, roles, rotations, overrides, the people directory, the intake mapping and the
+        page identity.
         The matrix, the timers and the targets stay as they were at declaration."""
         escalation = self.escalation.model_copy(
             update={name: getattr(current.escalation, name) for name in LIVE_ESCALATION}
@@ -326,7 +379,7 @@ class Policy(_Strict):
 
 
 # What an incident reads live rather than from its snapshot (see Policy.live).
-LIVE = ("page", "oncall", "people")
+LIVE = ("page", "intake", "oncall", "people")
 LIVE_ESCALATION = ("contacts", "roles", "rotations")
 
 

@@ -94,6 +94,8 @@ def describe(event: TimelineEvent) -> str:
         EventKind.REOPENED: "Incident reopened",
         EventKind.NOTE: "Note",
         EventKind.CORRECTION: "Correction",
+        EventKind.ALERT: "Alert fired",
+        EventKind.ALERT_RESOLVED: "Alert resolved",
     }.get(kind, kind.value.capitalize())
 
 

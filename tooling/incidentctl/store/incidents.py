@@ -40,6 +40,10 @@ def new_front(incident: Incident) -> str:
     data["escalations"] = [
         e.model_dump(mode="json", exclude_none=True) for e in incident.escalations
     ]
+    if not incident.alerts:  # only an incident declared from alerts lists them
+        del data["alerts"]
+    else:
+        data["alerts"] = [g.model_dump(mode="json", exclude_none=True) for g in incident.alerts]
     if incident.priority_override is None:
         del data["priority_override"]
     else:
