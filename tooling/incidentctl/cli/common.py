@@ -116,11 +116,13 @@ def seconds_of(value: str, option: str) -> int:
         raise click.BadParameter(str(exc), param_hint=option) from None
 
 
-def current_now(value: str | None) -> datetime:
+def current_now(value: str | None, *, exact: bool = False) -> datetime:
     """--now (or $INCIDENTCTL_NOW) for replays, read against the wall clock (a date is
     the start of that UTC day, -1d and +2h are relative); otherwise the wall clock, the
-    only place it is read."""
-    clock = datetime.now(UTC).replace(microsecond=0)
+    only place it is read (`exact`: with its microseconds, for `watch`'s sleeps)."""
+    clock = datetime.now(UTC)
+    if not exact:
+        clock = clock.replace(microsecond=0)
     option, text = (
         ("--now", value) if value else ("INCIDENTCTL_NOW", os.environ.get("INCIDENTCTL_NOW"))
     )

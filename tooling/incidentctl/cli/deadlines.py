@@ -1,8 +1,13 @@
-"""`overdue`, `deadlines` and `snooze`: what is late, the schedule of one incident, quiet a rule."""
+"""`overdue`, `watch`, `deadlines` and `snooze`: what is late (once, or as it falls due), the
+schedule of one incident, quiet a rule."""
 
 from __future__ import annotations
 
-from datetime import datetime
+import os
+import signal
+import threading
+from datetime import datetime, timedelta
+from types import FrameType
 from typing import Any
 
 import click
@@ -26,8 +31,13 @@ from incidentctl.core.model import Priority, Runbook
 from incidentctl.core.timevalues import format_duration, format_timestamp
 from incidentctl.deadlines import snoozes, timers
 from incidentctl.intake.plan import cleared_note
+from incidentctl.store import git
+from incidentctl.store.deliveries import record_for
 from incidentctl.store.repo import Repo
 from incidentctl.store.reviews import Approvals, judged, review_state
+from incidentctl.watch import liveness
+from incidentctl.watch.deliver import deliver, github_configured
+from incidentctl.watch.loop import Turn, run
 
 _STATE_COLOR = {"overdue": "red", "due-soon": "yellow", "missed": "red", "pending": "cyan"}
 
@@ -50,6 +60,37 @@ def _subjects(repo: Repo) -> tuple[list[timers.Subject], dict[str, str]]:
         subjects.append(timers.Subject(item.incident, policy, pir))
         paths[item.incident.id] = str(item.path)
     return subjects, paths
+
+
+def _findings(
+    repo: Repo, now: datetime, *, include_due_soon: bool
+) -> tuple[list[timers.Reminder], dict[str, str], list[timers.Subject]]:
+    """What `overdue`, `overdue --post` and each turn of `watch` judge: every finding at
+    `now`, the files of the incidents (ID -> path), the incidents as timers read them."""
+    subjects, paths = _subjects(repo)
+    found = timers.findings(
+        subjects, _runbooks(repo, paths), repo.policy(), now, include_due_soon=include_due_soon
+    )
+    repo.save_cache()  # the runbooks were parsed after the incidents
+    return found, paths, subjects
+
+
+def _liveness(
+    repo: Repo, subjects: list[timers.Subject], now: datetime, *, fresh: bool, fmt: str
+) -> None:
+    """Say "no watcher seen for X" while a P0/P1 is open and no heartbeat is recent; with
+    `fresh`, the record as the remote has it now (else as last fetched)."""
+    open_ids = liveness.watched(subjects, now)
+    if not open_ids:
+        return
+    try:
+        heartbeat = record_for(repo.root).read(fresh=fresh).heartbeat
+    except IncidentctlError as exc:
+        warn(f"could not read the delivery record: {exc.message}")
+        return
+    note = liveness.watcher_note(heartbeat, open_ids, now)
+    if note:
+        warn(github_annotation("warning", note, title="watcher") if fmt == "github" else note)
 
 
 def _late(f: timers.Reminder, now: datetime) -> str:
@@ -108,6 +149,7 @@ Examples:
   incidentctl overdue --now 2026-11-27T16:00:00Z --format json
   incidentctl overdue --format github              annotations for GitHub Actions
   incidentctl overdue --post                       and remind on the tracking issues, once each
+                                                   (and the sinks of policies/notifications.yaml)
 Exit code: 0 nothing overdue, 1 something overdue, 2 usage or input error.
 """
 )
@@ -122,7 +164,8 @@ Exit code: 0 nothing overdue, 1 something overdue, 2 usage or input error.
 @click.option(
     "--post",
     is_flag=True,
-    help="Post each overdue finding once on its GitHub tracking issue (uses GITHUB_TOKEN).",
+    help="Post each overdue finding once on its GitHub tracking issue (uses GITHUB_TOKEN) "
+    "and send it once to each sink its route in policies/notifications.yaml names.",
 )
 @click.option(
     "--repeat",
@@ -148,11 +191,7 @@ def overdue(
         raise click.UsageError("--repeat and --dry-run go with --post")
     repo = repo_from(ctx)
     now = current_now(now_text)
-    subjects, paths = _subjects(repo)
-    found = timers.findings(
-        subjects, _runbooks(repo, paths), repo.policy(), now, include_due_soon=include_due_soon
-    )
-    repo.save_cache()  # the runbooks were parsed after the incidents
+    found, paths, subjects = _findings(repo, now, include_due_soon=include_due_soon)
     if priorities:
         wanted = {p.upper() for p in priorities}
         found = [f for f in found if f.priority is not None and f.priority.value in wanted]
@@ -208,12 +247,156 @@ def overdue(
             click.echo(f"note: {note}")
         soon = len(found) - late
         click.echo(f"{late} overdue, {soon} due soon at {format_timestamp(now)}", err=True)
+    _liveness(repo, subjects, now, fresh=post and not dry_run, fmt=fmt)
     if post:
         every = seconds_of(repeat, "--repeat") if repeat else None
-        from incidentctl.github.reminders import post_overdue  # GitHub only when asked
-
-        post_overdue(repo, found, paths, now, dry_run=dry_run, repeat_seconds=every, say=warn)
+        github = github_configured(os.environ) or dry_run or not repo.notifications().sinks
+        deliver(
+            repo, found, paths, now, repeat_seconds=every, dry_run=dry_run, say=warn, github=github
+        )
+        if os.environ.get("GITHUB_ACTIONS") == "true":
+            note = liveness.schedule_note(git.last_commit_time(repo.root), now)
+            if note:
+                warn(github_annotation("warning", note, title="schedule"))
     ctx.exit(1 if late else 0)
+
+
+class _WallClock:
+    """The real clock for `watch`: a sleep that SIGTERM (or Ctrl-C) ends early."""
+
+    def __init__(self) -> None:
+        self.stop = threading.Event()
+
+    def now(self) -> datetime:
+        return current_now(None, exact=True)
+
+    def sleep(self, seconds: float) -> bool:
+        return not self.stop.wait(seconds)
+
+
+class _Once:
+    """One turn at a given time (`watch --once --now TS`)."""
+
+    def __init__(self, at: datetime) -> None:
+        self.at = at
+
+    def now(self) -> datetime:
+        return self.at
+
+    def sleep(self, seconds: float) -> bool:
+        return False
+
+
+@click.command(
+    epilog="""\b
+Examples:
+  incidentctl watch                          every overdue step, within seconds of its deadline
+  incidentctl watch --pull --until-idle --repeat 30m    what the watch workflow runs
+  incidentctl watch --once --now 2026-11-27T16:00:00Z --dry-run
+Each turn: (with --pull) fast-forward the checkout, judge every deadline at the real time,
+send each new breach to the sinks of policies/notifications.yaml and (with GITHUB_REPOSITORY
+and GITHUB_TOKEN) the tracking issue, once each, record a heartbeat, then sleep until the
+next deadline or the interval, whichever is first. SIGTERM stops it between turns.
+"""
+)
+@click.option(
+    "--interval",
+    default="30s",
+    show_default=True,
+    metavar="DURATION",
+    help="The longest sleep between two turns (a deadline wakes it sooner).",
+)
+@click.option("--pull", is_flag=True, help="git pull --ff-only before each turn.")
+@click.option(
+    "--until-idle",
+    is_flag=True,
+    help="Stop when no P0 or P1 incident is open before RESOLVED (the scheduled job covers "
+    "PIR and action deadlines, which run for days).",
+)
+@click.option("--once", is_flag=True, help="One turn, then exit.")
+@click.option(
+    "--repeat",
+    metavar="DURATION",
+    help="Remind again every DURATION while still overdue (as overdue --post --repeat).",
+)
+@click.option("--dry-run", is_flag=True, help="Say what would be sent; send and record nothing.")
+@now_option
+@click.pass_context
+def watch(
+    ctx: click.Context,
+    interval: str,
+    pull: bool,
+    until_idle: bool,
+    once: bool,
+    repeat: str | None,
+    dry_run: bool,
+    now_text: str | None,
+) -> None:
+    """Deliver every overdue reminder as it falls due, until stopped."""
+    every = seconds_of(interval, "--interval")
+    if every < 1:
+        raise click.BadParameter("at least 1s", param_hint="--interval")
+    repeat_seconds = seconds_of(repeat, "--repeat") if repeat else None
+    if (now_text or os.environ.get("INCIDENTCTL_NOW")) and not once:
+        raise click.UsageError(
+            "--now (or INCIDENTCTL_NOW) goes with --once: a watcher runs on the clock"
+        )
+    root = repo_from(ctx).root
+    github = github_configured(os.environ) and bool(os.environ.get("GITHUB_TOKEN", "").strip())
+    record = record_for(root)
+    posted: set[str] = set()  # breaches this watcher put on GitHub: no API call for them again
+
+    def turn(now: datetime) -> Turn:
+        if pull:
+            git.pull_fast_forward(root)
+        repo = Repo(root)  # read afresh: files, policies and notifications change meanwhile
+        found, paths, subjects = _findings(repo, now, include_due_soon=False)
+        keys = {timers.reminder_key(f, now, repeat_seconds) for f in found}
+        done = deliver(
+            repo,
+            found,
+            paths,
+            now,
+            repeat_seconds=repeat_seconds,
+            dry_run=dry_run,
+            say=warn,
+            github=github and bool(keys - posted),
+        )
+        posted.update(keys)
+        if not dry_run:
+            record.beat(now, every)
+        ahead = timers.findings(
+            subjects, [], repo.policy(), now + timedelta(seconds=every), include_due_soon=False
+        )
+        upcoming = [f.due for f in ahead if f.due is not None and f.due > now]
+        next_due = min(upcoming, default=None)
+        open_ids = liveness.watched(subjects, now)
+        click.echo(
+            f"{format_timestamp(now)}: {len(found)} overdue, {len(done.sent)} sent"
+            + (f", {len(done.failed)} failed" if done.failed else "")
+            + f"; {len(open_ids)} P0/P1 open"
+            + (f"; next deadline {format_timestamp(next_due)}" if next_due else "")
+        )
+        return Turn(bool(open_ids), next_due)
+
+    clock: _WallClock | _Once
+    if once:
+        clock = _Once(current_now(now_text))
+        run(turn, clock, interval=every, once=True, say=warn)
+        return
+    clock = _WallClock()
+
+    def stop(_signum: int, _frame: FrameType | None) -> None:
+        clock.stop.set()
+
+    before = {s: signal.signal(s, stop) for s in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        turns = run(turn, clock, interval=every, until_idle=until_idle, say=warn)
+    finally:
+        for s, handler in before.items():
+            signal.signal(s, handler)
+    if clock.stop.is_set():
+        warn(f"stopped after {turns} turn(s)")
 
 
 @click.command(
@@ -336,4 +519,4 @@ def snooze(
     click.echo(updated.timeline[-1].text or "")
 
 
-COMMANDS = [overdue, deadlines, snooze]
+COMMANDS = [overdue, watch, deadlines, snooze]

@@ -11,8 +11,8 @@ from datetime import datetime
 
 from incidentctl.core.model import Incident, Priority, Runbook
 from incidentctl.core.policy import Policy, PrioritySla
-from incidentctl.core.timevalues import Duration
-from incidentctl.deadlines.case import Deadline
+from incidentctl.core.timevalues import Duration, format_timestamp
+from incidentctl.deadlines.case import OVERDUE, Deadline
 from incidentctl.deadlines.registry import BY_ID
 
 
@@ -91,3 +91,49 @@ def runbook(name: str, book: Runbook, limit: Duration, timing: str) -> tuple[str
     else:
         message = f"runbook {name} last tested {book.last_tested}, limit {limit}: {timing}"
     return message, BY_ID["runbook-untested"].do.format(name=name)
+
+
+FOLLOW_UP = ("pir-due", "action-due")  # weeks-long: repeated at most daily
+_DAY = 86_400
+
+
+def breach_key(
+    incident: str,
+    rule: str,
+    subject: str | None,
+    due: datetime | None,
+    state: str,
+    now: datetime,
+    repeat_seconds: int | None,
+) -> str:
+    """(incident, rule, subject, deadline, repeat slot): one reminder per breach and slot,
+    on the tracking issue and on every sink alike.
+
+    The slot is how many whole repeat intervals the breach is late, so it is computed from
+    the deadline and `now`, never remembered; follow-up rules repeat at most once a day."""
+    stamp = format_timestamp(due) if due else "never"
+    slot = 0
+    if repeat_seconds and state == OVERDUE and due is not None:
+        every = max(repeat_seconds, _DAY) if rule in FOLLOW_UP else repeat_seconds
+        slot = max(0, int((now - due).total_seconds()) // every)
+    return f"{incident}|{rule}|{subject or ''}|{stamp}|{slot}"
+
+
+_LEVELS = ("tier-1", "tier-2", "tier-3", "management", "executive", "security")
+
+
+def backups(incident: Incident, policy: Policy, who: list[str], now: datetime) -> tuple[str, ...]:
+    """The backups of the contacts reminded (`who`) at `now`, from the escalation policy:
+    a rotation resolved to whoever is on call in it (`Policy.backup`). The tracking issue's
+    comment and the sinks' messages name the same ones."""
+    out: list[str] = []
+    services: list[str | None] = [*incident.services] or [None]
+    for service in services:
+        for level in _LEVELS:
+            contact = policy.contact(service, level)
+            if contact is None or policy.resolve(contact.primary, now) not in who:
+                continue
+            backup = policy.backup(contact, now)
+            if backup:
+                out.append(backup)
+    return tuple(dict.fromkeys(out))

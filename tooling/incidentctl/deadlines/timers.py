@@ -77,6 +77,7 @@ __all__ = [
     "Subject",
     "findings",
     "pir_from_front",
+    "reminder_key",
     "schedule",
     "urgency",
 ]
@@ -116,6 +117,12 @@ class Reminder:
             "subject": self.subject,
             "related": list(self.related),
         }
+
+
+def reminder_key(f: Reminder, now: datetime, repeat_seconds: int | None) -> str:
+    """The finding's breach and repeat slot: the key a reminder is posted and delivered once
+    under, on the tracking issue and on every sink (reminders.breach_key)."""
+    return reminders.breach_key(f.incident, f.rule, f.subject, f.due, f.state, now, repeat_seconds)
 
 
 def pir_from_front(data: Mapping[str, Any]) -> PirState:

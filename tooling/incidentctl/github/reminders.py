@@ -6,30 +6,12 @@ from __future__ import annotations
 from datetime import datetime
 
 from incidentctl.core.model import Incident
-from incidentctl.core.policy import Policy
 from incidentctl.deadlines import timers
+from incidentctl.deadlines.reminders import backups
 from incidentctl.github.client import Say, connect
 from incidentctl.github.sync import post_reminders
 from incidentctl.store.incidents import INCIDENT_FILE
 from incidentctl.store.repo import Repo
-
-_LEVELS = ("tier-1", "tier-2", "tier-3", "management", "executive", "security")
-
-
-def backups(incident: Incident, policy: Policy, who: list[str], now: datetime) -> tuple[str, ...]:
-    """The backups of the contacts reminded (`who`) at `now`, from the escalation policy:
-    a rotation resolved to whoever is on call in it (`Policy.backup`)."""
-    out: list[str] = []
-    services: list[str | None] = [*incident.services] or [None]
-    for service in services:
-        for level in _LEVELS:
-            contact = policy.contact(service, level)
-            if contact is None or policy.resolve(contact.primary, now) not in who:
-                continue
-            backup = policy.backup(contact, now)
-            if backup:
-                out.append(backup)
-    return tuple(dict.fromkeys(out))
 
 
 def post_overdue(

@@ -18,7 +18,7 @@ from datetime import date, datetime
 
 from incidentctl.core.model import ActionStatus, Incident, Pir
 from incidentctl.core.oncall import PAGE_BACKUP_AFTER
-from incidentctl.deadlines.timers import OVERDUE, Reminder
+from incidentctl.deadlines.timers import OVERDUE, Reminder, reminder_key
 from incidentctl.github.client import GitHub, Note, Ticket
 from incidentctl.github.tracking import (
     ACTION_LABEL,
@@ -31,7 +31,6 @@ from incidentctl.github.tracking import (
     marker,
     marker_of,
     reminder_body,
-    reminder_key,
 )
 
 

@@ -8,6 +8,9 @@ line, and is found again by that marker (never by title, never by search, whose 
     <!-- incidentctl:action key=INC-...#A1 -->                  a preventive-action issue
     <!-- incidentctl:pr-summary -->                             the sticky PR comment
 
+The reminder key (timers.reminder_key) is the same one the notification sinks are delivered
+under.
+
 Only the first line counts, so text copied from an incident into a body cannot forge one.
 """
 
@@ -21,7 +24,8 @@ from incidentctl.core.disclosure import RESTRICTED, title_of, withheld
 from incidentctl.core.model import ActionItem, Incident, Priority, Status
 from incidentctl.core.oncall import PAGE_BACKUP_AFTER
 from incidentctl.core.timevalues import format_timestamp
-from incidentctl.deadlines.timers import OVERDUE, Reminder
+from incidentctl.deadlines.timers import Reminder
+from incidentctl.deadlines.timers import reminder_key as reminder_key  # the comments' key
 
 INCIDENT_LABEL = "incident"
 ACTION_LABEL = "preventive-action"
@@ -138,23 +142,6 @@ def incident_issue(incident: Incident, file_url: str, rel: str) -> IssueSpec:
         labels=(INCIDENT_LABEL, p, STATUS_PREFIX + status),
         closed=incident.status == Status.CLOSED,
     )
-
-
-FOLLOW_UP = ("pir-due", "action-due")  # weeks-long: repeated at most daily
-_DAY = 86_400
-
-
-def reminder_key(f: Reminder, now: datetime, repeat_seconds: int | None) -> str:
-    """(incident, rule, subject, deadline, repeat slot): one comment per breach and slot.
-
-    The slot is how many whole repeat intervals the breach is late, so it is computed from
-    the deadline and `now`, never remembered; follow-up rules repeat at most once a day."""
-    due = format_timestamp(f.due) if f.due else "never"
-    slot = 0
-    if repeat_seconds and f.state == OVERDUE and f.due is not None:
-        every = max(repeat_seconds, _DAY) if f.rule in FOLLOW_UP else repeat_seconds
-        slot = max(0, int((now - f.due).total_seconds()) // every)
-    return f"{f.incident}|{f.rule}|{f.subject or ''}|{due}|{slot}"
 
 
 def reminder_body(

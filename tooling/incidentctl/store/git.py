@@ -1,5 +1,6 @@
-"""The only module that runs git: reading files as they are at another revision, and the
-commit and push of a change made from a comment (`github command`).
+"""The only module that runs git: files as they are at another revision, the delivery
+record's ref (a compare-and-swap by push), the fast-forward of `watch --pull`, and the commit
+and push of a change made from a comment (`github command`).
 
 One `git ls-tree` and one `git cat-file --batch` read every incident at the base in a
 single pass; a `git show` per file would take minutes at ten thousand incidents.
@@ -22,12 +23,10 @@ from incidentctl.core.documents import MAX_BYTES
 from incidentctl.core.errors import IncidentctlError
 
 
-def _git(
-    root: Path, *args: str, stdin: bytes | None = None, env: dict[str, str] | None = None
-) -> bytes:
+def _git(root: Path, *args: str, stdin: bytes | None = None) -> bytes:
     try:
         result = subprocess.run(
-            ["git", *args], cwd=root, input=stdin, capture_output=True, check=False, env=env
+            ["git", *args], cwd=root, input=stdin, capture_output=True, check=False
         )
     except FileNotFoundError:
         raise IncidentctlError("git is not installed", hint="install git to use --base") from None
@@ -196,33 +195,140 @@ def init_repository(path: Path) -> None:
     _git(path, "init", "-q", "--initial-branch=main")
 
 
+# -- the delivery record's ref, and --pull ------------------------------------------------------
+_RECORD_IDENTITY = {
+    "GIT_AUTHOR_NAME": "incidentctl",
+    "GIT_AUTHOR_EMAIL": "incidentctl@localhost",
+    "GIT_COMMITTER_NAME": "incidentctl",
+    "GIT_COMMITTER_EMAIL": "incidentctl@localhost",
+}
+
+
+def _run(
+    root: Path, *args: str, stdin: bytes | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[bytes]:
+    try:
+        return subprocess.run(
+            ["git", *args],
+            cwd=root,
+            input=stdin,
+            capture_output=True,
+            check=False,
+            env={**os.environ, **env} if env else None,
+        )
+    except FileNotFoundError:
+        raise IncidentctlError("git is not installed") from None
+
+
+def remote_url(root: Path, name: str) -> str | None:
+    """The URL of remote `name`, or None when there is no such remote (or no git)."""
+    try:
+        done = _run(root, "remote", "get-url", name)
+    except IncidentctlError:
+        return None
+    return done.stdout.decode().strip() or None if done.returncode == 0 else None
+
+
+def fetch_ref(root: Path, remote: str, ref: str) -> str | None:
+    """Fetch `ref` from `remote` into the same local ref (forced: the record's commits do not
+    descend from one another); its commit, or None when the remote has no such ref."""
+    done = _run(root, "fetch", "--quiet", "--no-tags", "--no-write-fetch-head", remote,
+                f"+{ref}:{ref}")  # fmt: skip
+    if done.returncode != 0:
+        message = done.stderr.decode("utf-8", "replace").strip()
+        if "couldn't find remote ref" in message or "could not find remote ref" in message:
+            _run(root, "update-ref", "-d", ref)
+            return None
+        raise IncidentctlError(
+            f"git fetch {remote} {ref} failed: {message}",
+            hint="the delivery record lives on that remote; check the network and credentials",
+        )
+    return local_ref(root, ref)
+
+
+def local_ref(root: Path, ref: str) -> str | None:
+    done = _run(root, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
+    return done.stdout.decode().strip() or None if done.returncode == 0 else None
+
+
+def blob_at(root: Path, commit: str, name: str) -> bytes | None:
+    done = _run(root, "cat-file", "blob", f"{commit}:{name}")
+    return done.stdout if done.returncode == 0 else None
+
+
+def commit_file(root: Path, name: str, content: bytes, message: str) -> str:
+    """A parentless commit holding one file (the object written, no ref moved)."""
+    blob = _git(root, "hash-object", "-w", "--stdin", stdin=content).decode().strip()
+    tree = _git(root, "mktree", stdin=f"100644 blob {blob}\t{name}\n".encode()).decode().strip()
+    done = _run(root, "commit-tree", tree, "-m", message, env=_RECORD_IDENTITY)
+    if done.returncode != 0:
+        raise IncidentctlError(f"git commit-tree failed: {done.stderr.decode().strip()}")
+    return done.stdout.decode().strip()
+
+
+def push_lease(root: Path, remote: str, commit: str, ref: str, expected: str | None) -> bool:
+    """Set `ref` on `remote` to `commit` only if it is still `expected` (None: absent): an
+    atomic compare-and-swap. False when someone else moved it first."""
+    lease = f"--force-with-lease={ref}:{expected or ''}"
+    done = _run(root, "push", "--quiet", "--porcelain", "--no-verify", lease, remote,
+                f"{commit}:{ref}")  # fmt: skip
+    if done.returncode == 0:
+        _run(root, "update-ref", ref, commit)
+        return True
+    said = (done.stdout + done.stderr).decode("utf-8", "replace")
+    if "[rejected]" in said or "stale info" in said or "fetch first" in said:
+        return False
+    raise IncidentctlError(
+        f"git push {remote} {ref} failed: {said.strip()}",
+        hint="the delivery record is claimed by a push to that ref: the remote must accept "
+        "pushes from here (in GitHub Actions: contents: write)",
+    )
+
+
+def pull_fast_forward(root: Path) -> str:
+    """`git pull --ff-only` of the checkout's branch; what git said (empty when current)."""
+    done = _run(root, "pull", "--ff-only", "--quiet", "--no-rebase")
+    if done.returncode != 0:
+        raise IncidentctlError(
+            f"git pull --ff-only failed: {done.stderr.decode('utf-8', 'replace').strip()}",
+            hint="--pull only fast-forwards: commit or drop local changes to this checkout",
+        )
+    return done.stdout.decode("utf-8", "replace").strip()
+
+
+def last_commit_time(root: Path) -> datetime | None:
+    """When HEAD was committed; None outside git or before the first commit."""
+    done = _run(root, "log", "-1", "--format=%cI", "HEAD")
+    text = done.stdout.decode().strip() if done.returncode == 0 else ""
+    return datetime.fromisoformat(text).astimezone(UTC) if text else None
+
+
+# -- a change made from a comment: commit and push ------------------------------------------
 PUSH_ATTEMPTS = 5  # pushes tried while the branch keeps moving, a second more apart each
 
 
 def _auth_env(root: Path, remote: str, token: str | None) -> dict[str, str]:
-    """git's environment for a push to `remote`: with a token and an https remote, the
-    Authorization header actions/checkout would set, passed in the environment (never on
-    the command line, never written to .git/config)."""
-    env = dict(os.environ)
-    if not token:
-        return env
-    try:
-        url = _git(root, "remote", "get-url", remote).decode().strip()
-    except IncidentctlError:
-        return env
-    parts = urlsplit(url)
-    if parts.scheme != "https" or not parts.hostname:
-        return env
+    """What git's environment needs for a push to `remote`: with a token and an https
+    remote, the Authorization header actions/checkout would set, passed in the environment
+    (never on the command line, never written to .git/config)."""
+    url = remote_url(root, remote) if token else None
+    parts = urlsplit(url or "")
+    if not token or parts.scheme != "https" or not parts.hostname:
+        return {}
     basic = base64.b64encode(f"x-access-token:{token}".encode()).decode()
-    env.update(
-        {
-            "GIT_CONFIG_COUNT": "1",
-            "GIT_CONFIG_KEY_0": f"http.https://{parts.hostname}/.extraheader",
-            "GIT_CONFIG_VALUE_0": f"AUTHORIZATION: basic {basic}",
-            "GIT_TERMINAL_PROMPT": "0",
-        }
-    )
-    return env
+    return {
+        "GIT_CONFIG_COUNT": "1",
+        "GIT_CONFIG_KEY_0": f"http.https://{parts.hostname}/.extraheader",
+        "GIT_CONFIG_VALUE_0": f"AUTHORIZATION: basic {basic}",
+        "GIT_TERMINAL_PROMPT": "0",
+    }
+
+
+def _checked(root: Path, *args: str, env: dict[str, str]) -> None:
+    done = _run(root, *args, env=env)
+    if done.returncode != 0:
+        message = done.stderr.decode("utf-8", "replace").strip()
+        raise IncidentctlError(f"git {' '.join(args[:2])} failed: {message}")
 
 
 def commit_and_push(
@@ -248,7 +354,7 @@ def commit_and_push(
             warn(f"{branch} moved meanwhile; rebasing onto it (attempt {attempt} of {attempts})")
             time.sleep(attempt - 1)
             try:
-                _git(root, "pull", "--rebase", "-q", remote, branch, env=env)
+                _checked(root, "pull", "--rebase", "-q", remote, branch, env=env)
             except IncidentctlError as exc:
                 with contextlib.suppress(IncidentctlError):  # none began: the pull failed
                     _git(root, "rebase", "--abort")
@@ -257,7 +363,7 @@ def commit_and_push(
                     hint="the change is committed locally only; apply it again",
                 ) from None
         try:
-            _git(root, "push", "-q", remote, f"HEAD:{branch}", env=env)
+            _checked(root, "push", "-q", remote, f"HEAD:{branch}", env=env)
         except IncidentctlError as exc:
             if "rejected" in exc.message or "fetch first" in exc.message:
                 continue  # the branch moved: rebase and try again

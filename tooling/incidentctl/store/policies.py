@@ -16,6 +16,8 @@ from pydantic import ValidationError
 from incidentctl.core.documents import LineIndex, decode, load_yaml, yaml_lines
 from incidentctl.core.errors import DocumentError, DocumentErrors
 from incidentctl.core.model import Incident
+from incidentctl.core.notifications import NOTIFICATIONS_FILE, Notifications
+from incidentctl.core.notifications import parse as parse_notifications
 from incidentctl.core.policy import (
     POLICY_FILES,
     Policy,
@@ -24,6 +26,7 @@ from incidentctl.core.policy import (
     locate,
     merge,
 )
+from incidentctl.deadlines.registry import IDS
 from incidentctl.disk.regular import NotRegularFile, real_folder
 from incidentctl.store.files import Source, write_atomic
 
@@ -75,6 +78,26 @@ class Policies:
             except ValidationError as exc:
                 raise DocumentErrors(_policy_errors(exc, sections)) from None
         return self._current
+
+    def notifications(self) -> Notifications:
+        """policies/notifications.yaml as it is now (no sinks without the file): read live,
+        never frozen in a snapshot, so a sink that moved is reached where it is now."""
+        path = self.dir / f"{NOTIFICATIONS_FILE}.yaml"
+        if not os.path.lexists(path):
+            return Notifications()
+        shown = Path(self.source.rel(path))
+        try:
+            raw = self.source.raw(path)
+        except NotRegularFile as exc:
+            raise DocumentErrors([exc]) from None
+        text, _, _ = decode(shown, raw)
+        data = load_yaml(shown, text)
+        if data is not None and not isinstance(data, dict):
+            raise DocumentError(shown, "a policy file must be a mapping", line=1)
+        try:
+            return parse_notifications(data, IDS)
+        except ValidationError as exc:
+            raise DocumentErrors(_notification_errors(exc, shown, text)) from None
 
     def where(self) -> Callable[[str, tuple[str | int, ...]], tuple[str, int | None]]:
         """(policy file name, key path inside it) -> (path shown, line): where a check of
@@ -132,6 +155,29 @@ class Policies:
                 self.broken[digest] = _broken_snapshot(Path(self.source.rel(path)), exc)
                 return False
         return True
+
+
+def _notification_errors(exc: ValidationError, shown: Path, text: str) -> list[DocumentError]:
+    lines = yaml_lines(text)
+    errors = []
+    for err in exc.errors():
+        loc = tuple(err["loc"])
+        message = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "extra_forbidden":
+            message = f"unknown key '{loc[-1]}'"
+        if not loc:  # the whole file: names that must agree between sinks and routes
+            loc = ("routes",) if "route" in message else ("sinks",)
+        errors.append(
+            DocumentError(
+                shown,
+                message,
+                line=lines.line_of(loc),
+                field=".".join(str(p) for p in loc),
+                hint="compare with the commented defaults that `incidentctl init` writes "
+                "(policies/notifications.yaml)",
+            )
+        )
+    return errors
 
 
 def _broken_snapshot(path: Path, exc: ValidationError) -> DocumentError:

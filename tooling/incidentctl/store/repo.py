@@ -14,6 +14,7 @@ from pathlib import Path
 from incidentctl.core.documents import Loaded
 from incidentctl.core.errors import DocumentErrors, IncidentctlError
 from incidentctl.core.model import Incident, valid_id
+from incidentctl.core.notifications import Notifications
 from incidentctl.core.policy import Policy
 from incidentctl.store.collection import Edited, Progress
 from incidentctl.store.files import Source
@@ -79,6 +80,10 @@ class Repo:
     def policy_for(self, incident: Incident) -> Policy:
         """The policy in force when the incident was declared, else the current one."""
         return self.policies.for_incident(incident)
+
+    def notifications(self) -> Notifications:
+        """policies/notifications.yaml as it is now: the sinks and routes of reminders."""
+        return self.policies.notifications()
 
     def incident_files(self) -> list[Path]:
         return self.incidents.files()

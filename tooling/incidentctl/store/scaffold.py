@@ -5,9 +5,10 @@ from __future__ import annotations
 from importlib import resources
 
 from incidentctl import __version__
+from incidentctl.core.notifications import NOTIFICATIONS_FILE
 from incidentctl.core.policy import POLICY_FILES, default_text
 
-WORKFLOWS = ("validate", "reminders", "sync", "pages", "commands")
+WORKFLOWS = ("validate", "reminders", "sync", "pages", "watch", "commands")
 _VERSION_MARK = "@VERSION@"  # the scaffolded workflows install this release from PyPI
 
 
@@ -23,6 +24,7 @@ def files() -> dict[str, str]:
     for name in POLICY_FILES:
         text = _scaffold("components.yaml") if name == "components" else default_text(name)
         out[f"policies/{name}.yaml"] = text
+    out[f"policies/{NOTIFICATIONS_FILE}.yaml"] = default_text(NOTIFICATIONS_FILE)  # read live
     out["incidents/.gitkeep"] = ""
     out["runbooks/example-service-5xx.md"] = _scaffold("runbook-example.md")
     out["CODEOWNERS"] = _scaffold("CODEOWNERS")

@@ -1,0 +1,182 @@
+"""Deliver the overdue findings of one turn: to every sink of its route, each (breach,
+repeat, sink) once through the delivery record, and to the GitHub tracking issue, whose
+comments are that sink's own record. `overdue --post` and every turn of `watch` call this.
+
+Only the claimant of a delivery sends it and retries it. Sinks are sent to in parallel, so
+a failing one never holds up the others; a delivery that surely did not arrive (refused
+every time, or its URL's variable unset) is given back to the record, so the next run tries
+again, while one that may have arrived (a timeout) stays claimed.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from incidentctl.core.errors import IncidentctlError
+from incidentctl.core.model import Incident
+from incidentctl.core.notifications import Notifications, UnsetVariable, expand
+from incidentctl.deadlines import timers
+from incidentctl.deadlines.reminders import backups
+from incidentctl.notify.alerts import Alert, alerts
+from incidentctl.sinks.send import Outcome, send
+from incidentctl.store.deliveries import record_for
+from incidentctl.store.incidents import INCIDENT_FILE
+from incidentctl.store.repo import Repo
+
+Say = Callable[[str], None]
+
+
+@dataclass
+class Delivered:
+    """What one delivery round did."""
+
+    sent: list[Alert] = field(default_factory=list)
+    failed: list[Alert] = field(default_factory=list)
+    before: int = 0  # claimed by an earlier run or another deliverer
+
+
+def github_configured(env: Mapping[str, str]) -> bool:
+    return bool(env.get("GITHUB_REPOSITORY", "").strip())
+
+
+def _link(notifications: Notifications, env: Mapping[str, str]) -> Callable[[str], str | None]:
+    def link(rel: str) -> str | None:
+        if notifications.base_url:
+            return f"{notifications.base_url}/{rel}"
+        if github_configured(env):
+            from incidentctl.github.client import settings_from_env  # PyGithub: when needed
+
+            return settings_from_env(env, dry_run=True).file_url(rel)
+        return None
+
+    return link
+
+
+def overdue_incidents(
+    repo: Repo, found: list[timers.Reminder], paths: dict[str, str]
+) -> dict[str, tuple[Incident, str]]:
+    """The incidents with something overdue, read again: ID -> (incident, path)."""
+    wanted = {
+        f.incident
+        for f in found
+        if f.state == timers.OVERDUE and paths.get(f.incident, "").endswith(INCIDENT_FILE)
+    }
+    return {i: (repo.load(repo.root / paths[i]).incident, paths[i]) for i in sorted(wanted)}
+
+
+def to_sinks(
+    repo: Repo,
+    found: list[timers.Reminder],
+    paths: dict[str, str],
+    now: datetime,
+    *,
+    repeat_seconds: int | None,
+    dry_run: bool,
+    say: Say,
+    env: Mapping[str, str] | None = None,
+) -> Delivered:
+    """Send each overdue finding's alerts that nobody claimed before; say what happened."""
+    env = os.environ if env is None else env
+    done = Delivered()
+    notifications = repo.notifications()
+    if not notifications.sinks or not any(f.state == timers.OVERDUE for f in found):
+        return done
+    incidents = overdue_incidents(repo, found, paths)
+
+    def backups_of(f: timers.Reminder) -> tuple[str, ...]:
+        incident = incidents[f.incident][0]
+        return backups(incident, repo.policy_for(incident), f.who, now)
+
+    pending = alerts(
+        found,
+        incidents,
+        notifications,
+        now,
+        repeat_seconds=repeat_seconds,
+        link=_link(notifications, env),
+        backups=backups_of,
+        blocked_after=repo.policy().oncall.page_backup_after,
+    )
+    if dry_run:
+        for alert in pending:
+            say(f"would send to {alert.sink}: {alert.title}")
+        return done
+    record = record_for(repo.root)
+    won = record.claim([a.key for a in pending], now)
+    done.before = sum(1 for a in pending if a.key not in won)
+    mine = [a for a in pending if a.key in won]
+    by_sink: dict[str, list[Alert]] = {}
+    for alert in mine:
+        by_sink.setdefault(alert.sink, []).append(alert)
+    give_back: list[str] = []
+
+    def one_sink(name: str, batch: list[Alert]) -> list[tuple[Alert, Outcome | str]]:
+        try:
+            url = expand(notifications.sink(name).url, env)
+        except UnsetVariable as exc:
+            return [(a, f"{exc}: set it in the environment of this run") for a in batch]
+        out: list[tuple[Alert, Outcome | str]] = []
+        for alert in batch:
+            try:
+                out.append((alert, send(url, (alert.title, alert.body), alert.repeated())))
+            except IncidentctlError as exc:
+                out.append((alert, exc.message))
+        return out
+
+    with ThreadPoolExecutor(max_workers=max(1, len(by_sink))) as pool:
+        results = list(pool.map(lambda item: one_sink(*item), by_sink.items()))
+    for batch in results:
+        for alert, outcome in batch:
+            if isinstance(outcome, Outcome) and outcome.sent:
+                done.sent.append(alert)
+                mark = " (sent again, marked repeat, after a timeout)" if outcome.repeated else ""
+                say(f"sent to {alert.sink}: {alert.title}{mark}")
+                continue
+            done.failed.append(alert)
+            if isinstance(outcome, str):
+                say(f"not sent to {alert.sink}: {alert.title}: {outcome}")
+                give_back.append(alert.key)
+                continue
+            if outcome.ambiguous:
+                say(
+                    f"not delivered to {alert.sink} after {outcome.attempts} tries: "
+                    f"{alert.title}: {outcome.error}; it may have arrived, so it is not sent "
+                    "again"
+                )
+            else:
+                say(
+                    f"not delivered to {alert.sink} after {outcome.attempts} tries: "
+                    f"{alert.title}: {outcome.error}; the next run tries again"
+                )
+                give_back.append(alert.key)
+    if give_back:
+        record.release(give_back)
+    return done
+
+
+def deliver(
+    repo: Repo,
+    found: list[timers.Reminder],
+    paths: dict[str, str],
+    now: datetime,
+    *,
+    repeat_seconds: int | None,
+    dry_run: bool,
+    say: Say,
+    github: bool,
+) -> Delivered:
+    """The sinks first (the pager is the fast path), then the tracking issues (`github`)."""
+    done = to_sinks(
+        repo, found, paths, now, repeat_seconds=repeat_seconds, dry_run=dry_run, say=say
+    )
+    if github:
+        from incidentctl.github.reminders import post_overdue  # PyGithub only when asked
+
+        post_overdue(
+            repo, found, paths, now, dry_run=dry_run, repeat_seconds=repeat_seconds, say=say
+        )
+    return done
