@@ -1,7 +1,9 @@
-"""`incidentctl intake [FILE|-] --source S`: one alert webhook into incident changes."""
+"""`incidentctl intake [FILE|-] --source S`: one alert webhook into incident changes; and
+`incidentctl intake serve`: the receiver that takes them over HTTP and commits each."""
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -15,11 +17,14 @@ from incidentctl.cli.common import (
     parse_time,
     repo_from,
     show_diff,
+    warn,
     write_options,
 )
 from incidentctl.core.errors import IncidentctlError
 from incidentctl.core.model import AlertSource
 from incidentctl.intake.payloads import MAX_PAYLOAD, load
+from incidentctl.receiver.auth import Credentials
+from incidentctl.store import git
 from incidentctl.store.intake import receive
 
 SOURCES = click.Choice([s.value for s in AlertSource], case_sensitive=False)
@@ -41,6 +46,7 @@ class _Intake(click.Group):
 Examples:
   incidentctl intake alert.json --source alertmanager
   curl -s ... | incidentctl intake - --source pagerduty --format json
+  incidentctl intake serve --port 8787 --by @alertbot --push
 """,
 )
 def intake() -> None:
@@ -102,6 +108,57 @@ def _payload(name: str) -> tuple[bytes, str]:
             return handle.read(MAX_PAYLOAD + 1), name
     except OSError as exc:
         raise IncidentctlError(f"{name}: cannot read the payload: {exc.strerror or exc}") from None
+
+
+@intake.command(
+    "serve",
+    epilog="""\b
+Examples:
+  INCIDENTCTL_INTAKE_TOKEN=... incidentctl intake serve --by @alertbot
+  incidentctl intake serve --host 0.0.0.0 --port 8787 --by @alertbot --push
+POST /hooks/<source> (alertmanager, grafana, pagerduty, opsgenie, sentry, generic) with
+Authorization: Bearer $INCIDENTCTL_INTAKE_TOKEN; signatures too where their secrets are set
+($INCIDENTCTL_PAGERDUTY_SECRET, $INCIDENTCTL_SENTRY_SECRET, $INCIDENTCTL_WEBHOOK_SECRET).
+GET /healthz: {"ok", "unpushed", "in_flight", "push"}. Each delivery is committed before it is
+answered (200 with the outcome; 400 unreadable, 401 not authenticated, 413 over 1 MB). One JSON
+line per delivery on stderr. SIGTERM answers the requests in flight, then stops.
+""",
+)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option(
+    "--port", default=8787, show_default=True, type=click.IntRange(0, 65535), help="0: any free."
+)
+@click.option("--push", is_flag=True, help="Push each commit in the background.")
+@click.option("--remote", default="origin", show_default=True, help="Where --push pushes.")
+@click.option(
+    "--by", metavar="WHO", help="Who the commits are by (default: $INCIDENTCTL_ACTOR; required)."
+)
+@click.pass_context
+def serve(
+    ctx: click.Context, host: str, port: int, push: bool, remote: str, by: str | None
+) -> None:
+    """Receive alert webhooks over HTTP; write and commit each delivery before answering."""
+    from incidentctl.receiver.app import serve as run_server  # the server stack only here
+    from incidentctl.receiver.deliveries import Deliveries
+
+    repo = repo_from(ctx)
+    actor = (by or os.environ.get("INCIDENTCTL_ACTOR", "")).strip()
+    if not actor:
+        raise IncidentctlError(
+            "who are the receiver's commits by? there is no --by or $INCIDENTCTL_ACTOR",
+            hint="pass --by @alertbot (or set INCIDENTCTL_ACTOR): every record names who made "
+            "it, and a receiver is not the person whose git identity this machine has",
+        )
+    credentials = Credentials.from_environment()
+    if git.common_dir(repo.root) is None:
+        raise IncidentctlError(
+            f"{repo.root} is not a git checkout: the receiver commits each delivery",
+            hint="run it in a clone of the incident repository",
+        )
+    deliveries = Deliveries(
+        repo.root, actor, lambda: current_now(None), warn, remote=remote if push else None
+    )
+    run_server(deliveries, credentials, host=host, port=port, announce=warn)
 
 
 COMMANDS = [intake]

@@ -303,6 +303,58 @@ def last_commit_time(root: Path) -> datetime | None:
     return datetime.fromisoformat(text).astimezone(UTC) if text else None
 
 
+# -- the receiver's commits and pushes (intake serve) -----------------------------------------
+
+
+def commit(root: Path, paths: list[Path], message: str, author: str) -> str:
+    """Commit exactly `paths` (repository-relative) as `author`; the new commit's SHA.
+
+    The author's name is the receiver's identity; its e-mail the repository's user.email,
+    else a placeholder that names the tool."""
+    configured = _run(root, "config", "user.email").stdout.decode().strip()
+    email = configured or "intake@incidentctl.invalid"
+    env = {
+        "GIT_AUTHOR_NAME": author,
+        "GIT_AUTHOR_EMAIL": email,
+        "GIT_COMMITTER_NAME": author,
+        "GIT_COMMITTER_EMAIL": email,
+    }
+    names = [str(p) for p in paths]
+    _git(root, "add", "--", *names)
+    done = _run(root, "commit", "-q", "--no-verify", "-m", message, "--", *names, env=env)
+    if done.returncode != 0:
+        said = (done.stderr or done.stdout).decode("utf-8", "replace").strip()
+        raise IncidentctlError(f"git commit failed: {said}")
+    return _git(root, "rev-parse", "HEAD").decode().strip()
+
+
+def branch(root: Path) -> str:
+    """The branch checked out (the receiver pushes it to the same name on the remote)."""
+    name = _git(root, "symbolic-ref", "--short", "HEAD").decode().strip()
+    if not name:
+        raise IncidentctlError("HEAD is detached", hint="check out the branch to commit on")
+    return name
+
+
+def push(root: Path, remote: str, name: str) -> tuple[bool, str]:
+    """Push `name` to `remote`: (pushed, git's message). A rejection is not an error: the
+    caller fetches, resets and applies its deliveries again."""
+    done = _run(root, "push", "--quiet", remote, f"HEAD:refs/heads/{name}")
+    return done.returncode == 0, (done.stderr or done.stdout).decode("utf-8", "replace").strip()
+
+
+def reset_to_remote(root: Path, remote: str, name: str) -> str:
+    """Fetch `remote`'s `name` and reset the work tree and the branch to it; its SHA."""
+    _git(root, "fetch", "--quiet", remote, name)
+    _git(root, "reset", "--quiet", "--hard", "FETCH_HEAD")
+    return _git(root, "rev-parse", "HEAD").decode().strip()
+
+
+def is_clean(root: Path, folders: list[str]) -> bool:
+    """No uncommitted change under `folders` (what a receiver needs before it resets)."""
+    return not _git(root, "status", "--porcelain", "--", *folders).strip()
+
+
 # -- a change made from a comment: commit and push ------------------------------------------
 PUSH_ATTEMPTS = 5  # pushes tried while the branch keeps moving, a second more apart each
 
