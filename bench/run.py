@@ -5,6 +5,7 @@
 Times, on the same corpus and machine:
   floor A   list and read every incident and PIR file (bytes): what any tool pays;
   floor B   floor A + split the front-matter + yaml.load(front, Loader=yaml.CSafeLoader);
+  floor C   floor A + split + yaml_rs.loads(front): the parser incidentctl reads with;
   COMMANDS  each `incidentctl ...` command below, run as a child process in the corpus
             (wall time, peak RSS of the child, exit code);
   start-up  `incidentctl --version` against `python -c pass`.
@@ -32,6 +33,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 import yaml
+import yaml_rs
 
 from corpus import END, generate
 from reviews import add_reviews
@@ -49,11 +51,11 @@ class Command(NamedTuple):
     name: str
     argv: list[str]
     slow: bool = False  # run --slow-repeat times (default 1) instead of --repeat
-    warm: bool = False  # with the parse cache filled by an untimed run; else cache off
+    warm: bool = False  # with the results cache filled by untimed runs; else cache off
 
 
 # The commands timed on the corpus, in order. Add a row per command to benchmark. Rows run
-# with the parse cache off (every file parsed: the figure a fresh CI checkout sees) unless
+# with the results cache off (every file parsed: the figure a fresh CI checkout sees) unless
 # marked warm (nothing changed since the last run: a developer's or `site serve`'s rebuild).
 COMMANDS: list[Command] = [
     Command("incidentctl validate", ["validate"]),
@@ -68,25 +70,18 @@ COMMANDS: list[Command] = [
         ["metrics", "--now", NOW, "--since", "365d", "--compare", "previous", "--format", "json"],
     ),
     Command("incidentctl report", ["report", "--out", "_report", "--now", NOW, "--since", "365d"]),
-    # the same with the parse cache warm
+    # with the results cache warm (only validate and overdue have results to reuse)
     Command("incidentctl validate (warm cache)", ["validate"], warm=True),
-    Command("incidentctl overdue (warm cache)", ["overdue", "--now", NOW], warm=True),
-    Command("incidentctl pir check (warm cache)", ["pir", "check", "--format", "json"], warm=True),
     Command(
-        "incidentctl site build (warm cache)",
-        ["site", "build", "--out", "_site", "--now", NOW],
-        warm=True,
-    ),
-    Command(
-        "incidentctl metrics (warm cache)",
-        ["metrics", "--now", NOW, "--since", "365d", "--compare", "previous", "--format", "json"],
+        "incidentctl overdue (warm cache)",
+        ["overdue", "--now", NOW, "--format", "json"],
         warm=True,
     ),
 ]
 
 
 def command_env(warm: bool, cache_dir: Path) -> dict[str, str]:
-    """The environment of a timed command: the bench's own parse cache, on or off."""
+    """The environment of a timed command: the bench's own results cache, on or off."""
     env = {**os.environ, "INCIDENTCTL_CACHE_DIR": str(cache_dir)}
     env["INCIDENTCTL_CACHE"] = "on" if warm else "off"
     return env
@@ -144,6 +139,26 @@ def floor_parse(root: Path) -> int:
             raise SystemExit(f"{path}: no front-matter; is this an incident repository?")
         data = yaml.load(text[4 : end + 1], Loader=yaml.CSafeLoader)
         parsed += isinstance(data, dict)
+    return parsed
+
+
+def floor_parse_rs(root: Path) -> int:
+    """Floor C: floor A, then split off the front-matter and parse it with yaml-rs (YAML 1.2,
+    compiled), the parser incidentctl uses; the collector paused, as in the store."""
+    import gc
+
+    enabled = gc.isenabled()
+    gc.disable()
+    parsed = 0
+    try:
+        for path in incident_files(root):
+            text = path.read_bytes().decode("utf-8")
+            end = text.find("\n---\n", 3)
+            data = yaml_rs.loads(text[4 : end + 1], parse_datetime=False)
+            parsed += isinstance(data, dict)
+    finally:
+        if enabled:
+            gc.enable()
     return parsed
 
 
@@ -272,12 +287,13 @@ def _fmt_seconds(value: float) -> str:
     return f"{value:.3f}" if value < 10 else f"{value:.1f}"
 
 
-def print_table(steps: list[Step]) -> None:
-    header = ("step", "seconds", "vs floor B", "peak RSS MB", "note")
+def print_table(steps: list[Step], incidents: int) -> None:
+    header = ("step", "seconds", "µs/incident", "vs floor B", "peak RSS MB", "note")
     rows = [
         (
             s.step,
             _fmt_seconds(s.seconds),
+            f"{s.seconds / incidents * 1e6:.0f}" if incidents else "-",
             "-" if s.ratio_to_floor_b is None else f"{s.ratio_to_floor_b:.2f}x",
             "-" if s.peak_rss_mb is None else f"{s.peak_rss_mb:.1f}",
             s.note,
@@ -285,7 +301,7 @@ def print_table(steps: list[Step]) -> None:
         for s in steps
     ]
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-    align = ("<", ">", ">", ">", "<")
+    align = ("<", ">", ">", ">", ">", "<")
     for n, row in enumerate([header, *rows]):
         cells = [f"{cell:{a}{w}}" for cell, a, w in zip(row, align, widths, strict=True)]
         print("  ".join(cells).rstrip())
@@ -342,6 +358,8 @@ def main(argv: list[str] | None = None) -> int:
         steps.append(floor_b)
         runs = best_of(args.repeat, lambda: floor_parse_no_gc(root))
         steps.append(Step("floor B, gc paused", min(runs), runs))
+        runs = best_of(args.repeat, lambda: floor_parse_rs(root))
+        steps.append(Step("floor C: + split + yaml-rs parse", min(runs), runs))
 
         cache_dir = Path(tempfile.mkdtemp(prefix="incidentctl-bench-cache-"))
         primed = False
@@ -350,6 +368,7 @@ def main(argv: list[str] | None = None) -> int:
             env = command_env(command.warm, cache_dir)
             if command.warm and not primed:  # fill the cache, untimed
                 run_child([str(exe), "validate"], root, env)
+                run_child([str(exe), "overdue", "--now", NOW], root, env)
                 primed = True
             step, child = time_child(command.name, [str(exe), *command.argv], root, repeat, env)
             _report_output(step, child)
@@ -369,7 +388,10 @@ def main(argv: list[str] | None = None) -> int:
             version.note = f"{version.seconds / python.seconds:.1f}x python -c pass"
         steps += [python, version]
 
-        print_table(steps)
+        incidents = len(files) - reviews
+        print_table(steps, incidents)
+        if hasattr(os, "getloadavg"):
+            print("load average at the end: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
         RESULTS.parent.mkdir(parents=True, exist_ok=True)
         results = {
             "date": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -378,7 +400,9 @@ def main(argv: list[str] | None = None) -> int:
             "platform": platform.platform(),
             "cpus": os.cpu_count(),
             "corpus": str(root) if not delete else None,
-            "incidents": len(files),
+            "incidents": incidents,
+            "files": len(files),
+            "load": os.getloadavg() if hasattr(os, "getloadavg") else None,
             "average_bytes": round(size / len(files)),
             "open_share": args.open_share,
             "seed": args.seed,

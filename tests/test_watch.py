@@ -486,3 +486,13 @@ def test_a_real_watcher_delivers_a_p0_acknowledgement_breach_once_across_a_resta
     out, _err = _stop(again)
     assert out.count("overdue") >= 2, out
     assert len(sink.received) == 1
+
+
+def test_a_deadline_exactly_now_is_the_next_one_to_wake_for(cli: Invoke, repo: Path) -> None:
+    """Due at now is not overdue yet: the watcher must wake one second later, not skip it
+    until the deadline after (bench/watch_delay.py found deadlines a second apart 3 s late)."""
+    p0(cli)  # acknowledgement due 15:01:00
+    result = cli("watch", "--once", "--now", "2026-11-27T15:01:00Z", "--dry-run")
+    assert result.code == 0, result.err
+    assert "0 sent" in result.out  # the acknowledgement is not overdue yet
+    assert "next deadline 2026-11-27T15:01:00Z" in result.out

@@ -374,29 +374,42 @@ def _references(inc: Incident, ctx: Context, add: Any) -> None:
             )
 
 
+@dataclass(frozen=True)
+class Identity:
+    """An incident's ID and file: what the rules across files read. `line` gives the line
+    of its `id:` (the file is read again only for a finding)."""
+
+    incident_id: str
+    path: str
+    line: Callable[[], int | None]
+
+    @classmethod
+    def of(cls, loaded: Loaded) -> Identity:
+        return cls(loaded.incident.id, str(loaded.doc.path), lambda: loaded.doc.line_of(("id",)))
+
+
 def check_repository(
-    loaded: Iterable[Loaded], others: dict[str, str] | None = None
+    identities: Iterable[Identity], others: dict[str, str] | None = None
 ) -> list[Finding]:
     """Rules across files: every ID appears once. `others` maps the IDs of files that
     were not loaded (validate PATHS) to their paths."""
     seen: dict[str, list[str]] = defaultdict(list)
-    items = list(loaded)
+    items = list(identities)
     for item in items:
-        seen[item.incident.id].append(str(item.doc.path))
+        seen[item.incident_id].append(item.path)
     for incident_id, path in (others or {}).items():
         seen[incident_id].append(path)
     out: list[Finding] = []
     for item in items:
-        paths = seen[item.incident.id]
+        paths = seen[item.incident_id]
         if len(paths) > 1:
-            mine = str(item.doc.path)
             out.append(
                 Finding(
-                    mine,
-                    item.doc.line_of(("id",)),
+                    item.path,
+                    item.line(),
                     "duplicate-id",
-                    f"incident ID {item.incident.id} is also used by "
-                    + ", ".join(p for p in paths if p != mine),
+                    f"incident ID {item.incident_id} is also used by "
+                    + ", ".join(p for p in paths if p != item.path),
                     "give one of them a new ID (and rename its folder)",
                     "id",
                 )
@@ -409,12 +422,16 @@ def findings_from(errors: DocumentErrors) -> list[Finding]:
 
 
 def check_against_base(
-    current: dict[str, Loaded], base: dict[str, Incident], base_ids: dict[str, str]
+    current: dict[str, Loaded],
+    base: dict[str, Incident],
+    base_ids: dict[str, str],
+    current_ids: set[str] | None = None,
 ) -> list[Finding]:
     """Append-only history and ID collisions, comparing with the base revision.
 
     `current` and `base` map repository-relative paths to incidents; `base_ids` maps each
-    base incident ID to its path.
+    base incident ID to its path; `current_ids`, every ID of the files now (default: those
+    of `current`; validate leaves out of both maps the files identical to the base).
     """
     out: list[Finding] = []
     for path, loaded in sorted(current.items()):
@@ -435,7 +452,8 @@ def check_against_base(
                 )
             continue
         out += _append_only(path, loaded, before)
-    current_ids = {c.incident.id for c in current.values()}
+    if current_ids is None:
+        current_ids = {c.incident.id for c in current.values()}
     for path, old_inc in sorted(base.items()):
         if path not in current and old_inc.id not in current_ids:
             out.append(

@@ -6,6 +6,7 @@ Exit codes: 0 ok, 1 findings (invalid, overdue, incomplete), 2 usage or input er
 
 from __future__ import annotations
 
+import gc
 import sys
 import traceback
 
@@ -81,6 +82,13 @@ forgiving(main, without_repo=("init",))
 
 
 def run(argv: list[str]) -> int:
+    try:
+        return _run(argv)
+    finally:
+        gc.unfreeze()  # what a bulk load froze (store.files.bulk_load) is garbage now
+
+
+def _run(argv: list[str]) -> int:
     try:
         code = main.main(args=argv, prog_name="incidentctl", standalone_mode=False)
     except IncidentctlError as exc:

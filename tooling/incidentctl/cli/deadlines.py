@@ -26,15 +26,16 @@ from incidentctl.cli.common import (
     warn,
     write_options,
 )
-from incidentctl.core.errors import DocumentError, DocumentErrors, IncidentctlError
-from incidentctl.core.model import Priority, Runbook
+from incidentctl.core.errors import IncidentctlError
+from incidentctl.core.model import Priority
 from incidentctl.core.timevalues import format_duration, format_timestamp
 from incidentctl.deadlines import snoozes, timers
 from incidentctl.intake.plan import cleared_note
-from incidentctl.store import git
+from incidentctl.sinks.send import warm
+from incidentctl.store import git, reviews
 from incidentctl.store.deliveries import record_for
 from incidentctl.store.repo import Repo
-from incidentctl.store.reviews import Approvals, judged, review_state
+from incidentctl.store.reviews import Approvals, review_state
 from incidentctl.watch import liveness
 from incidentctl.watch.deliver import deliver, github_configured
 from incidentctl.watch.loop import Turn, run
@@ -42,36 +43,13 @@ from incidentctl.watch.loop import Turn, run
 _STATE_COLOR = {"overdue": "red", "due-soon": "yellow", "missed": "red", "pending": "cyan"}
 
 
-def _runbooks(repo: Repo, paths: dict[str, str]) -> list[tuple[str, Runbook]]:
-    out: list[tuple[str, Runbook]] = []
-    for path in repo.runbooks.files():
-        try:
-            out.append((path.stem, repo.runbooks.load(path)[1]))
-            paths.setdefault(path.stem, repo.rel(path))
-        except (DocumentError, DocumentErrors) as exc:
-            click.echo(f"skipped: {exc.render()}", err=True)
-    return out
-
-
-def _subjects(repo: Repo) -> tuple[list[timers.Subject], dict[str, str]]:
-    subjects: list[timers.Subject] = []
-    paths: dict[str, str] = {}
-    for item, policy, pir in judged(repo, warn):
-        subjects.append(timers.Subject(item.incident, policy, pir))
-        paths[item.incident.id] = str(item.path)
-    return subjects, paths
-
-
 def _findings(
     repo: Repo, now: datetime, *, include_due_soon: bool
 ) -> tuple[list[timers.Reminder], dict[str, str], list[timers.Subject]]:
     """What `overdue`, `overdue --post` and each turn of `watch` judge: every finding at
-    `now`, the files of the incidents (ID -> path), the incidents as timers read them."""
-    subjects, paths = _subjects(repo)
-    found = timers.findings(
-        subjects, _runbooks(repo, paths), repo.policy(), now, include_due_soon=include_due_soon
-    )
-    repo.save_cache()  # the runbooks were parsed after the incidents
+    `now`, the files of the incidents (ID -> path), the incidents as timers read them
+    (`store.reviews.overdue`: settled incidents are left out unparsed)."""
+    found, subjects, paths = reviews.overdue(repo, now, warn, include_due_soon=include_due_soon)
     return found, paths, subjects
 
 
@@ -368,7 +346,8 @@ def watch(
         ahead = timers.findings(
             subjects, [], repo.policy(), now + timedelta(seconds=every), include_due_soon=False
         )
-        upcoming = [f.due for f in ahead if f.due is not None and f.due > now]
+        # due exactly now is not overdue yet (one second later it is): it is the next one
+        upcoming = [f.due for f in ahead if f.due is not None and f.due >= now]
         next_due = min(upcoming, default=None)
         open_ids = liveness.watched(subjects, now)
         click.echo(
@@ -384,6 +363,8 @@ def watch(
         clock = _Once(current_now(now_text))
         run(turn, clock, interval=every, once=True, say=warn)
         return
+    if repo_from(ctx).notifications().sinks:
+        warm()  # apprise loaded before the first deadline, not after it
     clock = _WallClock()
 
     def stop(_signum: int, _frame: FrameType | None) -> None:

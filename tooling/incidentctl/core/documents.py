@@ -288,10 +288,8 @@ def decode(path: Path, raw: bytes) -> tuple[str, bool, bool]:
     return text, bom, crlf
 
 
-def parse(path: Path, raw: bytes, *, data: dict[str, Any] | None = None) -> Document:
-    """Split and parse a document; every problem is a DocumentError with a line.
-
-    `data`: the front-matter as parsed before from these very bytes (the parse cache)."""
+def parse(path: Path, raw: bytes) -> Document:
+    """Split and parse a document; every problem is a DocumentError with a line."""
     text, bom, crlf = decode(path, raw)
     refuse_conflict_markers(path, text)
     if not text.startswith("---"):
@@ -314,8 +312,7 @@ def parse(path: Path, raw: bytes, *, data: dict[str, Any] | None = None) -> Docu
     first, second = fences[0], fences[1]
     front = text[first.end() + 1 : second.start()]
     body = text[second.end() + 1 :] if second.end() < len(text) else ""
-    if data is None:
-        data = load_yaml(path, front, line_offset=1)
+    data = load_yaml(path, front, line_offset=1)
     if not isinstance(data, dict):
         raise DocumentError(
             path,

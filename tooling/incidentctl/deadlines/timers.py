@@ -79,6 +79,7 @@ __all__ = [
     "pir_from_front",
     "reminder_key",
     "schedule",
+    "settled_since",
     "urgency",
 ]
 
@@ -194,20 +195,32 @@ def findings(
 
 
 def _settled(subject: Subject, now: datetime) -> bool:
-    """Closed, its review approved or not owed, every preventive action finished and no
-    regulatory clock: no rule can fall due any more. A cheap test that only says "settled"
-    when it is sure; anything else is judged in full."""
+    since = settled_since(subject)
+    return since is not None and since <= now
+
+
+def settled_since(subject: Subject) -> datetime | None:
+    """From when no rule of the incident can fall due any more, at any later `now`: closed,
+    its review approved or not owed, every preventive action finished and no regulatory
+    clock. A cheap test that only answers when it is sure (None: judge it in full). What
+    time can no longer change, so the results cache may keep it (`overdue`, `watch`)."""
     inc, pir = subject.incident, subject.pir
-    if inc.closed_at is None or inc.closed_at > now:
-        return False
+    if inc.closed_at is None:
+        return None
+    since = inc.closed_at
     review = subject.policy.review.pir.get(inc.priority)
     owed = review is not None and review.due is not None and (review.required or pir)
-    if owed and not (pir and pir.approved_by(now)):
-        return False
+    if owed:
+        if not (pir and pir.approved):
+            return None
+        if pir.approved_at is not None:
+            since = max(since, pir.approved_at)
     for action in pir.actions if pir else ():
         if action_status(action) not in FINISHED_ACTION:
-            return False
-    return not ((inc.security_breach or inc.data_loss) and subject.policy.sla.regulatory)
+            return None
+    if (inc.security_breach or inc.data_loss) and subject.policy.sla.regulatory:
+        return None
+    return since
 
 
 def urgency(f: Reminder) -> tuple[int, int, int, datetime, str, str, str]:

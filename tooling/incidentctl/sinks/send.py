@@ -45,6 +45,14 @@ def _number(name: str, default: float) -> float:
     return value
 
 
+def warm() -> None:
+    """Import apprise and load its plugins now (about 0.3 s), so that a watcher's first
+    delivery does not pay for it after its deadline."""
+    import apprise
+
+    apprise.Apprise.instantiate("json://127.0.0.1/")
+
+
 def attempt(url: str, title: str, body: str) -> tuple[str, str]:
     """One try: (SENT | REFUSED | TIMED_OUT, what apprise said)."""
     import apprise  # only when delivering: apprise loads its plugins on import

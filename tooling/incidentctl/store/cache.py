@@ -1,13 +1,19 @@
-"""The store's memory of parsed front-matter, so a file that did not change is not parsed again.
+"""The results cache: what a command concluded about a file that did not change, so the file
+is not parsed, validated or checked again.
 
-Parsing YAML is most of the cost of every bulk command (about 2 ms a file with libyaml); JSON
-of the same data loads ten times faster. Entries are keyed by the file's path and a hash of
-its bytes, so an edited, replaced or restored file is always parsed afresh: the cache can make
-a run faster, never different. It lives outside the repository (nothing to ignore or commit):
-`$INCIDENTCTL_CACHE_DIR`, else `$XDG_CACHE_HOME/incidentctl`, else `~/.cache/incidentctl`, one
-file per repository. Off in CI (`$CI` set: nothing to reuse on a fresh runner);
-`INCIDENTCTL_CACHE=on|off` decides explicitly; an unreadable or unwritable cache is silently
-ignored.
+Each entry is named by its purpose and repository path (`validate:incidents/.../incident.md`)
+and kept under a key that names everything the result read: the file's content hash, the
+hash of the rest it depends on (every file of policies/, the runbook names, the incident
+beside a PIR) and the tool itself (its version and a fingerprint of its code). Any change to
+any of them is a miss, so the cache can make a run faster, never different. Results that
+depend on the time or on git history are never stored: the facts they are computed from
+are (an incident's "settled since" instant; whether its PIR's approval time comes from git).
+
+It lives outside the repository (nothing to ignore or commit): `$INCIDENTCTL_CACHE_DIR`, else
+`$XDG_CACHE_HOME/incidentctl`, else `~/.cache/incidentctl`, one file per repository, written
+atomically. A file of another format, another tool, another repository, or one that does
+not parse is ignored and replaced. Off when `$CI` is set unless `INCIDENTCTL_CACHE=on` (the
+workflows turn it on and keep it with actions/cache); `INCIDENTCTL_CACHE=on|off` decides.
 """
 
 from __future__ import annotations
@@ -16,11 +22,14 @@ import hashlib
 import json
 import os
 import tempfile
+from collections.abc import Iterable
+from functools import cache
 from pathlib import Path
 from typing import Any
 
-_VERSION = 2  # 2: the loader refuses duplicated keys, huge numbers and deep nesting
-_MAX_DEPTH = 64  # as the loader's limit; deeper data is never cached (nor recursed into)
+import incidentctl
+
+FORMAT = 3  # 3: results (findings, facts) instead of parsed front-matter
 
 
 def cache_folder() -> Path:
@@ -37,25 +46,32 @@ def digest(raw: bytes) -> str:
     return hashlib.blake2b(raw, digest_size=16).hexdigest()
 
 
-def _json_safe(data: Any, depth: int = 0) -> bool:
-    """Only data that survives JSON unchanged is cached (YAML allows e.g. integer keys), and
-    only as deep as the loader allows: the cache must never be what fails on a file."""
-    if data is None or isinstance(data, str | bool | int):
-        return True
-    if isinstance(data, float):
-        return data == data and data not in (float("inf"), float("-inf"))
-    if depth >= _MAX_DEPTH:
-        return False
-    if isinstance(data, list):
-        return all(_json_safe(item, depth + 1) for item in data)
-    if isinstance(data, dict):
-        return all(isinstance(k, str) and _json_safe(v, depth + 1) for k, v in data.items())
-    return False
+def combined(parts: Iterable[str]) -> str:
+    """One key from several (content hashes, names): any part changed, another key."""
+    return digest("\0".join(parts).encode("utf-8"))
 
 
-def _wanted() -> bool:
-    """On by default, except in CI (a fresh runner has nothing to reuse and would only pay
-    for writing the cache); INCIDENTCTL_CACHE=on|off decides explicitly."""
+@cache
+def tool_fingerprint() -> str:
+    """The version and the size and time of every file of the installed package: a cache
+    written by other code (another release, a checkout being edited) is never read."""
+    package = Path(incidentctl.__file__).parent
+    parts = [incidentctl.__version__, str(FORMAT)]
+    for folder, dirs, files in os.walk(package):
+        dirs[:] = sorted(d for d in dirs if d != "__pycache__")
+        for name in sorted(files):
+            try:
+                stat = os.stat(os.path.join(folder, name))
+            except OSError:
+                continue
+            rel = os.path.relpath(os.path.join(folder, name), package)
+            parts.append(f"{rel}:{stat.st_size}:{stat.st_mtime_ns}")
+    return combined(parts)
+
+
+def wanted() -> bool:
+    """On by default, except in CI (a fresh runner has nothing to reuse unless the workflow
+    restores the cache, and then it says INCIDENTCTL_CACHE=on)."""
     setting = os.environ.get("INCIDENTCTL_CACHE", "").lower()
     if setting in ("off", "0", "no", "false"):
         return False
@@ -64,54 +80,61 @@ def _wanted() -> bool:
     return not os.environ.get("CI")
 
 
-class ParseCache:
-    """Front-matter data by (repository path, content hash), loaded once, saved once."""
+class ResultsCache:
+    """Results by name (purpose and path) under their keys; loaded on first use, saved once."""
 
     def __init__(self, root: Path) -> None:
-        self.enabled = _wanted()
-        name = hashlib.sha256(str(root.resolve()).encode()).hexdigest()[:16] + ".json"
+        self.enabled = wanted()
+        self.root = str(root.resolve())
+        name = hashlib.sha256(self.root.encode()).hexdigest()[:16] + ".json"
         self.path = cache_folder() / name
-        self._entries: dict[str, list[Any]] = {}
-        self._seen: set[str] = set()
+        self._entries: dict[str, Any] | None = None
         self._dirty = False
-        if self.enabled:
-            self._load()
 
-    def _load(self) -> None:
-        try:
-            stored = json.loads(self.path.read_bytes())
-        except (OSError, ValueError, RecursionError):  # a damaged cache only costs speed
-            return
-        if isinstance(stored, dict) and stored.get("version") == _VERSION:
-            files = stored.get("files")
-            if isinstance(files, dict):
-                self._entries = files
+    def _loaded(self) -> dict[str, Any]:
+        if self._entries is None:
+            self._entries = {}
+            try:
+                stored = json.loads(self.path.read_bytes())
+            except (OSError, ValueError, RecursionError):  # a damaged cache only costs speed
+                return self._entries
+            if (
+                isinstance(stored, dict)
+                and stored.get("format") == FORMAT
+                and stored.get("tool") == tool_fingerprint()
+                and stored.get("root") == self.root
+                and isinstance(stored.get("results"), dict)
+            ):
+                self._entries = stored["results"]
+        return self._entries
 
-    def get(self, rel: str, key: str) -> dict[str, Any] | None:
+    def get(self, name: str, key: str) -> Any:
+        """The result stored under `name` if its key is `key`; else None."""
         if not self.enabled:
             return None
-        self._seen.add(rel)
-        entry = self._entries.get(rel)
-        if entry and entry[0] == key and isinstance(entry[1], dict):
-            data: dict[str, Any] = entry[1]
-            return data
+        entry = self._loaded().get(name)
+        if isinstance(entry, list) and len(entry) == 2 and entry[0] == key:
+            return entry[1]
         return None
 
-    def put(self, rel: str, key: str, data: dict[str, Any]) -> None:
-        if self.enabled and _json_safe(data):
-            self._entries[rel] = [key, data]
+    def put(self, name: str, key: str, value: Any) -> None:
+        if self.enabled:
+            self._loaded()[name] = [key, value]
             self._dirty = True
 
-    def save(self, *, prune: Path | None = None) -> None:
-        """Write the cache back if anything changed; with `prune` (the repository root),
-        forget the entries of files that no longer exist."""
-        if not self.enabled:
+    def save(self, *, prune: bool = False) -> None:
+        """Write the cache back if anything changed; with `prune`, forget the entries of
+        files that no longer exist."""
+        if not self.enabled or self._entries is None:
             return
-        if prune is not None:
-            gone = [rel for rel in self._entries if rel not in self._seen
-                    and not (prune / rel).is_file()]  # fmt: skip
-            for rel in gone:
-                del self._entries[rel]
+        if prune:
+            gone = [
+                name
+                for name in self._entries
+                if not os.path.isfile(os.path.join(self.root, name.partition(":")[2]))
+            ]
+            for name in gone:
+                del self._entries[name]
             self._dirty = self._dirty or bool(gone)
         if not self._dirty:
             return
@@ -122,9 +145,14 @@ class ParseCache:
             return  # a cache that cannot be written only costs speed
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                # dumps, not dump: only the one-shot encoder is the fast C one
                 text = json.dumps(
-                    {"version": _VERSION, "files": self._entries}, separators=(",", ":")
+                    {
+                        "format": FORMAT,
+                        "tool": tool_fingerprint(),
+                        "root": self.root,
+                        "results": self._entries,
+                    },
+                    separators=(",", ":"),
                 )
                 handle.write(text)
             os.replace(tmp, self.path)

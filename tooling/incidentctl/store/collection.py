@@ -1,7 +1,7 @@
 """One kind of document in the repository, found, read, validated and written the same way.
 
 A kind is a declaration (its folder, the glob of its files, its model); every kind then
-loads through the parse cache, scans in bulk, writes new files only once they validate, and
+loads and scans in bulk, writes new files only once they validate, and
 saves a changed model as minimal edits verified by re-parsing, so comments, key order and
 the markdown body of a file survive every command.
 """
@@ -9,7 +9,6 @@ the markdown body of a file survive every command.
 from __future__ import annotations
 
 import fnmatch
-import gc
 import os
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, nullcontext
@@ -25,7 +24,7 @@ from incidentctl.core.errors import DocumentError, DocumentErrors, IncidentctlEr
 from incidentctl.disk.regular import real_folder
 from incidentctl.store import edits as editing
 from incidentctl.store import locks
-from incidentctl.store.files import Source, create_exclusive, write_atomic
+from incidentctl.store.files import Source, bulk_load, create_exclusive, write_atomic
 
 M = TypeVar("M", bound=BaseModel)
 Progress = Callable[[int, int], None]  # (done, total), now and then during a bulk load
@@ -108,20 +107,21 @@ class Collection(Generic[M]):
     def validated(self, doc: Document) -> M:
         return validated(self.model, doc)
 
-    def load(self, path: Path, *, cached: bool = True) -> tuple[Document, M]:
+    def load(self, path: Path) -> tuple[Document, M]:
         """Parse and validate one file; DocumentErrors lists every problem."""
-        doc = self.source.read(path, cached=cached)
+        doc = self.source.read(path)
+        return doc, self.validated(doc)
+
+    def from_bytes(self, path: Path, raw: bytes) -> tuple[Document, M]:
+        """`load` of bytes already read (their hash was the results cache's key)."""
+        doc = parse(Path(self.source.rel(path)), raw)
         return doc, self.validated(doc)
 
     def scan(
         self, paths: list[Path] | None = None, *, progress: Progress | None = None
     ) -> Iterator[tuple[Document, M] | DocumentErrors]:
-        """Load many files fast: the collector is paused during the bulk load, unchanged
-        front-matter comes from the parse cache, and the cache is saved at the end (a full
-        scan also forgets files that are gone)."""
-        enabled = gc.isenabled()
-        gc.disable()
-        try:
+        """Load many files fast: the collector is paused during the bulk load (`bulk_load`)."""
+        with bulk_load():
             files = paths if paths is not None else self.files()
             for done, path in enumerate(files, start=1):
                 if progress is not None and (done % 250 == 0 or done == len(files)):
@@ -136,10 +136,6 @@ class Collection(Generic[M]):
                     continue
                 doc.data = {}  # the model holds it now; keep bulk loads lean
                 yield doc, item
-            self.source.save_cache(prune=paths is None)
-        finally:
-            if enabled:
-                gc.enable()
 
     def locked(self, path: Path, *, dry_run: bool = False) -> AbstractContextManager[None]:
         """The document's exclusive lock for a block (`store.locks`); none for a dry run,
@@ -150,7 +146,7 @@ class Collection(Generic[M]):
         """Load, change and save one document as one locked section, so `change` (a pure
         transition) applies to the file as it is now and no concurrent write is lost."""
         with self.locked(path, dry_run=dry_run):
-            doc, before = self.load(path, cached=False)
+            doc, before = self.load(path)
             old = doc.text()
             after = change(before)
             text = self.save(doc, before, after, dry_run=dry_run)
@@ -162,7 +158,7 @@ class Collection(Generic[M]):
         """The same for an edit of the front-matter text: `change` returns the new text
         (minimal edits of `doc.front`), which is verified before it is written."""
         with self.locked(path, dry_run=dry_run):
-            doc, before = self.load(path, cached=False)
+            doc, before = self.load(path)
             old = doc.text()
             doc.front = change(doc, before)
             text, after = self._verified(doc)

@@ -1,4 +1,5 @@
-"""The repository's bytes: documents read through the parse cache, files written atomically.
+"""The repository's bytes: documents read and parsed, files written atomically, the results
+cache of a run.
 
 Every read is `regular_file` (core/regular.py): regular files inside the repository only,
 size-checked before reading; a symlink, device or FIFO is refused without being opened.
@@ -7,14 +8,16 @@ size-checked before reading; a symlink, device or FIFO is refused without being 
 from __future__ import annotations
 
 import errno
+import gc
 import os
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from incidentctl.core.documents import Document, parse
 from incidentctl.disk.regular import entries, regular_file
-from incidentctl.store import cache as parse_cache
-from incidentctl.store.cache import ParseCache
+from incidentctl.store.cache import ResultsCache
 
 
 def write_atomic(path: Path, content: str | bytes, *, durable: bool = True) -> None:
@@ -85,6 +88,24 @@ def _create_excl(path: Path, data: bytes) -> None:
         raise
 
 
+@contextmanager
+def bulk_load() -> Iterator[None]:
+    """Thousands of models built at once: the collector is paused meanwhile, and what was
+    built is kept out of its later passes (`gc.freeze`), which would otherwise walk every
+    model again, about a second per 10,000 incidents. What an earlier load froze is handed
+    back to the collector first (a `watch` turn's models are garbage at the next turn), and
+    the command line unfreezes when a command ends (`cli.app.run`)."""
+    gc.unfreeze()
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        if enabled:
+            gc.enable()
+
+
 def relative(root: Path, path: Path) -> str:
     try:
         return path.relative_to(root).as_posix()
@@ -94,12 +115,19 @@ def relative(root: Path, path: Path) -> str:
 
 class Source:
     """One repository's files as documents, shared by every collection so that a run keeps
-    one parse cache (loaded on first use, saved after bulk loads)."""
+    one listing per folder and one results cache (loaded on first use, saved after bulk
+    loads)."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
-        self._cache: ParseCache | None = None
+        self._results: ResultsCache | None = None
         self._listed: dict[Path, list[os.DirEntry[str]]] = {}
+
+    @property
+    def results(self) -> ResultsCache:
+        if self._results is None:
+            self._results = ResultsCache(self.root)
+        return self._results
 
     def entries(self, folder: Path) -> list[os.DirEntry[str]]:
         """`disk.regular.entries` of `folder`, listed once per run: incidents, PIRs and the
@@ -119,29 +147,13 @@ class Source:
         """A file's bytes, if it is a regular file inside the repository (`regular_file`)."""
         return regular_file(path, self.root)
 
-    def read(self, path: Path, *, cached: bool = True) -> Document:
-        """Read and split a document; its front-matter from the parse cache when the bytes
-        are the same as last time, else from the YAML parser (and remembered).
-
-        `cached=False` for a single file: loading the whole cache would cost more than the
-        one parse it could save."""
-        if not cached:
-            return parse(Path(self.rel(path)), self.raw(path))
-        if self._cache is None:
-            self._cache = ParseCache(self.root)
-        raw = self.raw(path)
-        rel = self.rel(path)
-        if not self._cache.enabled:
-            return parse(Path(rel), raw)
-        key = parse_cache.digest(raw)
-        known = self._cache.get(rel, key)
-        doc = parse(Path(rel), raw, data=known)
-        if known is None:
-            self._cache.put(rel, key, doc.data)
-        return doc
+    def read(self, path: Path) -> Document:
+        """Read, split and parse a document (yaml-rs: parsing again costs about what reading
+        a cached copy of the data would)."""
+        return parse(Path(self.rel(path)), self.raw(path))
 
     def save_cache(self, *, prune: bool = False) -> None:
-        """Keep what this run parsed for the next one; `prune` after a full scan forgets the
+        """Keep this run's results for the next one; `prune` after a full scan forgets the
         files that are gone."""
-        if self._cache is not None:
-            self._cache.save(prune=self.root if prune else None)
+        if self._results is not None:
+            self._results.save(prune=prune)

@@ -79,8 +79,8 @@ class Incidents(Collection[Incident]):
         return self.dir / f"{detected_at:%Y}/{detected_at:%m}" / incident_id / INCIDENT_FILE
 
     def loaded(self, path: Path) -> Loaded:
-        """One incident file, read without the parse cache (not worth loading for one)."""
-        doc, incident = self.load(path, cached=False)
+        """One incident file, read and validated."""
+        doc, incident = self.load(path)
         return Loaded(doc=doc, incident=incident)
 
     def find(self, incident_id: str) -> Loaded:

@@ -28,6 +28,7 @@ from incidentctl.core.policy import (
 )
 from incidentctl.deadlines.registry import IDS
 from incidentctl.disk.regular import NotRegularFile, real_folder
+from incidentctl.store.cache import combined, digest, tool_fingerprint
 from incidentctl.store.files import Source, write_atomic
 
 
@@ -42,6 +43,20 @@ class Policies:
         self._snapshots: dict[str, Policy] = {}
         self._live: dict[str, Policy] = {}  # each snapshot with the live parts of now
         self.broken: dict[str, DocumentError] = {}  # snapshot files that do not read back
+
+    def fingerprint(self) -> str:
+        """Every file of policies/ by name and content hash, and the tool (whose defaults
+        fill in what they leave out): what any result judged by a policy depends on, so a
+        new policy file counts without being named here. Part of results-cache keys."""
+        parts = [tool_fingerprint()]
+        for entry in self.source.entries(self.dir):
+            path = Path(entry.path)
+            try:
+                raw = self.source.raw(path)
+            except (OSError, DocumentError):
+                raw = b"\0unreadable"
+            parts += [self.source.rel(path), digest(raw)]
+        return combined(parts)
 
     def sections(self) -> dict[str, tuple[Path, str, Any]]:
         """Each policy file: (path shown in errors, text, merged data)."""

@@ -57,7 +57,7 @@ class Repo:
 
     def __init__(self, root: Path) -> None:
         self.root = root
-        self.source = Source(root)  # one parse cache for every kind
+        self.source = Source(root)  # one listing and one results cache for every kind
         self.incidents = Incidents(self.source)
         self.pirs = Pirs(self.source)
         self.runbooks = Runbooks(self.source)

@@ -7,16 +7,21 @@ for every PIR, and only when some PIR needs it.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from incidentctl.core.documents import Loaded
 from incidentctl.core.errors import DocumentError, DocumentErrors
+from incidentctl.core.model import Runbook
 from incidentctl.core.policy import Policy
 from incidentctl.deadlines import timers
 from incidentctl.store import git as vcs
+from incidentctl.store.cache import digest
+from incidentctl.store.files import bulk_load
 from incidentctl.store.pirs import PIR_FILE
 from incidentctl.store.repo import Repo
 
@@ -74,3 +79,107 @@ def judged(repo: Repo, warn: Warn) -> Iterator[tuple[Loaded, Policy, timers.PirS
         if incident.policy not in policies:
             policies[incident.policy] = repo.policy_for(incident)
         yield item, policies[incident.policy], review_state(repo, item, warn, approvals)
+
+
+def overdue(
+    repo: Repo, now: datetime, warn: Warn, *, include_due_soon: bool = True
+) -> tuple[list[timers.Reminder], list[timers.Subject], dict[str, str]]:
+    """Everything overdue (and due soon) at `now`, most urgent first, the incidents judged
+    (settled ones left out: they cost nothing, see `live`) and each incident's and
+    runbook's file: what `overdue`, its reminder job and `watch` report, one function so
+    they agree."""
+    subjects, paths = live(repo, now, warn)
+    runbooks: list[tuple[str, Runbook]] = []
+    for path in repo.runbooks.files():
+        try:
+            runbooks.append((path.stem, repo.runbooks.load(path)[1]))
+            paths.setdefault(path.stem, repo.rel(path))
+        except (DocumentError, DocumentErrors) as exc:
+            warn(f"skipped: {exc.render()}")
+    found = timers.findings(
+        subjects, runbooks, repo.policy(), now, include_due_soon=include_due_soon
+    )
+    repo.save_cache()
+    return found, subjects, paths
+
+
+def live(repo: Repo, now: datetime, warn: Warn) -> tuple[list[timers.Subject], dict[str, str]]:
+    """What `overdue` (and its reminder job, `overdue --post`) and `watch` judge at `now`:
+    every readable incident with its policy and PIR, and its file by ID, except those
+    settled by `now` (nothing can be due: not kept, so memory follows the open ones), which
+    the results cache knows without a parse.
+
+    An incident is settled when no rule can fall due any more (`timers.settled_since`); it
+    stays settled, so the instant is kept under the hash of the incident, its PIR and the
+    policies. A PIR approved without a recorded time is settled from its approval in git,
+    looked up on every run, never cached. Unreadable files are told to `warn` and skipped,
+    and never cached, so every run says so again."""
+    subjects: list[timers.Subject] = []
+    paths: dict[str, str] = {}
+    policies: dict[str | None, Policy] = {}
+    approvals = Approvals(repo.root, warn)
+    cache = repo.source.results
+    key = repo.policies.fingerprint() if cache.enabled else ""
+    with bulk_load():
+        for path in repo.incident_files():
+            rel = repo.rel(path)
+            review = path.parent / PIR_FILE
+            try:
+                raw = repo.source.raw(path)
+                reviewed = digest(repo.source.raw(review)) if os.path.lexists(review) else "-"
+            except DocumentError:
+                raw, reviewed = None, None  # read again below, where its error is told
+            name = f"settled:{rel}"
+            entry_key = f"{digest(raw)}:{reviewed}:{key}" if raw is not None else ""
+            if reviewed is not None and cache.enabled:
+                since = _settled_at(cache.get(name, entry_key), approvals, repo.rel(review))
+                if since is not None and since <= now:
+                    continue  # settled: it costs nothing
+            try:
+                doc, incident = repo.incidents.from_bytes(path, raw or repo.source.raw(path))
+            except (DocumentError, DocumentErrors) as exc:
+                errors = exc.errors if isinstance(exc, DocumentErrors) else [exc]
+                warn(f"skipped: {errors[0].render()}")
+                continue
+            doc.data = {}
+            loaded = Loaded(doc, incident)
+            if incident.policy not in policies:
+                policies[incident.policy] = repo.policy_for(incident)
+            told: list[str] = []
+            written = review_state(repo, loaded, told.append)  # as the file says
+            for message in told:
+                warn(message)
+            pir, from_git = written, False
+            if written is not None and written.approved and written.approved_at is None:
+                pir = replace(written, approved_at=approvals.at(repo.rel(review)))
+                from_git = True
+            subject = timers.Subject(incident, policies[incident.policy], pir)
+            paths[incident.id] = str(doc.path)
+            since = timers.settled_since(timers.Subject(incident, subject.policy, written))
+            if since is not None and not told and reviewed is not None:
+                cache.put(name, entry_key, {"since": since.isoformat(), "git": from_git})
+            settled = timers.settled_since(subject)
+            if settled is None or settled > now:  # a settled one is not kept: nothing is due
+                subjects.append(subject)
+    return subjects, paths
+
+
+def _settled_at(value: Any, approvals: Approvals, review: str) -> datetime | None:
+    """The cached "settled since" instant (with the PIR's approval time from git when it
+    records none), if the entry has exactly the shape written; else None."""
+    if not isinstance(value, dict) or set(value) != {"since", "git"}:
+        return None
+    since, from_git = value["since"], value["git"]
+    if not isinstance(since, str) or not isinstance(from_git, bool):
+        return None
+    try:
+        at = datetime.fromisoformat(since)
+    except ValueError:
+        return None
+    if at.tzinfo is None:
+        return None
+    if from_git:
+        approved = approvals.at(review)
+        if approved is not None:
+            at = max(at, approved)
+    return at

@@ -2,20 +2,25 @@
 
 The checks judge parsed documents; this module decides which files to read (all of them,
 or those a pull request names), reads them once, and compares with a git base revision.
+A file whose bytes, and everything else its own findings read, did not change since the
+last run takes its findings from the results cache (store/cache.py) without being parsed;
+the rules across files (duplicate IDs, the base revision) run over the cached facts.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 from pydantic import ValidationError
 
 from incidentctl.checks import incidents as checks
 from incidentctl.checks import maintenance
 from incidentctl.checks import pir as pir_checks
-from incidentctl.checks.incidents import Context, Finding
+from incidentctl.checks.incidents import Context, Finding, Identity
 from incidentctl.checks.oncall import check_schedule
 from incidentctl.core.documents import Document, Loaded, parse
 from incidentctl.core.errors import DocumentError, DocumentErrors, IncidentctlError
@@ -24,7 +29,9 @@ from incidentctl.core.timevalues import format_timestamp
 from incidentctl.disk.regular import NOT_REGULAR, irregular
 from incidentctl.runbooks.runbook import check_runbook
 from incidentctl.store import git as vcs
+from incidentctl.store.cache import combined, digest
 from incidentctl.store.collection import validated
+from incidentctl.store.files import bulk_load
 from incidentctl.store.incidents import INCIDENT_FILE
 from incidentctl.store.pirs import PIR_FILE
 from incidentctl.store.repo import Repo
@@ -39,13 +46,17 @@ class NoSuchPath(IncidentctlError):
 
 
 def check_pir_file(
-    repo: Repo, path: Path, incidents_by_folder: dict[str, Loaded | None]
+    repo: Repo,
+    path: Path,
+    incidents_by_folder: dict[str, Loaded | None],
+    raw: bytes | None = None,
 ) -> tuple[list[Finding], tuple[Document, Pir] | None]:
     """All findings of one pir.md (schema errors included) and the PIR if it parsed.
 
-    `incidents_by_folder` caches the incidents by folder name (None: unreadable)."""
+    `incidents_by_folder` caches the incidents by folder name (None: unreadable); `raw`,
+    the file's bytes if they were read already."""
     try:
-        doc, parsed = repo.pirs.load(path)
+        doc, parsed = repo.pirs.load(path) if raw is None else repo.pirs.from_bytes(path, raw)
     except DocumentErrors as exc:
         return [Finding.from_error(e) for e in exc.errors], None
     except DocumentError as exc:
@@ -171,25 +182,169 @@ def _chosen_pirs(repo: Repo, paths: Sequence[str]) -> list[Path]:
     return sorted(set(chosen))
 
 
-def _reviews(repo: Repo, pirs: list[Path], loaded: list[Loaded], base: str | None) -> list[Finding]:
-    """Every PIR's schema, completeness (errors once in review) and blameless findings."""
+def context_key(repo: Repo, runbooks: set[str]) -> str:
+    """What a file's own findings read besides the file: the policies (every file of
+    policies/, `Policies.fingerprint`), the runbook names, the tool. Part of every
+    results-cache key of validate."""
+    return combined([repo.policies.fingerprint(), "runbooks", *sorted(runbooks)])
+
+
+def _cached_findings(value: Any) -> list[Finding] | None:
+    """Findings as the cache holds them, if they have exactly the shape written; anything
+    else is a miss (a damaged or foreign entry is never trusted)."""
+    if not isinstance(value, list):
+        return None
+    out = []
+    for item in value:
+        if not isinstance(item, dict) or set(item) != _FINDING_KEYS:
+            return None
+        if not all(isinstance(item[k], str) for k in ("path", "rule", "message", "severity")):
+            return None
+        if not all(item[k] is None or isinstance(item[k], str) for k in ("hint", "field")):
+            return None
+        if not (item["line"] is None or type(item["line"]) is int):
+            return None
+        out.append(Finding(**item))
+    return out
+
+
+_FINDING_KEYS = {"path", "line", "rule", "message", "hint", "field", "severity"}
+
+
+@dataclass
+class _Incidents:
+    """What validate knows of the incident files it read: their findings, and for each that
+    loaded its ID (a model only for those parsed in this run)."""
+
+    findings: list[Finding] = field(default_factory=list)
+    ids: dict[str, str] = field(default_factory=dict)  # rel -> ID, every file that loaded
+    digests: dict[str, str] = field(default_factory=dict)  # rel -> content hash, every file
+    # rel -> parsed in this run and kept: those with a PIR beside them (the rest is read
+    # again if a rule across files needs it, which a valid repository never does)
+    models: dict[str, Loaded] = field(default_factory=dict)
+
+    def identities(self, repo: Repo) -> Iterator[Identity]:
+        for rel, incident_id in self.ids.items():
+            loaded = self.models.get(rel)
+            if loaded is not None:
+                yield Identity.of(loaded)
+            else:
+                yield Identity(incident_id, rel, _id_line(repo, rel))
+
+    def model(self, repo: Repo, rel: str) -> Loaded:
+        if rel not in self.models:
+            self.models[rel] = repo.load(repo.root / rel)
+        return self.models[rel]
+
+
+def _id_line(repo: Repo, rel: str) -> Any:
+    def line() -> int | None:
+        return repo.load(repo.root / rel).doc.line_of(("id",))
+
+    return line
+
+
+def _incidents(repo: Repo, selected: list[Path] | None, ctx: Context, key: str) -> _Incidents:
+    """Every chosen incident file's own findings: from the cache when its bytes and the
+    context are as last time, else parsed, validated and checked (and remembered)."""
+    seen = _Incidents()
+    cache = repo.source.results
+    with bulk_load():
+        for path in selected if selected is not None else repo.incident_files():
+            rel = repo.rel(path)
+            try:
+                raw = repo.source.raw(path)
+            except DocumentError as exc:
+                seen.findings.append(Finding.from_error(exc))
+                continue
+            seen.digests[rel] = content = digest(raw)
+            name, entry_key = f"validate:{rel}", f"{content}:{key}"
+            hit = cache.get(name, entry_key)
+            if isinstance(hit, dict):
+                found = _cached_findings(hit.get("findings"))
+                incident_id = hit.get("id")
+                if found is not None and (incident_id is None or isinstance(incident_id, str)):
+                    seen.findings += found
+                    if incident_id is not None:
+                        seen.ids[rel] = incident_id
+                    continue
+            try:
+                doc, incident = repo.incidents.from_bytes(path, raw)
+            except (DocumentErrors, DocumentError) as exc:
+                errors = exc if isinstance(exc, DocumentErrors) else DocumentErrors([exc])
+                found = checks.findings_from(errors)
+                cache.put(name, entry_key, {"id": None, "findings": [asdict(f) for f in found]})
+                seen.findings += found
+                continue
+            doc.data = {}  # the model holds it now; keep bulk loads lean
+            loaded = Loaded(doc, incident)
+            found = checks.check_incident(loaded, ctx)
+            cache.put(name, entry_key, {"id": incident.id, "findings": [asdict(f) for f in found]})
+            seen.findings += found
+            seen.ids[rel] = incident.id
+            if os.path.lexists(path.parent / PIR_FILE):  # its review's checks read it
+                seen.models[rel] = loaded
+    return seen
+
+
+def _reviews(
+    repo: Repo, pirs: list[Path], seen: _Incidents, base: str | None, key: str
+) -> list[Finding]:
+    """Every PIR's schema, completeness (errors once in review) and blameless findings;
+    from the cache when the PIR, the incident beside it and the context are unchanged."""
     findings: list[Finding] = []
-    by_folder: dict[str, Loaded | None] = {item.path.parent.name: item for item in loaded}
+    by_folder: dict[str, Loaded | None] = {
+        Path(rel).parent.name: item for rel, item in seen.models.items()
+    }
+    cache = repo.source.results
     current: dict[str, tuple[Document, Pir]] = {}
+    digests: dict[str, str] = {}
     for path in pirs:
-        found, parsed = check_pir_file(repo, path, by_folder)
+        rel = repo.rel(path)
+        raw: bytes | None = None
+        try:
+            raw = repo.source.raw(path)
+            digests[rel] = mine = digest(raw)
+        except (OSError, DocumentError):
+            mine = "unreadable"
+        beside = path.parent / INCIDENT_FILE
+        incident = seen.digests.get(repo.rel(beside)) or _digest_of(repo, beside)
+        name, entry_key = f"validate:{rel}", f"{mine}:{incident}:{beside.is_file()}:{key}"
+        found = _cached_findings(cache.get(name, entry_key))
+        if found is None:
+            folder = path.parent.name
+            if folder not in by_folder and repo.rel(beside) in seen.ids:
+                by_folder[folder] = seen.model(repo, repo.rel(beside))
+            found, _ = check_pir_file(repo, path, by_folder, raw)
+            cache.put(name, entry_key, [asdict(f) for f in found])
         findings += found
-        if parsed is not None and base:  # kept only to compare with the base
-            current[repo.rel(path)] = parsed
     if base:
         before: dict[str, Pir] = {}
+        same: set[str] = set()
         for rel, content in vcs.files_at(repo.root, base, "incidents", PIR_FILE).items():
+            if digests.get(rel) == digest(content):
+                same.add(rel)  # the same bytes as the base: nothing written by hand here
+                continue
             try:
                 before[rel] = Pir.model_validate(parse(Path(rel), content).data)
             except (DocumentError, DocumentErrors, ValidationError):
                 continue  # a broken base file is the base's problem, not this change's
+        for path in pirs:
+            rel = repo.rel(path)
+            if rel in digests and rel not in same:
+                try:
+                    current[rel] = repo.pirs.load(path)
+                except (DocumentError, DocumentErrors):
+                    continue  # its own findings say why
         findings += pir_checks.check_against_base(before, current)
     return findings
+
+
+def _digest_of(repo: Repo, path: Path) -> str:
+    try:
+        return digest(repo.source.raw(path))
+    except (OSError, DocumentError):
+        return "none"
 
 
 def collect(repo: Repo, paths: Sequence[str], base: str | None) -> list[Finding]:
@@ -220,27 +375,25 @@ def collect(repo: Repo, paths: Sequence[str], base: str | None) -> list[Finding]
         snapshot_exists=repo.policies.has_snapshot,
         policy_for=repo.policy_for,
     )
+    key = context_key(repo, runbooks)
     selected = _chosen_incidents(repo, paths)
-    loaded: list[Loaded] = []
-    for item in repo.scan(selected):
-        if isinstance(item, DocumentErrors):
-            findings += checks.findings_from(item)
-            continue
-        loaded.append(item)
-        findings += checks.check_incident(item, ctx)
+    seen = _incidents(repo, selected, ctx, key)
+    findings += seen.findings
     if selected is not None:
         # duplicate IDs are judged against the whole repository; the other files are
         # only skimmed for their `id:` line
         shown = set(selected)
         others = [p for p in repo.incident_files() if p not in shown]
-        findings += checks.check_repository(loaded, others=repo.incidents.quick_ids(others))
+        findings += checks.check_repository(
+            seen.identities(repo), others=repo.incidents.quick_ids(others)
+        )
     else:
-        findings += checks.check_repository(loaded)
+        findings += checks.check_repository(seen.identities(repo))
     findings += [Finding.from_error(e) for e in repo.policies.broken.values()]
     if base:
-        findings += _against_base(repo, base, loaded, partial=selected is not None)
-    findings += _reviews(repo, _chosen_pirs(repo, paths), loaded, base)
-    repo.save_cache()  # the reviews were parsed after the incidents
+        findings += _against_base(repo, base, seen, partial=selected is not None)
+    findings += _reviews(repo, _chosen_pirs(repo, paths), seen, base, key)
+    repo.save_cache(prune=not paths)
     if not paths:
         findings += maintenance.check_all(repo.maintenances.scan(), policy)
     return _once(findings)
@@ -272,23 +425,32 @@ def _once(findings: list[Finding]) -> list[Finding]:
     return out
 
 
-def _against_base(repo: Repo, base: str, loaded: list[Loaded], *, partial: bool) -> list[Finding]:
+def _against_base(repo: Repo, base: str, seen: _Incidents, *, partial: bool) -> list[Finding]:
+    """Append-only history and ID collisions against `base`. A file with the same bytes as
+    at the base changed nothing: it is neither parsed here nor compared, only its ID known."""
     raw = vcs.files_at(repo.root, base, "incidents", INCIDENT_FILE)
     base_incidents: dict[str, Incident] = {}
     base_ids: dict[str, str] = {}
+    unchanged: set[str] = set()
     for rel, content in raw.items():
+        if rel in seen.ids and seen.digests.get(rel) == digest(content):
+            unchanged.add(rel)
+            base_ids[seen.ids[rel]] = rel
+            continue
         try:
             incident = validated(Incident, parse(Path(rel), content))
         except (DocumentError, DocumentErrors):
             continue  # a broken base file is the base's problem, not this change's
         base_incidents[rel] = incident
         base_ids[incident.id] = rel
-    current = {str(item.path): item for item in loaded}
     if partial:
-        base_incidents = {p: i for p, i in base_incidents.items() if p in current}
+        base_incidents = {p: i for p, i in base_incidents.items() if p in seen.ids}
     # a file that is there but did not load (a merge conflict, say) has its own findings:
     # it was not deleted, and its history is judged once it loads
     base_incidents = {
-        p: i for p, i in base_incidents.items() if p in current or not (repo.root / p).exists()
+        p: i for p, i in base_incidents.items() if p in seen.ids or not (repo.root / p).exists()
     }
-    return checks.check_against_base(current, base_incidents, base_ids)
+    current = {rel: seen.model(repo, rel) for rel in seen.ids if rel not in unchanged}
+    return checks.check_against_base(
+        current, base_incidents, base_ids, current_ids=set(seen.ids.values())
+    )

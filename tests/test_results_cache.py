@@ -1,0 +1,168 @@
+"""The results cache makes validate and overdue faster, never different: a file that did not
+change (nor the policies, nor the tool) is not parsed again; anything else is."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from incidentctl.core import documents
+from tests.conftest import NOW, Invoke, declare, incident_file
+
+
+@pytest.fixture
+def yaml_parses(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The files whose front-matter went through the YAML parser."""
+    seen: list[str] = []
+    real = documents.load_yaml
+
+    def counting(path: Path, text: str, *, line_offset: int = 0) -> object:
+        seen.append(str(path))
+        return real(path, text, line_offset=line_offset)
+
+    monkeypatch.setattr(documents, "load_yaml", counting)
+    return seen
+
+
+def _documents(seen: list[str]) -> list[str]:
+    return [p for p in seen if p.endswith(("incident.md", "pir.md"))]
+
+
+def _cache_file() -> Path:
+    (found,) = Path(os.environ["INCIDENTCTL_CACHE_DIR"]).glob("*.json")
+    return found
+
+
+def test_unchanged_files_are_not_parsed_again(
+    samples: Path, cli: Invoke, yaml_parses: list[str]
+) -> None:
+    first = cli("validate", "--format", "json")
+    assert _documents(yaml_parses)
+    yaml_parses.clear()
+    again = cli("validate", "--format", "json")
+    assert _documents(yaml_parses) == []  # every incident and PIR came from the cache
+    assert (again.code, again.out) == (first.code, first.out)
+
+
+def test_an_edited_file_is_parsed_afresh(repo: Path, cli: Invoke, yaml_parses: list[str]) -> None:
+    incident_id = declare(cli)
+    assert cli("validate").code == 0
+    path = incident_file(repo, incident_id)
+    path.write_text(path.read_text().replace("urgency: high", "urgency: hgh"))
+    yaml_parses.clear()
+    result = cli("validate")
+    assert result.code == 1
+    assert "urgency" in result.out
+    assert _documents(yaml_parses) == [str(path.relative_to(repo))]
+    yaml_parses.clear()
+    assert cli("validate").out == result.out  # its findings cached too
+    assert _documents(yaml_parses) == []
+
+
+def test_a_policy_change_checks_every_file_again(
+    samples: Path, cli: Invoke, yaml_parses: list[str]
+) -> None:
+    assert cli("validate").code == 0
+    components = samples / "policies" / "components.yaml"
+    components.write_text(components.read_text() + "\n# a comment changes the bytes\n")
+    yaml_parses.clear()
+    assert cli("validate").code == 0
+    assert len(_documents(yaml_parses)) == len(list(samples.glob("incidents/*/*/*/*.md")))
+
+
+def test_a_new_policy_file_counts_without_being_named(
+    samples: Path, cli: Invoke, yaml_parses: list[str]
+) -> None:
+    assert cli("validate").code == 0
+    (samples / "policies" / "future.yaml").write_text("# a policy file a later release reads\n")
+    yaml_parses.clear()
+    cli("validate")
+    assert _documents(yaml_parses)
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        "{not json",
+        '{"format": 3, "tool": "another", "root": "/", "results": {}}',
+        "[]",
+    ],
+)
+def test_a_damaged_or_foreign_cache_is_ignored(
+    repo: Path, cli: Invoke, yaml_parses: list[str], damage: str
+) -> None:
+    declare(cli)
+    assert cli("validate").code == 0
+    _cache_file().write_text(damage)
+    yaml_parses.clear()
+    assert cli("validate").code == 0  # ignored, and rewritten
+    assert len(_documents(yaml_parses)) == 1
+    yaml_parses.clear()
+    assert cli("validate").code == 0
+    assert _documents(yaml_parses) == []
+
+
+def test_a_tampered_entry_is_never_trusted(repo: Path, cli: Invoke) -> None:
+    """An entry of the wrong shape is a miss: the file is checked again."""
+    incident_id = declare(cli)
+    path = incident_file(repo, incident_id)
+    path.write_text(path.read_text().replace("urgency: high", "urgency: hgh"))
+    bad = cli("validate")
+    assert bad.code == 1
+    cache = _cache_file()
+    stored = json.loads(cache.read_text())
+    for entry in stored["results"].values():
+        entry[1] = {"id": incident_id, "findings": [{"path": "x", "line": "1"}]}
+    cache.write_text(json.dumps(stored))
+    assert cli("validate").out == bad.out
+
+
+def test_settled_incidents_cost_nothing_in_overdue(
+    repo: Path, cli: Invoke, yaml_parses: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A closed P3 (no review owed) is settled from its closing on: the second run does not
+    parse it; an earlier `--now`, before it closed, judges it in full again."""
+    settled = declare(cli, "--impact", "low", "--urgency", "low", at="2026-11-27T09:00:00Z")
+    for command in ("resolve", "close"):
+        assert cli(command, settled, "--at", "2026-11-27T10:00:00Z", "--now", NOW).code == 0
+    live = declare(cli)
+    first = cli("overdue", "--now", NOW, "--format", "json")
+    assert live in first.out
+    yaml_parses.clear()
+    again = cli("overdue", "--now", NOW, "--format", "json")
+    assert (again.code, again.out, again.err) == (first.code, first.out, first.err)
+    assert _documents(yaml_parses) == [str(incident_file(repo, live).relative_to(repo))]
+    yaml_parses.clear()
+    before = cli("overdue", "--now", "2026-11-27T09:30:00Z", "--format", "json")
+    assert len(_documents(yaml_parses)) == 2  # not yet closed then: judged in full
+    monkeypatch.setenv("INCIDENTCTL_CACHE", "off")
+    assert cli("overdue", "--now", "2026-11-27T09:30:00Z", "--format", "json").out == before.out
+
+
+def test_deleted_files_are_forgotten(repo: Path, cli: Invoke) -> None:
+    incident_id = declare(cli, at="2026-11-27T10:00:00Z")
+    assert cli("resolve", incident_id, "--at", "2026-11-27T11:00:00Z", "--now", NOW).code == 0
+    assert cli("pir", "new", incident_id, "--now", NOW).code == 0
+    cli("validate")
+    assert "pir.md" in _cache_file().read_text()
+    (incident_file(repo, incident_id).parent / "pir.md").unlink()
+    cli("validate")
+    assert "pir.md" not in _cache_file().read_text()  # a full scan forgets files that are gone
+
+
+def test_off_in_ci_unless_asked_for(
+    repo: Path, cli: Invoke, monkeypatch: pytest.MonkeyPatch, yaml_parses: list[str]
+) -> None:
+    declare(cli)
+    folder = Path(os.environ["INCIDENTCTL_CACHE_DIR"])
+    monkeypatch.setenv("CI", "true")  # a fresh runner: nothing to reuse, so nothing written
+    assert cli("validate").code == 0
+    assert list(folder.glob("*.json")) == []
+    monkeypatch.setenv("INCIDENTCTL_CACHE", "on")  # what the workflows say
+    assert cli("validate").code == 0
+    yaml_parses.clear()
+    assert cli("validate").code == 0
+    assert _documents(yaml_parses) == []
