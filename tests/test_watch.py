@@ -496,3 +496,59 @@ def test_a_deadline_exactly_now_is_the_next_one_to_wake_for(cli: Invoke, repo: P
     assert result.code == 0, result.err
     assert "0 sent" in result.out  # the acknowledgement is not overdue yet
     assert "next deadline 2026-11-27T15:01:00Z" in result.out
+
+
+def test_watch_posts_to_the_tracking_issue_and_the_sinks_alike(
+    cli: Invoke, repo: Path, sink: Sink, api: Any
+) -> None:
+    """With GitHub configured the tracking issue is one sink among several: the same breach
+    reaches both, each once, the issue's comments being its own record."""
+    notifications(repo)
+    incident = p0(cli)
+    first = cli("watch", "--once", "--now", "2026-11-27T15:02:00Z")
+    assert first.code == 0, first.err
+    (issue,) = api.issues("incident")
+    acks = [c for c in api.comments_on(issue["number"]) if "|acknowledge|" in c["body"]]
+    assert len(acks) == 1
+    assert sink.titles() == [f"Overdue: {incident} acknowledge (P0)"]
+    comments = len(api.state.comments)
+    assert cli("watch", "--once", "--now", "2026-11-27T15:02:30Z").code == 0
+    assert len(api.state.comments) == comments
+    assert len(sink.received) == 1
+    (message,) = sink.received
+    assert f"/blob/main/incidents/2026/11/{incident}/incident.md" in message["message"]
+
+
+def test_dry_runs_say_what_would_be_sent_and_claim_nothing(
+    cli: Invoke, repo: Path, sink: Sink
+) -> None:
+    notifications(repo)
+    incident = p0(cli)
+    result = cli("overdue", "--post", "--dry-run", "--now", "2026-11-27T15:02:00Z")
+    assert f"would send to pager: Overdue: {incident} acknowledge (P0)" in result.err
+    watched = cli("watch", "--once", "--dry-run", "--now", "2026-11-27T15:02:00Z")
+    assert "would send to pager" in watched.err
+    assert sink.received == []
+    assert not (repo / ".git" / "incidentctl" / "deliveries.json").exists()
+    assert cli("overdue", "--post", "--now", "2026-11-27T15:02:00Z").code == 1
+    assert len(sink.received) == 1
+
+
+def test_the_reminders_job_says_loudly_when_github_will_disable_its_schedule(
+    cli: Invoke, repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")  # the repository's last commit: 2026-11-27
+    soon = cli("overdue", "--post", "--dry-run", "--now", "2027-01-20T00:00:00Z")
+    assert "::warning title=schedule::no commit since 2026-11-27T12:00:00Z" in soon.err
+    assert "the reminders schedule stops at 2027-01-26T12:00:00Z" in soon.err
+    late = cli("overdue", "--post", "--dry-run", "--now", "2027-02-01T00:00:00Z")
+    assert "the reminders schedule stopped at" in late.err
+    fine = cli("overdue", "--post", "--dry-run", "--now", "2026-12-20T00:00:00Z")
+    assert "title=schedule" not in fine.err
+
+
+def test_watch_refuses_a_replayed_clock_without_once(cli: Invoke) -> None:
+    result = cli("watch", "--now", "2026-11-27T15:02:00Z")
+    assert result.code == 2
+    assert "--now (or INCIDENTCTL_NOW) goes with --once" in result.err
+    assert cli("watch", "--interval", "0s", "--once").code == 2

@@ -56,6 +56,16 @@ def _link(notifications: Notifications, env: Mapping[str, str]) -> Callable[[str
     return link
 
 
+def _reach(repo: Repo, env: Mapping[str, str]) -> Callable[[str, str], str | None]:
+    """A person's address on a channel: people.yaml as it is now, ${VAR}s from `env`."""
+    people = repo.policy().people
+
+    def reach(who: str, channel: str) -> str | None:
+        return people.address(who, channel, env)
+
+    return reach
+
+
 def overdue_incidents(
     repo: Repo, found: list[timers.Reminder], paths: dict[str, str]
 ) -> dict[str, tuple[Incident, str]]:
@@ -100,10 +110,11 @@ def to_sinks(
         link=_link(notifications, env),
         backups=backups_of,
         blocked_after=repo.policy().oncall.page_backup_after,
+        reach=_reach(repo, env),
     )
     if dry_run:
         for alert in pending:
-            say(f"would send to {alert.sink}: {alert.title}")
+            say(f"would send to {alert.where}: {alert.title}")
         return done
     record = record_for(repo.root)
     won = record.claim([a.key for a in pending], now)
@@ -115,12 +126,13 @@ def to_sinks(
     give_back: list[str] = []
 
     def one_sink(name: str, batch: list[Alert]) -> list[tuple[Alert, Outcome | str]]:
-        try:
-            url = expand(notifications.sink(name).url, env)
-        except UnsetVariable as exc:
-            return [(a, f"{exc}: set it in the environment of this run") for a in batch]
         out: list[tuple[Alert, Outcome | str]] = []
         for alert in batch:
+            try:
+                url = expand(alert.delivery.url(), env)
+            except UnsetVariable as exc:
+                out.append((alert, f"{exc}: set it in the environment of this run"))
+                continue
             try:
                 out.append((alert, send(url, (alert.title, alert.body), alert.repeated())))
             except IncidentctlError as exc:
@@ -134,22 +146,22 @@ def to_sinks(
             if isinstance(outcome, Outcome) and outcome.sent:
                 done.sent.append(alert)
                 mark = " (sent again, marked repeat, after a timeout)" if outcome.repeated else ""
-                say(f"sent to {alert.sink}: {alert.title}{mark}")
+                say(f"sent to {alert.where}: {alert.title}{mark}")
                 continue
             done.failed.append(alert)
             if isinstance(outcome, str):
-                say(f"not sent to {alert.sink}: {alert.title}: {outcome}")
+                say(f"not sent to {alert.where}: {alert.title}: {outcome}")
                 give_back.append(alert.key)
                 continue
             if outcome.ambiguous:
                 say(
-                    f"not delivered to {alert.sink} after {outcome.attempts} tries: "
+                    f"not delivered to {alert.where} after {outcome.attempts} tries: "
                     f"{alert.title}: {outcome.error}; it may have arrived, so it is not sent "
                     "again"
                 )
             else:
                 say(
-                    f"not delivered to {alert.sink} after {outcome.attempts} tries: "
+                    f"not delivered to {alert.where} after {outcome.attempts} tries: "
                     f"{alert.title}: {outcome.error}; the next run tries again"
                 )
                 give_back.append(alert.key)
