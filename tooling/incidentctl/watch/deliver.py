@@ -57,6 +57,16 @@ def _link(notifications: Notifications, env: Mapping[str, str]) -> Callable[[str
     return link
 
 
+def _reach(repo: Repo, env: Mapping[str, str]) -> Callable[[str, str], str | None]:
+    """A person's address on a channel: people.yaml as it is now, ${VAR}s from `env`."""
+    people = repo.policy().people
+
+    def reach(who: str, channel: str) -> str | None:
+        return people.address(who, channel, env)
+
+    return reach
+
+
 def overdue_incidents(
     repo: Repo, found: list[timers.Reminder], paths: dict[str, str]
 ) -> dict[str, tuple[Incident, str]]:
@@ -101,10 +111,11 @@ def to_sinks(
         link=_link(notifications, env),
         backups=backups_of,
         blocked_after=repo.policy().oncall.page_backup_after,
+        reach=_reach(repo, env),
     )
     if dry_run:
         for alert in pending:
-            say(f"would send to {alert.sink}: {alert.title}")
+            say(f"would send to {alert.where}: {alert.title}")
         return done
     record = record_for(repo.root)
     won, taken = record.claim([a.key for a in pending], now)
@@ -117,12 +128,13 @@ def to_sinks(
     settled: dict[str, str] = {}
 
     def one_sink(name: str, batch: list[Alert]) -> list[tuple[Alert, Outcome | str]]:
-        try:
-            url = expand(notifications.sink(name).url, env)
-        except UnsetVariable as exc:
-            return [(a, f"{exc}: set it in the environment of this run") for a in batch]
         out: list[tuple[Alert, Outcome | str]] = []
         for alert in batch:
+            try:
+                url = expand(alert.delivery.url(), env)
+            except UnsetVariable as exc:
+                out.append((alert, f"{exc}: set it in the environment of this run"))
+                continue
             try:
                 message = (alert.title, alert.body)
                 repeat_first = alert.key in taken
@@ -143,7 +155,7 @@ def to_sinks(
                     mark = " (marked repeat: its first claimant stopped before settling it)"
                 elif outcome.repeated:
                     mark = " (sent again, marked repeat, after a timeout)"
-                say(f"sent to {alert.sink}: {alert.title}{mark}")
+                say(f"sent to {alert.where}: {alert.title}{mark}")
                 continue
             done.failed.append(alert)
             if isinstance(outcome, str) or not outcome.ambiguous:
@@ -154,17 +166,17 @@ def to_sinks(
             else:
                 settled[alert.key] = "maybe"
             if isinstance(outcome, str):
-                say(f"not sent to {alert.sink}: {alert.title}: {outcome}")
+                say(f"not sent to {alert.where}: {alert.title}: {outcome}")
                 continue
             if outcome.ambiguous:
                 say(
-                    f"not delivered to {alert.sink} after {outcome.attempts} tries: "
+                    f"not delivered to {alert.where} after {outcome.attempts} tries: "
                     f"{alert.title}: {outcome.error}; it may have arrived, so it is not sent "
                     "again"
                 )
             else:
                 say(
-                    f"not delivered to {alert.sink} after {outcome.attempts} tries: "
+                    f"not delivered to {alert.where} after {outcome.attempts} tries: "
                     f"{alert.title}: {outcome.error}; the next run tries again"
                 )
     record.settle(settled, give_back, now)
