@@ -276,8 +276,7 @@ def push_lease(root: Path, remote: str, commit: str, ref: str, expected: str | N
         _run(root, "update-ref", ref, commit)
         return True
     said = (done.stdout + done.stderr).decode("utf-8", "replace")
-    lost = ("[rejected]", "stale info", "fetch first", "failed to update ref", "cannot lock ref")
-    if any(sign in said for sign in lost):  # the last two: a push to the ref at the same moment
+    if "[rejected]" in said or "stale info" in said or "fetch first" in said:
         return False
     if "cannot lock ref" in said or "failed to update ref" in said:
         return False  # a racing push held the remote's ref lock: try again on what it wrote
