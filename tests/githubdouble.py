@@ -1,8 +1,9 @@
 """A stateful GitHub REST API double served over HTTP on 127.0.0.1, for PyGithub to talk to.
 
 It implements what incidentctl's GitHub adapter calls: the repository, issues (create, get,
-list with state/labels filters and Link-header pagination, edit), labels, assignees and issue
-comments (create, list, edit, delete), and sends rate-limit headers. Faults are injected per
+list with state/labels filters and Link-header pagination, edit), labels, assignees, issue
+comments (create, get, list, edit, delete) and their reactions, a user's permission on the
+repository (`State.permissions`), and sends rate-limit headers. Faults are injected per
 test with `fail(kind, on=N)`: the Nth request (counting from 1) that matches answers with the
 fault instead (or, for "slow", after doing the work).
 
@@ -55,6 +56,10 @@ class State:
     comments: dict[int, dict[str, Any]] = field(default_factory=dict)
     labels: dict[str, dict[str, Any]] = field(default_factory=dict)
     assignable: set[str] = field(default_factory=lambda: {"alice", "bob"})
+    # GET collaborators/{user}/permission: admin, write, read or none (maintain reads as write)
+    permissions: dict[str, str] = field(
+        default_factory=lambda: {"octo-responder": "write", "alice": "admin", "mallory": "read"}
+    )
     next_number: int = 1
     next_comment: int = 1000
     requests: list[tuple[str, str]] = field(default_factory=list)
@@ -261,6 +266,23 @@ class GitHubDouble:
             if name in self.state.labels:
                 return 200, self.state.labels[name], {}
             return 404, {"message": "Not Found"}, {}
+        if len(parts) == 3 and parts[0] == "collaborators" and parts[2] == "permission":
+            login = urllib.parse.unquote(parts[1])
+            permission = self.state.permissions.get(login, "none")
+            who = {"login": login, "id": abs(hash(login)) % 10**6, "type": "User"}
+            return 200, {"permission": permission, "role_name": permission, "user": who}, {}
+        if len(parts) == 4 and parts[:2] == ["issues", "comments"] and parts[3] == "reactions":
+            comment = self.state.comments.get(int(parts[2]))
+            if comment is None:
+                return 404, {"message": "Not Found"}, {}
+            reactions = comment.setdefault("reactions", [])
+            mine = [r for r in reactions if r["user"]["login"] == user["login"]]
+            existing = next((r for r in mine if r["content"] == body["content"]), None)
+            if existing is not None:  # GitHub: one reaction of a kind per user, 200
+                return 200, existing, {}
+            reaction = {"id": len(reactions) + 1, "content": body["content"], "user": dict(user)}
+            reactions.append(reaction)
+            return 201, reaction, {}
         if len(parts) == 2 and parts[0] == "assignees":
             if parts[1] in self.state.assignable:
                 return 204, None, {}
@@ -452,4 +474,18 @@ def environment(double: GitHubDouble) -> dict[str, str]:
         "GITHUB_SERVER_URL": "https://github.example",
         "GITHUB_REF_NAME": "main",
         "INCIDENTCTL_GITHUB_TIMEOUT": "1",
+    }
+
+
+def comment_event(double: GitHubDouble, comment_id: int, action: str = "created") -> dict[str, Any]:
+    """The `issue_comment` event GitHub sends for a comment of the double, as a workflow's
+    GITHUB_EVENT_PATH holds it."""
+    comment = double.state.comments[comment_id]
+    issue = double._issue_json(double.state.issues[comment["issue"]])
+    return {
+        "action": action,
+        "issue": issue,
+        "comment": double._comment_json(comment),
+        "repository": double._repo_json(),
+        "sender": comment["user"],
     }

@@ -6,7 +6,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from incidentctl.core.people import People
+from incidentctl.core.people import People, Recipient, recipients
+from incidentctl.store.repo import Repo
 from tests.conftest import NOW, Invoke, declare
 from tests.githubdouble import GitHubDouble
 
@@ -286,3 +287,65 @@ def test_oncall_without_rotations_says_where_they_go(cli: Invoke) -> None:
         "at": NOW,
         "rotations": [],
     }
+
+
+def test_notify_and_escalate_name_who_is_on_call_at_the_moment(cli: Invoke, repo: Path) -> None:
+    _schedule(repo, "2026-11-02T09:00:00+01:00")
+    escalation = repo / "policies/escalation.yaml"
+    text = escalation.read_text(encoding="utf-8")
+    text = text.replace(
+        'tier-2: {primary: "@example-org/sre", backup: "@example-org/platform"}',
+        'tier-2: {primary: "rotation:secondary", backup: null}',
+    )
+    escalation.write_text(text, encoding="utf-8")
+    incident_id = declare(cli, at="2026-11-27T15:00:00Z")
+    # the first rotation's holder is the on-call engineer the initial alert is assigned to
+    alert = cli("notify", incident_id, "--template", "initial-alert", "--now", NOW)
+    assert alert.code == 0, alert.err
+    assert "**Assigned**: @alice" in alert.out
+    later = cli(
+        "notify", incident_id, "--template", "initial-alert", "--now", "2026-11-30T09:00:00Z"
+    )
+    assert "**Assigned**: @bob" in later.out  # Monday 09:00 Berlin: bob's week
+    escalated = cli(
+        "escalate", incident_id, "--tier", "2", "--by", "@ic", "--at", "2026-11-27T15:30:00Z",
+        "--now", NOW,
+    )  # fmt: skip
+    assert escalated.code == 0, escalated.err
+    assert "Escalated (tier-2) to @frank" in escalated.out  # secondary's week 4: frank
+
+
+def test_the_people_who_must_act_are_reached_per_channel(cli: Invoke, repo: Path) -> None:
+    _schedule(repo, "2026-11-02T09:00:00+01:00")
+    _contacts(repo)
+    (repo / "policies/people.yaml").write_text(
+        "people:\n"
+        "  '@alice': {slack: U0ALICE, sms: '${ALICE_PHONE}'}\n"
+        "  '@example-org/sre': {slack: C0SRE}\n",
+        encoding="utf-8",
+    )
+    declare(cli, at="2026-11-27T15:00:00Z")
+    data = json.loads(cli("overdue", "--now", NOW, "--format", "json").out)
+    ack = next(f for f in data["findings"] if f["rule"] == "acknowledge")
+    people = Repo(repo).policy().people
+    env = {"ALICE_PHONE": "+4915112345678"}
+    assert recipients(people, ack["who"], ["slack", "sms"], env) == [
+        Recipient("@alice", "slack", "U0ALICE"),
+        Recipient("@alice", "sms", "+4915112345678"),
+    ]
+    assert recipients(people, ["@example-org/sre", "@nobody"], ["slack"], {}) == [
+        Recipient("@example-org/sre", "slack", "C0SRE"),
+        Recipient("@nobody", "slack", None),
+    ]
+    # the directory is read live: a number changed during the incident is used at once
+    (repo / "policies/people.yaml").write_text(
+        "people:\n  '@alice': {sms: '+4917000000000'}\n", encoding="utf-8"
+    )
+    assert Repo(repo).policy().people.address("@alice", "sms", {}) == "+4917000000000"
+    (repo / "policies/people.yaml").write_text("people:\n  alice: {sms: x}\n", encoding="utf-8")
+    result = cli("validate")
+    assert result.code == 1
+    assert (
+        "policies/people.yaml:2: error: [schema] people.alice.[key]: 'alice' is not written "
+        in (result.out + result.err)
+    )

@@ -393,10 +393,13 @@ def test_the_local_record_claims_each_key_once(tmp_path: Path) -> None:
     root = tmp_path / "r"
     root.mkdir()
     record = LocalRecord(root, tmp_path / "deliveries.json")
-    assert record.claim(["a", "b"], T0) == {"a", "b"}
-    assert record.claim(["b", "c"], T0) == {"c"}
-    record.release(["c"])
-    assert record.claim(["c"], T0) == {"c"}
+    assert record.claim(["a", "b"], T0) == ({"a", "b"}, set())
+    assert record.claim(["b", "c"], T0) == ({"c"}, set())
+    record.settle({"a": "sent", "b": "maybe"}, ["c"], T0)
+    assert record.claim(["c"], T0) == ({"c"}, set())
+    later = T0 + timedelta(minutes=10)  # c was never settled: its claimant died
+    assert record.claim(["a", "b", "c"], later) == (set(), {"c"})
+    assert record.claim(["c"], later + timedelta(minutes=10)) == (set(), set())  # once only
     record.beat(T0, 30)
     state = State.parse((tmp_path / "deliveries.json").read_bytes())
     assert set(state.claims) == {"a", "b", "c"}
@@ -496,3 +499,83 @@ def test_a_deadline_exactly_now_is_the_next_one_to_wake_for(cli: Invoke, repo: P
     assert result.code == 0, result.err
     assert "0 sent" in result.out  # the acknowledgement is not overdue yet
     assert "next deadline 2026-11-27T15:01:00Z" in result.out
+
+
+def test_watch_posts_to_the_tracking_issue_and_the_sinks_alike(
+    cli: Invoke, repo: Path, sink: Sink, api: Any
+) -> None:
+    """With GitHub configured the tracking issue is one sink among several: the same breach
+    reaches both, each once, the issue's comments being its own record."""
+    notifications(repo)
+    incident = p0(cli)
+    first = cli("watch", "--once", "--now", "2026-11-27T15:02:00Z")
+    assert first.code == 0, first.err
+    (issue,) = api.issues("incident")
+    acks = [c for c in api.comments_on(issue["number"]) if "|acknowledge|" in c["body"]]
+    assert len(acks) == 1
+    assert sink.titles() == [f"Overdue: {incident} acknowledge (P0)"]
+    comments = len(api.state.comments)
+    assert cli("watch", "--once", "--now", "2026-11-27T15:02:30Z").code == 0
+    assert len(api.state.comments) == comments
+    assert len(sink.received) == 1
+    (message,) = sink.received
+    assert f"/blob/main/incidents/2026/11/{incident}/incident.md" in message["message"]
+
+
+def test_dry_runs_say_what_would_be_sent_and_claim_nothing(
+    cli: Invoke, repo: Path, sink: Sink
+) -> None:
+    notifications(repo)
+    incident = p0(cli)
+    result = cli("overdue", "--post", "--dry-run", "--now", "2026-11-27T15:02:00Z")
+    assert f"would send to pager: Overdue: {incident} acknowledge (P0)" in result.err
+    watched = cli("watch", "--once", "--dry-run", "--now", "2026-11-27T15:02:00Z")
+    assert "would send to pager" in watched.err
+    assert sink.received == []
+    assert not (repo / ".git" / "incidentctl" / "deliveries.json").exists()
+    assert cli("overdue", "--post", "--now", "2026-11-27T15:02:00Z").code == 1
+    assert len(sink.received) == 1
+
+
+def test_the_reminders_job_says_loudly_when_github_will_disable_its_schedule(
+    cli: Invoke, repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")  # the repository's last commit: 2026-11-27
+    soon = cli("overdue", "--post", "--dry-run", "--now", "2027-01-20T00:00:00Z")
+    assert "::warning title=schedule::no commit since 2026-11-27T12:00:00Z" in soon.err
+    assert "the reminders schedule stops at 2027-01-26T12:00:00Z" in soon.err
+    late = cli("overdue", "--post", "--dry-run", "--now", "2027-02-01T00:00:00Z")
+    assert "the reminders schedule stopped at" in late.err
+    fine = cli("overdue", "--post", "--dry-run", "--now", "2026-12-20T00:00:00Z")
+    assert "title=schedule" not in fine.err
+
+
+def test_watch_refuses_a_replayed_clock_without_once(cli: Invoke) -> None:
+    result = cli("watch", "--now", "2026-11-27T15:02:00Z")
+    assert result.code == 2
+    assert "--now (or INCIDENTCTL_NOW) goes with --once" in result.err
+    assert cli("watch", "--interval", "0s", "--once").code == 2
+
+
+def test_a_claim_whose_claimant_died_is_taken_over_and_sent_as_the_marked_repeat(
+    cli: Invoke, repo: Path, sink: Sink
+) -> None:
+    notifications(repo)
+    incident = p0(cli)
+    key = f"{incident}|acknowledge||2026-11-27T15:01:00Z|0|pager"
+    record = repo / ".git" / "incidentctl" / "deliveries.json"
+    record.parent.mkdir(parents=True, exist_ok=True)
+    claims = {key: {"at": "2026-11-27T15:02:00Z", "by": "runner-7 pid 42"}}
+    record.write_text(json.dumps({"version": 1, "claims": claims}))
+    soon = cli("overdue", "--post", "--now", "2026-11-27T15:04:00Z")
+    assert soon.code == 1, soon.err
+    assert sink.received == []  # two minutes: its claimant may still be sending
+    late = cli("overdue", "--post", "--now", "2026-11-27T15:08:00Z")
+    assert "stopped before settling it" in late.err
+    assert sink.titles() == [f"[repeat] Overdue: {incident} acknowledge (P0)"]
+    assert "may have arrived" in sink.received[0]["message"]
+    cli("overdue", "--post", "--now", "2026-11-27T15:20:00Z")
+    assert len(sink.received) == 1
+    entry = json.loads(record.read_text())["claims"][key]
+    assert entry["taken"] == "runner-7 pid 42"
+    assert "sent" in entry

@@ -1,4 +1,5 @@
-"""`github sync`, `github pr-comment`, `actions sync`: the repository's state on GitHub.
+"""`github sync`, `github pr-comment`, `github command`, `actions sync`: the repository's
+state on GitHub, and changes asked for in a tracking issue's comments.
 
 The GitHub repository and token come from the Actions environment (GITHUB_REPOSITORY,
 GITHUB_TOKEN, GITHUB_API_URL); see incidentctl/github.py. What these commands do on GitHub
@@ -56,6 +57,7 @@ def _incidents(repo: Repo) -> list[tuple[Incident, str]]:
 Examples:
   incidentctl github sync                       tracking issues in step with the files
   incidentctl github pr-comment --base origin/main
+  incidentctl github command                    /ack and others from an issue comment
 """
 )
 def github() -> None:
@@ -126,6 +128,77 @@ def pr_comment(
         return
     number = _pr_number(pr)
     warn(_ghsync().pr_comment(_connect(dry_run), number, body))
+
+
+def _event(path: str | None) -> tuple[str, object]:
+    where = path or os.environ.get("GITHUB_EVENT_PATH", "")
+    if not where:
+        raise IncidentctlError(
+            "which event? no --event given and GITHUB_EVENT_PATH is not set",
+            hint="run it in an issue_comment workflow, or pass --event FILE",
+        )
+    try:
+        return where, json.loads(Path(where).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise IncidentctlError(
+            f"{where}: cannot read the event ({exc.strerror})",
+            hint="pass --event FILE with the issue_comment event's JSON",
+        ) from None
+    except ValueError as exc:
+        raise IncidentctlError(f"{where}: the event is not JSON ({exc})") from None
+
+
+@github.command(
+    "command",
+    epilog="""\b
+Examples:
+  incidentctl github command                    in an issue_comment workflow
+  incidentctl github command --event event.json --branch main
+Comment commands on an incident's tracking issue (write access needed):
+  /ack, /escalate tier-2|tier-3|management|executive [reason], /update TEXT,
+  /update --public TEXT, /mitigate STRATEGY [note], /resolve
+The change is made --by @commenter, committed and pushed (rebased and pushed again, at most
+5 times, when the branch moves), and the comment gets a reply and a reaction.
+Environment: GITHUB_EVENT_PATH, GITHUB_REPOSITORY, GITHUB_TOKEN, GITHUB_REF_NAME.
+""",
+)
+@click.option(
+    "--event", "event_path", metavar="PATH", help="The event JSON (default: $GITHUB_EVENT_PATH)."
+)
+@click.option("--remote", default="origin", show_default=True, help="The git remote to push to.")
+@click.option(
+    "--branch", metavar="NAME", help="The branch to push to (default: $GITHUB_REF_NAME, else main)."
+)
+@now_option
+@click.pass_context
+def command(
+    ctx: click.Context,
+    event_path: str | None,
+    remote: str,
+    branch: str | None,
+    now_text: str | None,
+) -> None:
+    """Apply a command comment (/ack, /escalate, /update, /mitigate, /resolve)."""
+    from incidentctl.github.commands import ignored, read_event
+
+    where, data = _event(event_path)
+    event = read_event(data, where)
+    why = ignored(event)
+    if why is not None:  # answered from the event alone: GitHub is not asked anything
+        warn(f"ignored: {why}")
+        return
+    from incidentctl.github.answer import answer
+
+    outcome = answer(
+        repo_from(ctx),
+        event,
+        current_now(now_text),
+        say=warn,
+        remote=remote,
+        branch=branch or os.environ.get("GITHUB_REF_NAME", "").strip() or "main",
+        env=os.environ,
+    )
+    click.echo(outcome.summary)
 
 
 @click.group(

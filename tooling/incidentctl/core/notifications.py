@@ -28,9 +28,33 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+ADDRESS = "{address}"  # in a person sink's URL: the recipient's address on its channel
+CHANNEL = r"^[a-z][a-z0-9-]{0,31}$"  # a people.yaml channel: slack, teams, email, sms, ...
+
+
 class Sink(_Strict):
     name: str = Field(pattern=SINK_NAME, description="What routes and the delivery record call it.")
     url: str = Field(min_length=1, description="An apprise URL; ${VAR} from the environment.")
+    channel: str | None = Field(
+        None,
+        pattern=CHANNEL,
+        description="The people.yaml channel this sink speaks: with {address} in the URL, a "
+        "person sink (one message per person, to their address); without, the message names "
+        "each person by their address there (a Slack member ID mentions them).",
+    )
+
+    @model_validator(mode="after")
+    def _person(self) -> Sink:
+        if ADDRESS in self.url and self.channel is None:
+            raise ValueError(
+                f"sink {self.name}: {ADDRESS} in the URL needs a `channel` (the people.yaml "
+                "key whose address fills it, e.g. sms)"
+            )
+        return self
+
+    @property
+    def per_person(self) -> bool:
+        return ADDRESS in self.url
 
     def variables(self) -> list[str]:
         return _VARIABLE.findall(self.url)
@@ -43,6 +67,8 @@ class Route(_Strict):
     priorities: list[Priority] | None = None
     rules: list[str] | None = None
     sinks: list[str] = Field(default_factory=list)  # empty: matched findings go nowhere
+    # person sinks: each person who must act gets the message at their own address there
+    people: list[str] = Field(default_factory=list)
 
     @field_validator("rules")
     @classmethod
@@ -82,21 +108,42 @@ class Notifications(_Strict):
         if twice:
             raise ValueError(f"sink names must be unique: {', '.join(twice)}")
         for route in self.routes:
-            missing = [n for n in route.sinks if n not in names]
+            missing = [n for n in [*route.sinks, *route.people] if n not in names]
             if missing:
                 raise ValueError(f"a route names sinks that are not declared: {', '.join(missing)}")
+            wrong = [n for n in route.sinks if self.sink(n).per_person]
+            if wrong:
+                raise ValueError(
+                    f"{', '.join(wrong)}: a person sink ({ADDRESS} in its URL) goes under a "
+                    "route's `people:`, not `sinks:`"
+                )
+            fixed = [n for n in route.people if not self.sink(n).per_person]
+            if fixed:
+                raise ValueError(
+                    f"{', '.join(fixed)}: a route's `people:` names person sinks, whose URL "
+                    f"has {ADDRESS} (the person's address on the sink's channel)"
+                )
         return self
 
     def sink(self, name: str) -> Sink:
         return next(s for s in self.sinks if s.name == name)
 
     def route(self, priority: Priority | None, rule: str) -> list[Sink]:
-        """The sinks of the first route matching (every sink when there are no routes)."""
+        """The sinks of the first route matching (every sink but the person sinks when
+        there are no routes)."""
         if not self.routes:
-            return list(self.sinks)
+            return [s for s in self.sinks if not s.per_person]
         for route in self.routes:
             if route.matches(priority, rule):
                 return [self.sink(n) for n in route.sinks]
+        return []
+
+    def person_sinks(self, priority: Priority | None, rule: str) -> list[Sink]:
+        """The person sinks of the first route matching: the people who must act, each at
+        their own address (none without routes)."""
+        for route in self.routes:
+            if route.matches(priority, rule):
+                return [self.sink(n) for n in route.people]
         return []
 
 

@@ -11,8 +11,10 @@ for [from, to) and wins over the turn.
 from __future__ import annotations
 
 import re
+import threading
+from bisect import bisect_right
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -143,15 +145,40 @@ class Shift:
 
 def _turns(rotation: OncallRotation, at: datetime) -> tuple[int, datetime, datetime | None]:
     """(turn number, its hand-off, the next hand-off) of the turn holding `at` >= start."""
-    rule = rotation.handoffs()
-    turn, since = 0, rotation.start
-    for handoff in rule:
-        if handoff <= rotation.start:
-            continue
-        if handoff > at:
-            return turn, since, handoff
-        turn, since = turn + 1, handoff
-    return turn, since, None
+    return _handoffs(rotation.rrule, rotation.start, rotation.timezone).turn(at)
+
+
+class _Handoffs:
+    """A rule's hand-offs after `start` in UTC, expanded lazily as far as asked and kept:
+    a moment's turn is then a binary search (many incidents, many moments, one rule)."""
+
+    def __init__(self, rule: str, start: datetime, zone: str) -> None:
+        self.start = start
+        self._pending = iter(_expand(rule, start.astimezone(ZoneInfo(zone))))
+        self._times: list[datetime] = []
+        self._ended = False
+        self._lock = threading.Lock()  # a server's threads may share one rule
+
+    def _reach(self, at: datetime) -> None:
+        while not self._ended and (not self._times or self._times[-1] <= at):
+            handoff = next(self._pending, None)
+            if handoff is None:
+                self._ended = True
+            elif handoff > self.start:
+                self._times.append(handoff.astimezone(UTC))
+
+    def turn(self, at: datetime) -> tuple[int, datetime, datetime | None]:
+        with self._lock:
+            self._reach(at)
+        index = bisect_right(self._times, at)
+        since = self._times[index - 1] if index else self.start
+        until = self._times[index] if index < len(self._times) else None
+        return index, since, until
+
+
+@lru_cache(maxsize=256)
+def _handoffs(rule: str, start: datetime, zone: str) -> _Handoffs:
+    return _Handoffs(rule, start, zone)
 
 
 def _turn_shift(rotation: OncallRotation | Rotation, at: datetime) -> Shift:

@@ -8,14 +8,32 @@ the repository; the caller passes the environment in (the rules never read it).
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from incidentctl.core.oncall import HANDLE
-
+# a person (@alice) or a team (@org/team, e.g. reached by a Slack channel)
+WHO = re.compile(r"^@[A-Za-z0-9][A-Za-z0-9-]{0,38}(?:/[A-Za-z0-9._-]+)?$")
 CHANNEL = re.compile(r"^[a-z][a-z0-9-]{0,31}$")  # slack, teams, email, sms, ...
 _VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+def _who(value: str) -> str:
+    if not WHO.match(value):
+        raise ValueError(f"{value!r} is not written as @user or @org/team")
+    return value
+
+
+def _channel(value: str) -> str:
+    if not CHANNEL.match(value):
+        raise ValueError(f"channel {value!r} is not a lowercase name such as slack or sms")
+    return value
+
+
+Who = Annotated[str, AfterValidator(_who)]
+Channel = Annotated[str, AfterValidator(_channel)]
 
 
 class People(BaseModel):
@@ -23,20 +41,7 @@ class People(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    people: dict[str, dict[str, str]] = Field(default_factory=dict)
-
-    @field_validator("people")
-    @classmethod
-    def _names(cls, value: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
-        for handle, channels in value.items():
-            if not HANDLE.match(handle):
-                raise ValueError(f"{handle!r} is not a GitHub handle written as @user")
-            for channel in channels:
-                if not CHANNEL.match(channel):
-                    raise ValueError(
-                        f"{handle}: channel {channel!r} is not a lowercase name such as slack"
-                    )
-        return value
+    people: dict[Who, dict[Channel, str]] = Field(default_factory=dict)
 
     def address(self, handle: str, channel: str, env: Mapping[str, str]) -> str | None:
         """How `channel` reaches `handle`: its value with ${VARIABLES} from `env`; None when
@@ -57,3 +62,25 @@ class People(BaseModel):
             for value in channels.values()
             for name in _VARIABLE.findall(value)
         }
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """One person (or team) who must act, on one channel: `address` None when the
+    directory has none for them there (or its variable is unset)."""
+
+    who: str
+    channel: str
+    address: str | None
+
+
+def recipients(
+    people: People, who: Sequence[str], channels: Sequence[str], env: Mapping[str, str]
+) -> list[Recipient]:
+    """The people who must act (a reminder's `who`, rotations already resolved to whoever
+    is on call) on each channel, in order: what a route that targets them sends to."""
+    return [
+        Recipient(handle, channel, people.address(handle, channel, env))
+        for handle in dict.fromkeys(who)
+        for channel in channels
+    ]

@@ -316,7 +316,8 @@ class Policy(_Strict):
 
     def live(self, current: Policy) -> Policy:
         """This policy (an incident's snapshot) with what is read live taken from `current`:
-        contacts, roles, rotations, overrides, the people directory and the page identity.
+        contacts, roles, rotations, overrides, the people directory, the intake mapping and the
+        page identity.
         The matrix, the timers and the targets stay as they were at declaration."""
         escalation = self.escalation.model_copy(
             update={name: getattr(current.escalation, name) for name in LIVE_ESCALATION}
@@ -378,7 +379,7 @@ class Policy(_Strict):
 
 
 # What an incident reads live rather than from its snapshot (see Policy.live).
-LIVE = ("page", "oncall", "people")
+LIVE = ("page", "intake", "oncall", "people")
 LIVE_ESCALATION = ("contacts", "roles", "rotations")
 
 

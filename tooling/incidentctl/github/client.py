@@ -431,6 +431,28 @@ class GitHub:
                     raise
             existing.add(name)
 
+    def permission(self, login: str) -> str:
+        """`login`'s permission on the repository: admin, write, read or none (GET
+        /repos/{owner}/{repo}/collaborators/{user}/permission; maintain reads as write)."""
+        try:
+            found = self.call(
+                f"check the permission of {login}",
+                lambda: self.repo.get_collaborator_permission(login),
+            )
+        except _NotFound:
+            return "none"
+        return str(found)
+
+    def react(self, ticket: Ticket, comment_id: int, content: str) -> None:
+        """React to a comment of `ticket` (+1, confused, eyes, ...): GitHub keeps one
+        reaction of each kind per user, so a retry adds nothing."""
+        issue: Issue = ticket.handle
+
+        def react() -> object:
+            return issue.get_comment(comment_id).create_reaction(content)
+
+        self.write(f"react {content} to comment {comment_id} on #{ticket.number}", react)
+
     def can_assign(self, login: str) -> bool:
         try:
             return self.call(f"check assignee {login}", lambda: self.repo.has_in_assignees(login))

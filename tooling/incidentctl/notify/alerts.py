@@ -20,7 +20,7 @@ from incidentctl.core.notifications import Notifications
 from incidentctl.core.oncall import PAGE_BACKUP_AFTER
 from incidentctl.core.timevalues import format_timestamp
 from incidentctl.deadlines.timers import OVERDUE, Reminder, reminder_key
-from incidentctl.notify.routes import Delivery, deliveries
+from incidentctl.notify.routes import Delivery, Reach, deliveries
 
 REPEAT_MARK = "[repeat]"
 
@@ -29,7 +29,7 @@ REPEAT_MARK = "[repeat]"
 class Alert:
     """One message for one delivery, under the key the delivery record claims."""
 
-    key: str  # breach|repeat slot|sink[|address]
+    key: str  # breach|repeat slot|sink[|person]
     breach: str  # the reminder key: the same on the tracking issue
     delivery: Delivery
     title: str
@@ -38,6 +38,12 @@ class Alert:
     @property
     def sink(self) -> str:
         return self.delivery.sink.name
+
+    @property
+    def where(self) -> str:
+        """The sink, and for a person sink whose address (`sms-page (@alice)`)."""
+        person = self.delivery.person
+        return f"{self.sink} ({person})" if person else self.sink
 
     def repeated(self) -> tuple[str, str]:
         """(title, body) of the one repeat allowed after an ambiguous timeout."""
@@ -94,16 +100,18 @@ def alerts(
     link: Callable[[str], str | None],
     backups: Callable[[Reminder], tuple[str, ...]],
     blocked_after: int = PAGE_BACKUP_AFTER,
+    reach: Reach | None = None,
 ) -> list[Alert]:
     """One alert per overdue finding and delivery. `incidents`: ID -> (incident, path) of
-    the incidents with something overdue; `link`: a file's URL from its path, if known."""
+    the incidents with something overdue; `link`: a file's URL from its path, if known;
+    `reach`: a person's address on a channel (people.yaml), for person sinks and mentions."""
     out: list[Alert] = []
     for f in found:
         if f.state != OVERDUE:
             continue
         incident, rel = incidents.get(f.incident, (None, None))
         breach = reminder_key(f, now, repeat_seconds)
-        for delivery in deliveries(f, notifications):
+        for delivery in deliveries(f, notifications, reach):
             title, body = text(
                 f,
                 incident,

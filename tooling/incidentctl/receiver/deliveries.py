@@ -21,7 +21,7 @@ from incidentctl.core.errors import DocumentError, IncidentctlError
 from incidentctl.intake.payloads import PayloadError, load
 from incidentctl.intake.plan import Action, Outcome
 from incidentctl.store import git
-from incidentctl.store.intake import receive
+from incidentctl.store.intake import AlertFiles, receive
 from incidentctl.store.repo import Repo
 
 Clock = Callable[[], datetime]
@@ -65,6 +65,8 @@ class Deliveries:
         self.branch = git.branch(root) if remote else None
         self.lock = threading.Lock()
         self.pending: list[Pending] = []
+        self.files = AlertFiles()  # what the incident files hold, kept between deliveries
+        self.files.warm(Repo(root))  # so the first delivery is answered as fast as the rest
         self.in_flight = 0
         self._counting = threading.Lock()
         self._wake = threading.Event()
@@ -107,7 +109,9 @@ class Deliveries:
             delivery = load(raw, source, f"<{source} delivery>")
             key = delivery.key
             repo = Repo(self.root)
-            received = receive(repo, delivery, at=at, now=self.clock(), by=self.actor)
+            received = receive(
+                repo, delivery, at=at, now=self.clock(), by=self.actor, files=self.files
+            )
         except PayloadError as exc:
             return Answer(400, {"error": exc.render()}), None, key
         except DocumentError as exc:

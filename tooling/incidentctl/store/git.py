@@ -1,5 +1,6 @@
 """The only module that runs git: files as they are at another revision, the delivery
-record's ref (a compare-and-swap by push), the fast-forward of `watch --pull`.
+record's ref (a compare-and-swap by push), the fast-forward of `watch --pull`, and the commit
+and push of a change made from a comment (`github command`).
 
 One `git ls-tree` and one `git cat-file --batch` read every incident at the base in a
 single pass; a `git show` per file would take minutes at ten thousand incidents.
@@ -7,11 +8,16 @@ single pass; a `git show` per file would take minutes at ten thousand incidents.
 
 from __future__ import annotations
 
+import base64
+import contextlib
 import os
 import subprocess
 import tempfile
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from incidentctl.core.documents import MAX_BYTES
 from incidentctl.core.errors import IncidentctlError
@@ -270,10 +276,9 @@ def push_lease(root: Path, remote: str, commit: str, ref: str, expected: str | N
         _run(root, "update-ref", ref, commit)
         return True
     said = (done.stdout + done.stderr).decode("utf-8", "replace")
-    if "[rejected]" in said or "stale info" in said or "fetch first" in said:
+    lost = ("[rejected]", "stale info", "fetch first", "failed to update ref", "cannot lock ref")
+    if any(sign in said for sign in lost):  # the last two: a push to the ref at the same moment
         return False
-    if "cannot lock ref" in said or "failed to update ref" in said:
-        return False  # a racing push held the remote's ref lock: try again on what it wrote
     raise IncidentctlError(
         f"git push {remote} {ref} failed: {said.strip()}",
         hint="the delivery record is claimed by a push to that ref: the remote must accept "
@@ -349,3 +354,79 @@ def reset_to_remote(root: Path, remote: str, name: str) -> str:
 def is_clean(root: Path, folders: list[str]) -> bool:
     """No uncommitted change under `folders` (what a receiver needs before it resets)."""
     return not _git(root, "status", "--porcelain", "--", *folders).strip()
+
+
+# -- a change made from a comment: commit and push ------------------------------------------
+PUSH_ATTEMPTS = 5  # pushes tried while the branch keeps moving, a second more apart each
+
+
+def _auth_env(root: Path, remote: str, token: str | None) -> dict[str, str]:
+    """What git's environment needs for a push to `remote`: with a token and an https
+    remote, the Authorization header actions/checkout would set, passed in the environment
+    (never on the command line, never written to .git/config)."""
+    url = remote_url(root, remote) if token else None
+    parts = urlsplit(url or "")
+    if not token or parts.scheme != "https" or not parts.hostname:
+        return {}
+    basic = base64.b64encode(f"x-access-token:{token}".encode()).decode()
+    return {
+        "GIT_CONFIG_COUNT": "1",
+        "GIT_CONFIG_KEY_0": f"http.https://{parts.hostname}/.extraheader",
+        "GIT_CONFIG_VALUE_0": f"AUTHORIZATION: basic {basic}",
+        "GIT_TERMINAL_PROMPT": "0",
+    }
+
+
+def _checked(root: Path, *args: str, env: dict[str, str]) -> None:
+    done = _run(root, *args, env=env)
+    if done.returncode != 0:
+        message = done.stderr.decode("utf-8", "replace").strip()
+        raise IncidentctlError(f"git {' '.join(args[:2])} failed: {message}")
+
+
+def commit_and_push(
+    root: Path,
+    paths: list[str],
+    message: str,
+    *,
+    remote: str,
+    branch: str,
+    token: str | None,
+    warn: Callable[[str], None],
+    attempts: int = PUSH_ATTEMPTS,
+) -> str:
+    """Commit `paths` (relative to `root`) and push the commit to `remote`'s `branch`; when
+    the branch moved meanwhile, rebase onto it (incident.md through the merge driver, when
+    configured) and push again, at most `attempts` times, never forced. The commit pushed;
+    IncidentctlError when it could not be pushed (the commit stays local)."""
+    env = _auth_env(root, remote, token)
+    _git(root, "add", "--", *paths)
+    _git(root, "commit", "-q", "-m", message, "--", *paths)
+    for attempt in range(1, attempts + 1):
+        if attempt > 1:
+            warn(f"{branch} moved meanwhile; rebasing onto it (attempt {attempt} of {attempts})")
+            time.sleep(attempt - 1)
+            try:
+                _checked(root, "pull", "--rebase", "-q", remote, branch, env=env)
+            except IncidentctlError as exc:
+                with contextlib.suppress(IncidentctlError):  # none began: the pull failed
+                    _git(root, "rebase", "--abort")
+                raise IncidentctlError(
+                    f"could not rebase the change onto {remote}/{branch}: {exc.message}",
+                    hint="the change is committed locally only; apply it again",
+                ) from None
+        try:
+            _checked(root, "push", "-q", remote, f"HEAD:{branch}", env=env)
+        except IncidentctlError as exc:
+            if "rejected" in exc.message or "fetch first" in exc.message:
+                continue  # the branch moved: rebase and try again
+            raise IncidentctlError(
+                f"could not push to {remote}/{branch}: {exc.message}",
+                hint="the change is committed locally only; check the remote and the token "
+                "(contents: write)",
+            ) from None
+        return _git(root, "rev-parse", "HEAD").decode().strip()
+    raise IncidentctlError(
+        f"{remote}/{branch} kept moving: not pushed after {attempts} attempts",
+        hint="the change is committed locally only; apply it again",
+    )

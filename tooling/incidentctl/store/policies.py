@@ -1,7 +1,7 @@
 """policies/*.yaml merged over the shipped defaults, and policies/snapshots/<hash>.json: the
 effective policy each incident was declared under, so later edits never change its deadlines.
-Who is called and how (contacts, roles, rotations, overrides, people, the page identity) is
-not in a snapshot: it is always read from the current files."""
+Who is called and how (contacts, roles, rotations, overrides, people), the intake mapping and
+the page identity are not in a snapshot: they are always read from the current files."""
 
 from __future__ import annotations
 

@@ -124,11 +124,17 @@ class Repo:
     def _id_folders(self) -> set[str]:
         """The ID folders of incidents/<YYYY>/<MM>/: three levels listed, no file read (a
         tenth of the full walk at 10,000 incidents)."""
-        found: set[str] = set()
-        for year in _subfolders(self.incidents.dir):
-            for month in _subfolders(year):
-                found.update(p.name for p in _subfolders(month, links=True))
-        return found
+        return {path.parent.name for path in self.filed_incidents()}
+
+    def filed_incidents(self) -> list[Path]:
+        """incidents/<YYYY>/<MM>/<ID>/incident.md of every ID folder, listed as _id_folders
+        lists them (a misplaced file is validate's to report, not found here)."""
+        return [
+            folder / INCIDENT_FILE
+            for year in _subfolders(self.incidents.dir)
+            for month in _subfolders(year)
+            for folder in _subfolders(month, links=True)
+        ]
 
     def _folder_of(self, incident_id: str) -> Path:
         """Where an ID's file would be if the ID spelled a date (INC-YYYYMMDD-...)."""
@@ -166,9 +172,11 @@ class Repo:
             quote=True,
         )
 
-    def create(self, incident: Incident, body: str, *, dry_run: bool = False) -> tuple[Path, str]:
+    def create(
+        self, incident: Incident, body: str, *, dry_run: bool = False, fresh: bool = False
+    ) -> tuple[Path, str]:
         """Write a new incident file; refuses to overwrite an existing one."""
-        return self.incidents.create(incident, body, dry_run=dry_run)
+        return self.incidents.create(incident, body, dry_run=dry_run, fresh=fresh)
 
     def save(self, loaded: Loaded, updated: Incident, *, dry_run: bool = False) -> str:
         """Apply the difference between two versions as minimal edits, verify, write."""

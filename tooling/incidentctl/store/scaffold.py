@@ -8,7 +8,7 @@ from incidentctl import __version__
 from incidentctl.core.notifications import NOTIFICATIONS_FILE
 from incidentctl.core.policy import POLICY_FILES, default_text
 
-WORKFLOWS = ("validate", "reminders", "sync", "pages", "watch", "intake")
+WORKFLOWS = ("validate", "reminders", "sync", "pages", "watch", "intake", "commands")
 _VERSION_MARK = "@VERSION@"  # the scaffolded workflows install this release from PyPI
 
 
