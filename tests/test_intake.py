@@ -481,3 +481,26 @@ def test_schema_lists_the_alerts_field(cli: Invoke) -> None:
     schema = json.loads(result.out)
     assert "alerts" in schema["properties"]
     assert "AlertGroup" in json.dumps(schema)
+
+
+def test_concurrent_intake_runs_of_one_group_make_one_incident(repo: Path) -> None:
+    """Five real `incidentctl intake` processes at once on one new group: the intake lock
+    makes them take turns, so one declares and four find its incident."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "INCIDENTCTL_NOW": NOW_LATER, "INCIDENTCTL_ACTOR": "@alertbot"}
+    command = [
+        sys.executable, "-m", "incidentctl", "intake", str(PAYLOADS / "alertmanager-v4.json"),
+        "--source", "alertmanager", "--format", "json",
+    ]  # fmt: skip
+    runs = [
+        subprocess.Popen(command, cwd=repo, env=env, stdout=subprocess.PIPE, text=True)
+        for _ in range(5)
+    ]
+    outcomes = [json.loads(run.communicate(timeout=120)[0]) for run in runs]
+    assert [run.returncode for run in runs] == [0] * 5
+    assert sorted(o["action"] for o in outcomes) == ["declared"] + ["ignored"] * 4
+    assert len({o["incident"] for o in outcomes}) == 1
+    assert len(list(repo.glob("incidents/*/*/*/incident.md"))) == 1

@@ -66,6 +66,7 @@ class Deliveries:
         self.lock = threading.Lock()
         self.pending: list[Pending] = []
         self.files = AlertFiles()  # what the incident files hold, kept between deliveries
+        self.files.warm(Repo(root))  # so the first delivery is answered as fast as the rest
         self.in_flight = 0
         self._counting = threading.Lock()
         self._wake = threading.Event()

@@ -49,6 +49,13 @@ class AlertFiles:
         match are parsed (parsing all 10,000 incidents of a large repository takes seconds,
         and some senders give up after one)."""
         words = {delivery.source.value.encode(), *_WORD.findall(delivery.key.encode())}
+        return self._scan(repo, words)
+
+    def warm(self, repo: Repo) -> None:
+        """Read every incident file once (a receiver, before it answers its first delivery)."""
+        self._scan(repo, None)
+
+    def _scan(self, repo: Repo, words: set[bytes] | None) -> list[tuple[Path, bytes]]:
         known: dict[Path, tuple[tuple[int, int, int], bytes | None]] = {}
         found = []
         filed = repo.filed_incidents()
@@ -69,7 +76,7 @@ class AlertFiles:
                     continue  # validate names a file that cannot be read
                 raw = read if b"alerts:" in read else None
             known[path] = (signature, raw)
-            if raw is not None and all(word in raw for word in words):
+            if raw is not None and words is not None and all(word in raw for word in words):
                 found.append((path, raw))
         self._known = known
         return found
