@@ -4,6 +4,7 @@ environment), loopback HTTP sinks that apprise posts to."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -147,3 +148,19 @@ def test_person_sinks_are_checked(cli: Invoke, repo: Path) -> None:
     assert "pager: a person sink ({address} in its URL) goes under a route's `people:`" in (
         result.err
     )
+
+
+def test_validate_warns_of_a_member_the_person_sink_cannot_page(cli: Invoke, repo: Path) -> None:
+    _policies(repo)  # @carol has no pager address; @bob's comes from the environment
+    result = cli("validate", "--format", "json")
+    assert result.code == 0, result.out
+    found = [
+        (f["line"], f["field"], f["message"], f["severity"])
+        for f in json.loads(result.out)["findings"]
+        if f["rule"] == "oncall"
+    ]
+    assert found == [
+        (6, "rotations[0].members[2]",
+         "rotation primary: @carol has no pager address in people.yaml, so the pager sink "
+         "cannot page them", "warning"),
+    ]  # fmt: skip

@@ -393,10 +393,13 @@ def test_the_local_record_claims_each_key_once(tmp_path: Path) -> None:
     root = tmp_path / "r"
     root.mkdir()
     record = LocalRecord(root, tmp_path / "deliveries.json")
-    assert record.claim(["a", "b"], T0) == {"a", "b"}
-    assert record.claim(["b", "c"], T0) == {"c"}
-    record.release(["c"])
-    assert record.claim(["c"], T0) == {"c"}
+    assert record.claim(["a", "b"], T0) == ({"a", "b"}, set())
+    assert record.claim(["b", "c"], T0) == ({"c"}, set())
+    record.settle({"a": "sent", "b": "maybe"}, ["c"], T0)
+    assert record.claim(["c"], T0) == ({"c"}, set())
+    later = T0 + timedelta(minutes=10)  # c was never settled: its claimant died
+    assert record.claim(["a", "b", "c"], later) == (set(), {"c"})
+    assert record.claim(["c"], later + timedelta(minutes=10)) == (set(), set())  # once only
     record.beat(T0, 30)
     state = State.parse((tmp_path / "deliveries.json").read_bytes())
     assert set(state.claims) == {"a", "b", "c"}
@@ -552,3 +555,27 @@ def test_watch_refuses_a_replayed_clock_without_once(cli: Invoke) -> None:
     assert result.code == 2
     assert "--now (or INCIDENTCTL_NOW) goes with --once" in result.err
     assert cli("watch", "--interval", "0s", "--once").code == 2
+
+
+def test_a_claim_whose_claimant_died_is_taken_over_and_sent_as_the_marked_repeat(
+    cli: Invoke, repo: Path, sink: Sink
+) -> None:
+    notifications(repo)
+    incident = p0(cli)
+    key = f"{incident}|acknowledge||2026-11-27T15:01:00Z|0|pager"
+    record = repo / ".git" / "incidentctl" / "deliveries.json"
+    record.parent.mkdir(parents=True, exist_ok=True)
+    claims = {key: {"at": "2026-11-27T15:02:00Z", "by": "runner-7 pid 42"}}
+    record.write_text(json.dumps({"version": 1, "claims": claims}))
+    soon = cli("overdue", "--post", "--now", "2026-11-27T15:04:00Z")
+    assert soon.code == 1, soon.err
+    assert sink.received == []  # two minutes: its claimant may still be sending
+    late = cli("overdue", "--post", "--now", "2026-11-27T15:08:00Z")
+    assert "stopped before settling it" in late.err
+    assert sink.titles() == [f"[repeat] Overdue: {incident} acknowledge (P0)"]
+    assert "may have arrived" in sink.received[0]["message"]
+    cli("overdue", "--post", "--now", "2026-11-27T15:20:00Z")
+    assert len(sink.received) == 1
+    entry = json.loads(record.read_text())["claims"][key]
+    assert entry["taken"] == "runner-7 pid 42"
+    assert "sent" in entry

@@ -4,7 +4,7 @@ contact or role naming no rotation, and escalation.yaml's older rotations still 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from incidentctl.checks.incidents import Finding
 from incidentctl.core.diagnostics import field_name
@@ -17,8 +17,12 @@ Where = Callable[[str, tuple[str | int, ...]], tuple[str, int | None]]
 RULE = "oncall"
 
 
-def check_schedule(policy: Policy, where: Where) -> list[Finding]:
-    """Every finding about oncall.yaml and the rotations escalation.yaml names."""
+def check_schedule(
+    policy: Policy, where: Where, paging: Sequence[tuple[str, str]] = ()
+) -> list[Finding]:
+    """Every finding about oncall.yaml and the rotations escalation.yaml names. `paging`:
+    (person sink, its channel) of notifications.yaml, whose messages go to each person at
+    their people.yaml address there: a member without one would not be paged."""
     out: list[Finding] = []
 
     def finding(
@@ -52,6 +56,16 @@ def check_schedule(policy: Policy, where: Where) -> list[Finding]:
                     "a member is one GitHub user, e.g. '@alice' (quoted: @ starts no YAML "
                     "value)",
                 )  # fmt: skip
+            for sink, channel in paging:
+                if channel not in policy.people.people.get(member, {}):
+                    finding(
+                        "oncall", ("rotations", i, "members", j),
+                        f"rotation {rotation.name}: {member} has no {channel} address in "
+                        f"people.yaml, so the {sink} sink cannot page them",
+                        f"add people: {{'{member}': {{{channel}: ...}}}} (a value may be "
+                        "${VARIABLE} from the environment)",
+                        severity="warning",
+                    )  # fmt: skip
     by_rotation: dict[str, list[int]] = {}
     for i, override in enumerate(schedule.overrides):
         if override.rotation not in names:

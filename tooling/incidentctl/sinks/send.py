@@ -92,11 +92,14 @@ def send(
     *,
     sleep: Callable[[float], None] = time.sleep,
     once: Attempt = attempt,
+    repeat_first: bool = False,
 ) -> Outcome:
-    """Deliver `message` (title, body) to `url`; after a timeout, `repeat` instead."""
+    """Deliver `message` (title, body) to `url`; after a timeout, `repeat` instead.
+    `repeat_first`: the message may have arrived already (a claim taken over from a
+    deliverer that died), so only the marked repeat is sent, and a timeout ends the tries."""
     tries = max(1, int(_number(ATTEMPTS_VARIABLE, 4)))
     backoff = _number(BACKOFF_VARIABLE, 1.0)
-    ambiguous = False
+    ambiguous = repeat_first
     error = ""
     for n in range(tries):
         if n:

@@ -13,6 +13,10 @@ same time on different runners, and a cache restored per job would give each its
 * Without one, it is a JSON file in the git directory (else the user cache), changed under
   the store's lock (store.locks).
 
+Each claim is settled after its sends: "sent", "maybe" (a timeout: it may have arrived) or
+given back (it surely did not). A claim still unsettled TAKE_OVER_AFTER later belongs to a
+deliverer that died in between; the next one takes it over and sends the marked repeat.
+
 The GitHub tracking issue keeps its own record, the reminder comments' markers.
 """
 
@@ -26,7 +30,7 @@ import socket
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +44,9 @@ RECORD_REF = "refs/incidentctl/deliveries"
 RECORD_FILE = "deliveries.json"
 REMOTE = "origin"
 _ATTEMPTS = 10  # compare-and-swap rounds before giving up (each lost round means progress)
+# A claim neither sent nor given back this long after it was made: its claimant died between
+# claiming and settling (a send with every retry takes well under a minute).
+TAKE_OVER_AFTER = timedelta(minutes=5)
 
 
 @dataclass(frozen=True)
@@ -95,6 +102,16 @@ class State:
 Change = Callable[[State], State | None]  # None: nothing to write
 
 
+def _abandoned(entry: dict[str, str], now: datetime) -> bool:
+    if any(k in entry for k in ("sent", "maybe", "taken")):
+        return False
+    try:
+        at = datetime.fromisoformat(str(entry.get("at", "")).replace("Z", "+00:00"))
+    except ValueError:
+        return False
+    return now - at >= TAKE_OVER_AFTER
+
+
 def deliverer() -> str:
     """Who claims: this host and process (and the Actions run, when there is one)."""
     run = os.environ.get("GITHUB_RUN_ID", "").strip()
@@ -112,38 +129,52 @@ class Record:
     def update(self, change: Change) -> State:
         raise NotImplementedError
 
-    def claim(self, keys: Iterable[str], now: datetime) -> set[str]:
-        """Claim each key nobody claimed yet; the ones this call won (the only ones this
-        process may send)."""
+    def claim(self, keys: Iterable[str], now: datetime) -> tuple[set[str], set[str]]:
+        """Claim each key nobody claimed yet, and take over each claim whose claimant died
+        before settling it (TAKE_OVER_AFTER); (won, taken over): the only keys this process
+        may send. A taken-over delivery may have arrived, so it goes out as the marked
+        repeat, and is never taken over again."""
         wanted = list(dict.fromkeys(keys))
         won: set[str] = set()
+        taken: set[str] = set()
         by = deliverer()
 
         def change(state: State) -> State | None:
             won.clear()
-            won.update(k for k in wanted if k not in state.claims)
-            if not won:
+            taken.clear()
+            for key in wanted:
+                entry = state.claims.get(key)
+                if entry is None:
+                    won.add(key)
+                elif _abandoned(entry, now):
+                    taken.add(key)
+            if not won and not taken:
                 return None
             for key in won:
                 state.claims[key] = {"at": format_timestamp(now), "by": by}
+            for key in taken:
+                before = state.claims[key].get("by", "")
+                state.claims[key] = {"at": format_timestamp(now), "by": by, "taken": before}
             return state
 
         if wanted:
             self.update(change)
-        return set(won)
+        return set(won), set(taken)
 
-    def release(self, keys: Iterable[str]) -> None:
-        """Give claims back (a delivery that surely did not arrive: the next turn retries)."""
-        dropped = set(keys)
+    def settle(self, done: dict[str, str], given_back: Iterable[str], now: datetime) -> None:
+        """Mark claims finished (`done`: key -> "sent", or "maybe" after a timeout), and give
+        back those that surely did not arrive, so the next run tries them again."""
+        dropped = set(given_back)
 
         def change(state: State) -> State | None:
-            if not dropped & state.claims.keys():
-                return None
+            for key, how in done.items():
+                if key in state.claims:
+                    state.claims[key][how] = format_timestamp(now)
             for key in dropped:
                 state.claims.pop(key, None)
             return state
 
-        if dropped:
+        if done or dropped:
             self.update(change)
 
     def beat(self, now: datetime, interval: int) -> None:

@@ -276,10 +276,9 @@ def push_lease(root: Path, remote: str, commit: str, ref: str, expected: str | N
         _run(root, "update-ref", ref, commit)
         return True
     said = (done.stdout + done.stderr).decode("utf-8", "replace")
-    if "[rejected]" in said or "stale info" in said or "fetch first" in said:
+    lost = ("[rejected]", "stale info", "fetch first", "failed to update ref", "cannot lock ref")
+    if any(sign in said for sign in lost):  # the last two: a push to the ref at the same moment
         return False
-    if "cannot lock ref" in said or "failed to update ref" in said:
-        return False  # a racing push held the remote's ref lock: try again on what it wrote
     raise IncidentctlError(
         f"git push {remote} {ref} failed: {said.strip()}",
         hint="the delivery record is claimed by a push to that ref: the remote must accept "

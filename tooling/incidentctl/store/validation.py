@@ -347,6 +347,17 @@ def _digest_of(repo: Repo, path: Path) -> str:
         return "none"
 
 
+def _paging(repo: Repo) -> list[tuple[str, str]]:
+    """(person sink, channel) of notifications.yaml that some route pages people through;
+    none when the file does not read (the commands that send say why)."""
+    try:
+        notifications = repo.notifications()
+    except (DocumentError, DocumentErrors):
+        return []
+    used = {name for route in notifications.routes for name in route.people}
+    return [(s.name, s.channel) for s in notifications.sinks if s.name in used and s.channel]
+
+
 def collect(repo: Repo, paths: Sequence[str], base: str | None) -> list[Finding]:
     """`validate`: every finding of the policy, the runbooks, the incidents `paths` (files or
     folders, as given) name and their PIRs, or of everything and the maintenances when none
@@ -358,7 +369,7 @@ def collect(repo: Repo, paths: Sequence[str], base: str | None) -> list[Finding]
         return _once(findings + checks.findings_from(exc))
     except DocumentError as exc:  # a policy file that does not parse
         return _once([*findings, Finding.from_error(exc)])
-    findings += check_schedule(policy, repo.policies.where())
+    findings += check_schedule(policy, repo.policies.where(), _paging(repo))
     runbooks = set()
     for path in repo.runbooks.files():
         try:
@@ -375,7 +386,7 @@ def collect(repo: Repo, paths: Sequence[str], base: str | None) -> list[Finding]
         snapshot_exists=repo.policies.has_snapshot,
         policy_for=repo.policy_for,
     )
-    key = context_key(repo, runbooks)
+    key = context_key(repo, runbooks) if repo.source.results.enabled else ""
     selected = _chosen_incidents(repo, paths)
     seen = _incidents(repo, selected, ctx, key)
     findings += seen.findings

@@ -3,9 +3,10 @@ repeat, sink) once through the delivery record, and to the GitHub tracking issue
 comments are that sink's own record. `overdue --post` and every turn of `watch` call this.
 
 Only the claimant of a delivery sends it and retries it. Sinks are sent to in parallel, so
-a failing one never holds up the others; a delivery that surely did not arrive (refused
-every time, or its URL's variable unset) is given back to the record, so the next run tries
-again, while one that may have arrived (a timeout) stays claimed.
+a failing one never holds up the others. Each claim is then settled in the record: sent,
+"maybe" (a timeout: it may have arrived, so it is not sent again), or given back when it
+surely did not arrive (refused every time, or its URL's variable unset), so the next run tries
+again. A claim its claimant never settled is taken over and sent as the marked repeat.
 """
 
 from __future__ import annotations
@@ -117,13 +118,14 @@ def to_sinks(
             say(f"would send to {alert.where}: {alert.title}")
         return done
     record = record_for(repo.root)
-    won = record.claim([a.key for a in pending], now)
-    done.before = sum(1 for a in pending if a.key not in won)
-    mine = [a for a in pending if a.key in won]
+    won, taken = record.claim([a.key for a in pending], now)
+    done.before = sum(1 for a in pending if a.key not in won | taken)
+    mine = [a for a in pending if a.key in won | taken]
     by_sink: dict[str, list[Alert]] = {}
     for alert in mine:
         by_sink.setdefault(alert.sink, []).append(alert)
     give_back: list[str] = []
+    settled: dict[str, str] = {}
 
     def one_sink(name: str, batch: list[Alert]) -> list[tuple[Alert, Outcome | str]]:
         out: list[tuple[Alert, Outcome | str]] = []
@@ -134,7 +136,9 @@ def to_sinks(
                 out.append((alert, f"{exc}: set it in the environment of this run"))
                 continue
             try:
-                out.append((alert, send(url, (alert.title, alert.body), alert.repeated())))
+                message = (alert.title, alert.body)
+                repeat_first = alert.key in taken
+                out.append((alert, send(url, message, alert.repeated(), repeat_first=repeat_first)))
             except IncidentctlError as exc:
                 out.append((alert, exc.message))
         return out
@@ -145,13 +149,24 @@ def to_sinks(
         for alert, outcome in batch:
             if isinstance(outcome, Outcome) and outcome.sent:
                 done.sent.append(alert)
-                mark = " (sent again, marked repeat, after a timeout)" if outcome.repeated else ""
+                settled[alert.key] = "sent"
+                mark = ""
+                if alert.key in taken:
+                    mark = " (marked repeat: its first claimant stopped before settling it)"
+                elif outcome.repeated:
+                    mark = " (sent again, marked repeat, after a timeout)"
                 say(f"sent to {alert.where}: {alert.title}{mark}")
                 continue
             done.failed.append(alert)
+            if isinstance(outcome, str) or not outcome.ambiguous:
+                if alert.key in taken:  # it may have arrived: never sent unmarked again
+                    settled[alert.key] = "maybe"
+                else:
+                    give_back.append(alert.key)
+            else:
+                settled[alert.key] = "maybe"
             if isinstance(outcome, str):
                 say(f"not sent to {alert.where}: {alert.title}: {outcome}")
-                give_back.append(alert.key)
                 continue
             if outcome.ambiguous:
                 say(
@@ -164,9 +179,7 @@ def to_sinks(
                     f"not delivered to {alert.where} after {outcome.attempts} tries: "
                     f"{alert.title}: {outcome.error}; the next run tries again"
                 )
-                give_back.append(alert.key)
-    if give_back:
-        record.release(give_back)
+    record.settle(settled, give_back, now)
     return done
 
 
