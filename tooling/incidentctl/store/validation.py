@@ -386,7 +386,7 @@ def collect(repo: Repo, paths: Sequence[str], base: str | None) -> list[Finding]
         snapshot_exists=repo.policies.has_snapshot,
         policy_for=repo.policy_for,
     )
-    key = context_key(repo, runbooks)
+    key = context_key(repo, runbooks) if repo.source.results.enabled else ""
     selected = _chosen_incidents(repo, paths)
     seen = _incidents(repo, selected, ctx, key)
     findings += seen.findings
