@@ -355,3 +355,24 @@ def test_refuses_to_start_without_identity_or_token(
     result = cli("intake", "serve", "--port", "0", "--by", "@alertbot")
     assert result.code == 2
     assert "INCIDENTCTL_INTAKE_TOKEN is not set" in result.err
+
+
+def test_a_restarted_receiver_pushes_what_the_last_one_could_not(
+    repo: Path, receivers: list[Receiver]
+) -> None:
+    """The remote is unreachable: the delivery is committed and answered, the push fails and
+    is kept; after SIGTERM and a restart with the remote back, it is pushed."""
+    bare = _origin(repo)
+    git(repo, "remote", "set-url", "origin", str(repo.parent / "nowhere.git"))
+    receiver = serve(receivers, repo, "--push")
+    status, body = receiver.post("alertmanager", ALERT)
+    assert status == 200
+    receiver.wait_for(lambda: any('"push": "failed"' in line for line in receiver.lines), "fail")
+    assert receiver.health()["unpushed"] == 1
+    receiver.process.send_signal(signal.SIGTERM)
+    receiver.process.wait(timeout=60)
+    git(repo, "remote", "set-url", "origin", str(bare))
+    again = serve(receivers, repo, "--push")
+    again.wait_for(lambda: again.health()["unpushed"] == 0, "the push after the restart")
+    assert git(bare, "log", "-1", "--format=%s", "main").startswith(body["incident"])
+    assert len(incident_files(repo)) == 1

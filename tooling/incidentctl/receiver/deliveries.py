@@ -21,7 +21,7 @@ from incidentctl.core.errors import DocumentError, IncidentctlError
 from incidentctl.intake.payloads import PayloadError, load
 from incidentctl.intake.plan import Action, Outcome
 from incidentctl.store import git
-from incidentctl.store.intake import AlertFiles, receive
+from incidentctl.store.intake import AlertFiles, Unpushed, receive
 from incidentctl.store.repo import Repo
 
 Clock = Callable[[], datetime]
@@ -65,6 +65,10 @@ class Deliveries:
         self.branch = git.branch(root) if remote else None
         self.lock = threading.Lock()
         self.pending: list[Pending] = []
+        # with a remote, what the last receiver here committed and did not push goes first
+        self.unpushed = Unpushed(root) if remote else None
+        if self.unpushed is not None:
+            self.pending = [Pending(s, raw, at, sha) for sha, s, raw, at in self.unpushed.load()]
         self.files = AlertFiles()  # what the incident files hold, kept between deliveries
         self.files.warm(Repo(root))  # so the first delivery is answered as fast as the rest
         self.in_flight = 0
@@ -124,6 +128,8 @@ class Deliveries:
             message = _message(outcome, source, key)
             sha = git.commit(self.root, received.paths, message, self.actor)
             self.pending.append(Pending(source, raw, at, sha))
+            if self.unpushed is not None:
+                self.unpushed.save(sha, source, raw, at)
             if not again:
                 self._wake.set()
         return Answer(200, outcome.as_dict()), outcome, key
@@ -168,15 +174,20 @@ class Deliveries:
                 with self.lock:
                     shas = [p.commit for p in self.pending]
                     done = shas.index(head) + 1 if head in shas else 0
+                    if self.unpushed is not None:
+                        self.unpushed.drop(set(shas[:done]))
                     del self.pending[:done]
                     if not self.pending:
                         self.log(json.dumps({"push": "pushed", "commit": head}))
                         return
                 continue
             with self.lock:
+                # the reset first: if the remote cannot be reached, nothing is forgotten
+                base = git.reset_to_remote(self.root, self.remote, self.branch)
                 replay = list(self.pending)
                 self.pending.clear()
-                base = git.reset_to_remote(self.root, self.remote, self.branch)
+                if self.unpushed is not None:  # applied again below, recorded afresh
+                    self.unpushed.drop({p.commit for p in replay})
                 self.log(json.dumps({"push": "rejected", "reset_to": base, "again": len(replay)}))
                 for item in replay:
                     answer, _outcome, key = self._apply(item.source, item.raw, item.at, again=True)

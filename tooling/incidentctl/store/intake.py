@@ -4,17 +4,22 @@ requests, two `intake` runs) make one incident, never two."""
 
 from __future__ import annotations
 
+import base64
+import json
 import os
 import re
+import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from incidentctl.core.errors import DocumentError, DocumentErrors
+from incidentctl.core.errors import DocumentError, DocumentErrors, IncidentctlError
 from incidentctl.core.model import Incident
+from incidentctl.core.timevalues import format_timestamp, parse_timestamp
 from incidentctl.intake import plan
 from incidentctl.intake.payloads import Delivery
-from incidentctl.store import locks
+from incidentctl.store import git, locks
+from incidentctl.store.files import write_atomic
 from incidentctl.store.incidents import new_id
 from incidentctl.store.repo import Repo
 
@@ -137,3 +142,51 @@ def receive(
         if dry_run:
             return Received(outcomes[-1], diff=(str(edited.path), edited.old, edited.text))
         return Received(outcomes[-1], [edited.path])
+
+
+class Unpushed:
+    """The deliveries a receiver committed but has not pushed, kept in the git directory
+    (never committed): a receiver restarted after a crash or a SIGTERM pushes them, or, if
+    the remote moved meanwhile, applies them again, as the one before it would have."""
+
+    def __init__(self, root: Path) -> None:
+        common = git.common_dir(root)
+        if common is None:
+            raise IncidentctlError(f"{root} is not a git checkout: --push needs one")
+        self.dir = common / "incidentctl" / "intake-unpushed"
+
+    def save(self, commit: str, source: str, raw: bytes, at: datetime) -> None:
+        self.dir.mkdir(parents=True, exist_ok=True)
+        record = {"commit": commit, "source": source, "at": format_timestamp(at)}
+        record["payload"] = base64.b64encode(raw).decode("ascii")
+        write_atomic(self.dir / f"{time.time_ns():020d}-{commit}.json", json.dumps(record))
+
+    def drop(self, commits: set[str]) -> None:
+        for path in self._files():
+            if path.stem.split("-", 1)[1] in commits:
+                path.unlink(missing_ok=True)
+
+    def load(self) -> list[tuple[str, str, bytes, datetime]]:
+        """(commit, source, payload, received at), oldest first; an unreadable record is
+        left where it is, for a person to look at."""
+        out = []
+        for path in self._files():
+            try:
+                record = json.loads(path.read_text(encoding="utf-8"))
+                out.append(
+                    (
+                        str(record["commit"]),
+                        str(record["source"]),
+                        base64.b64decode(record["payload"]),
+                        parse_timestamp(record["at"]),
+                    )
+                )
+            except (OSError, ValueError, KeyError, TypeError):
+                continue
+        return out
+
+    def _files(self) -> list[Path]:
+        try:
+            return sorted(p for p in self.dir.iterdir() if p.suffix == ".json" and "-" in p.stem)
+        except FileNotFoundError:
+            return []
