@@ -94,7 +94,9 @@ class Step:
     step: str
     seconds: float
     runs: list[float]
+    cpu_seconds: float | None = None  # user + system CPU of the best run (less load-bound)
     ratio_to_floor_b: float | None = None
+    cpu_ratio_to_floor_b: float | None = None
     peak_rss_mb: float | None = None
     exit_code: int | None = None
     note: str = ""
@@ -104,6 +106,7 @@ class Step:
 @dataclass
 class ChildRun:
     seconds: float
+    cpu_seconds: float
     peak_rss_mb: float
     exit_code: int
     stdout: str
@@ -176,12 +179,18 @@ def floor_parse_no_gc(root: Path) -> int:
 
 
 def best_of(repeat: int, func: Callable[[], object]) -> list[float]:
+    """Wall seconds of each run; the CPU seconds of each in `CPU_RUNS` (the last call's)."""
     runs: list[float] = []
+    CPU_RUNS.clear()
     for _ in range(max(1, repeat)):
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         func()
         runs.append(time.perf_counter() - start)
+        CPU_RUNS.append(time.process_time() - cpu)
     return runs
+
+
+CPU_RUNS: list[float] = []
 
 
 def _rss_mb(maxrss: int) -> float:
@@ -192,7 +201,7 @@ def _rss_mb(maxrss: int) -> float:
 # A child's ru_maxrss starts from its parent's resident size at fork (Linux carries the
 # high-water mark across exec), so children are started by this minimal interpreter (about
 # 9 MB) rather than by the benchmark (tens of MB once the corpus is loaded). It writes
-# "seconds maxrss exitcode" to the file named by its first argument.
+# "seconds maxrss exitcode cpu" to the file named by its first argument.
 _LAUNCHER = """\
 import os, sys, time
 report, argv = sys.argv[1], sys.argv[2:]
@@ -201,7 +210,8 @@ pid = os.posix_spawn(argv[0], argv, os.environ)
 _, status, usage = os.wait4(pid, 0)
 seconds = time.perf_counter() - start
 with open(report, "w") as handle:
-    handle.write(f"{seconds!r} {usage.ru_maxrss} {os.waitstatus_to_exitcode(status)}")
+    cpu = usage.ru_utime + usage.ru_stime
+    handle.write(f"{seconds!r} {usage.ru_maxrss} {os.waitstatus_to_exitcode(status)} {cpu!r}")
 """
 
 
@@ -223,9 +233,10 @@ def run_child(argv: Sequence[str], cwd: Path, env: dict[str, str] | None = None)
         stderr = err.read().decode("utf-8", "replace")
         if done.returncode != 0 or not report.exists():
             raise SystemExit(f"could not run {argv[0]} (exit {done.returncode}):\n{stderr}")
-        seconds, maxrss, exit_code = report.read_text(encoding="utf-8").split()
+        seconds, maxrss, exit_code, cpu = report.read_text(encoding="utf-8").split()
         return ChildRun(
             seconds=float(seconds),
+            cpu_seconds=float(cpu),
             peak_rss_mb=_rss_mb(int(maxrss)),
             exit_code=int(exit_code),
             stdout=stdout,
@@ -243,6 +254,7 @@ def time_child(
         step=name,
         seconds=min(r.seconds for r in runs),
         runs=[r.seconds for r in runs],
+        cpu_seconds=min(r.cpu_seconds for r in runs),
         peak_rss_mb=max(r.peak_rss_mb for r in runs),
         exit_code=last.exit_code,
         argv=list(argv),
@@ -288,20 +300,31 @@ def _fmt_seconds(value: float) -> str:
 
 
 def print_table(steps: list[Step], incidents: int) -> None:
-    header = ("step", "seconds", "µs/incident", "vs floor B", "peak RSS MB", "note")
+    header = (
+        "step",
+        "seconds",
+        "µs/incident",
+        "vs floor B",
+        "CPU s",
+        "CPU vs B",
+        "peak RSS MB",
+        "note",
+    )
     rows = [
         (
             s.step,
             _fmt_seconds(s.seconds),
             f"{s.seconds / incidents * 1e6:.0f}" if incidents else "-",
             "-" if s.ratio_to_floor_b is None else f"{s.ratio_to_floor_b:.2f}x",
+            "-" if s.cpu_seconds is None else _fmt_seconds(s.cpu_seconds),
+            "-" if s.cpu_ratio_to_floor_b is None else f"{s.cpu_ratio_to_floor_b:.2f}x",
             "-" if s.peak_rss_mb is None else f"{s.peak_rss_mb:.1f}",
             s.note,
         )
         for s in steps
     ]
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-    align = ("<", ">", ">", ">", ">", "<")
+    align = ("<", ">", ">", ">", ">", ">", ">", "<")
     for n, row in enumerate([header, *rows]):
         cells = [f"{cell:{a}{w}}" for cell, a, w in zip(row, align, widths, strict=True)]
         print("  ".join(cells).rstrip())
@@ -352,14 +375,14 @@ def main(argv: list[str] | None = None) -> int:
         steps: list[Step] = []
         floor_read(root)  # warm the page cache: every row reads from memory
         runs = best_of(args.repeat, lambda: floor_read(root))
-        steps.append(Step(f"floor A: read {len(files):,} files", min(runs), runs))
+        steps.append(Step(f"floor A: read {len(files):,} files", min(runs), runs, min(CPU_RUNS)))
         runs = best_of(args.repeat, lambda: floor_parse(root))
-        floor_b = Step("floor B: + split + libyaml parse", min(runs), runs)
+        floor_b = Step("floor B: + split + libyaml parse", min(runs), runs, min(CPU_RUNS))
         steps.append(floor_b)
         runs = best_of(args.repeat, lambda: floor_parse_no_gc(root))
-        steps.append(Step("floor B, gc paused", min(runs), runs))
+        steps.append(Step("floor B, gc paused", min(runs), runs, min(CPU_RUNS)))
         runs = best_of(args.repeat, lambda: floor_parse_rs(root))
-        steps.append(Step("floor C: + split + yaml-rs parse", min(runs), runs))
+        steps.append(Step("floor C: + split + yaml-rs parse", min(runs), runs, min(CPU_RUNS)))
 
         cache_dir = Path(tempfile.mkdtemp(prefix="incidentctl-bench-cache-"))
         primed = False
@@ -376,6 +399,8 @@ def main(argv: list[str] | None = None) -> int:
         shutil.rmtree(cache_dir, ignore_errors=True)
         for step in steps:
             step.ratio_to_floor_b = step.seconds / floor_b.seconds if floor_b.seconds else None
+            if step.cpu_seconds is not None and floor_b.cpu_seconds:
+                step.cpu_ratio_to_floor_b = step.cpu_seconds / floor_b.cpu_seconds
 
         python, _ = time_child(
             "start-up: python -c pass", [sys.executable, "-c", "pass"], root, args.startup_repeat

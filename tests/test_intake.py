@@ -415,6 +415,12 @@ def test_dry_run_writes_nothing(cli: Invoke, repo: Path) -> None:
     assert result.code == 0, result.err
     assert "+title: Checkout returns 5xx" in result.out
     assert not list(repo.glob("incidents/*/*/*/incident.md"))
+    as_json = cli(
+        "intake", str(PAYLOADS / "alertmanager-v4.json"), "--source", "alertmanager",
+        "--now", NOW_LATER, "--dry-run", "--format", "json",
+    )  # fmt: skip
+    assert json.loads(as_json.out)["action"] == "declared"  # stdout: one JSON document
+    assert not list(repo.glob("incidents/*/*/*/incident.md"))
 
 
 def test_standard_input(cli: Invoke, repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -42,6 +42,7 @@ class _Intake(click.Group):
 
 @click.group(
     cls=_Intake,
+    subcommand_metavar="[FILE|-] --source SOURCE [--at TS] [--dry-run] [--format F] | serve",
     epilog="""\b
 Examples:
   incidentctl intake alert.json --source alertmanager
@@ -51,7 +52,10 @@ Examples:
 )
 def intake() -> None:
     """Turn alert webhooks (Alertmanager, Grafana, PagerDuty, Opsgenie, Sentry, generic)
-    into incidents: declare, add to the one the alert group is on, or ignore."""
+    into incidents: declare, add to the one the alert group is on, or ignore.
+
+    `incidentctl intake - --help` lists the options of one payload; `incidentctl intake
+    serve --help` those of the receiver."""
 
 
 @intake.command(
@@ -89,7 +93,7 @@ def read(
     raw, where = _payload(payload)
     delivery = load(raw, source.lower(), where)
     received = receive(repo, delivery, at=at, now=now, by=actor, dry_run=dry_run)
-    if received.diff is not None:
+    if received.diff is not None and fmt != "json":  # stdout stays one JSON document
         show_diff(*received.diff)
     outcome = received.outcome
     if fmt == "json":
