@@ -362,7 +362,7 @@ def test_invalid_policy_is_reported_with_file_and_line(repo: Path, cli: Invoke) 
     sla.write_text(sla.read_text().replace("    engage: 15m", "    engage: fifteen"))
     result = cli("validate")
     assert result.code == 1
-    assert "policies/sla.yaml:17: error: [schema] priorities.P0.engage: 'fifteen' is not a " in (
+    assert "policies/sla.yaml:19: error: [schema] priorities.P0.engage: 'fifteen' is not a " in (
         result.out
     )
 
