@@ -284,6 +284,28 @@ def test_the_notifications_file_is_checked_with_its_line(cli: Invoke, repo: Path
     assert "not declared: chat" in result.err
 
 
+def test_validate_reports_a_broken_notifications_file_before_any_delivery(
+    cli: Invoke, repo: Path
+) -> None:
+    """The pull request that breaks a sink or a route fails, not the first page at 3 a.m."""
+    assert cli("validate").code == 0
+    notifications(
+        repo,
+        "sinks:\n  - name: pager\n    url: json://x/\nroutes:\n  - rules: [acknowledgee]\n"
+        "    sinks: [pager]\n",
+    )
+    result = cli("validate")
+    assert result.code == 1
+    assert "policies/notifications.yaml:5: error: [schema] routes.0.rules: unknown rule" in (
+        result.out + result.err
+    )
+    notifications(repo, "sinks: [\n")
+    result = cli("validate")
+    assert result.code == 1
+    assert "policies/notifications.yaml:" in result.out + result.err
+    assert "Traceback" not in result.err
+
+
 def test_the_watcher_says_when_it_has_not_been_seen(cli: Invoke, repo: Path) -> None:
     p0(cli)
     never = cli("overdue", "--now", "2026-11-27T15:02:00Z")

@@ -347,15 +347,18 @@ def _digest_of(repo: Repo, path: Path) -> str:
         return "none"
 
 
-def _paging(repo: Repo) -> list[tuple[str, str]]:
-    """(person sink, channel) of notifications.yaml that some route pages people through;
-    none when the file does not read (the commands that send say why)."""
+def _paging(repo: Repo) -> tuple[list[Finding], list[tuple[str, str]]]:
+    """The findings of notifications.yaml, so that a broken sink or route fails the pull
+    request instead of the first delivery; and (person sink, channel) that some route pages
+    people through (none when the file does not read)."""
     try:
         notifications = repo.notifications()
-    except (DocumentError, DocumentErrors):
-        return []
+    except DocumentErrors as exc:
+        return checks.findings_from(exc), []
+    except DocumentError as exc:
+        return [Finding.from_error(exc)], []
     used = {name for route in notifications.routes for name in route.people}
-    return [(s.name, s.channel) for s in notifications.sinks if s.name in used and s.channel]
+    return [], [(s.name, s.channel) for s in notifications.sinks if s.name in used and s.channel]
 
 
 def collect(repo: Repo, paths: Sequence[str], base: str | None) -> list[Finding]:
@@ -369,7 +372,8 @@ def collect(repo: Repo, paths: Sequence[str], base: str | None) -> list[Finding]
         return _once(findings + checks.findings_from(exc))
     except DocumentError as exc:  # a policy file that does not parse
         return _once([*findings, Finding.from_error(exc)])
-    findings += check_schedule(policy, repo.policies.where(), _paging(repo))
+    broken_sinks, paging = _paging(repo)
+    findings += broken_sinks + check_schedule(policy, repo.policies.where(), paging)
     runbooks = set()
     for path in repo.runbooks.files():
         try:
