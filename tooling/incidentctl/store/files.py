@@ -11,7 +11,7 @@ import errno
 import gc
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -122,6 +122,7 @@ class Source:
         self.root = root
         self._results: ResultsCache | None = None
         self._listed: dict[Path, list[os.DirEntry[str]]] = {}
+        self._kinds: dict[tuple[Path, str], list[Path]] = {}
 
     @property
     def results(self) -> ResultsCache:
@@ -136,9 +137,17 @@ class Source:
             self._listed[folder] = list(entries(folder))
         return self._listed[folder]
 
+    def kind_files(self, folder: Path, glob: str, match: Callable[[], list[Path]]) -> list[Path]:
+        """A document kind's files (`match` over the listing), matched once per listing."""
+        key = (folder, glob)
+        if key not in self._kinds:
+            self._kinds[key] = match()
+        return self._kinds[key]
+
     def forget_listings(self) -> None:
         """A file was created: the next listing walks the folders again."""
         self._listed.clear()
+        self._kinds.clear()
 
     def rel(self, path: Path) -> str:
         return relative(self.root, path)
