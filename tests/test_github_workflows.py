@@ -175,3 +175,24 @@ def test_a_write_back_that_conflicts_with_main_fails_without_pushing(
     assert "::error::could not rebase the write-back onto main" in done.stdout
     assert _git(bare, "rev-parse", "main", env=env) == theirs  # main as the colleague left it
     assert not (runner / ".git" / "rebase-merge").exists()  # the rebase was abandoned cleanly
+
+
+CACHED = ("validate.yml", "reminders.yml", "watch.yml")
+
+
+@pytest.mark.parametrize(
+    "path", [p for p in WORKFLOWS if p.name in CACHED], ids=lambda p: str(p.relative_to(ROOT))
+)
+def test_the_bulk_jobs_keep_the_results_cache_where_incidentctl_reads_it(path: Path) -> None:
+    """A runner starts cold: validate, the reminder job and the watcher turn the cache on
+    explicitly ($CI turns it off) and restore and save the very folder incidentctl uses, with
+    actions/cache pinned by its commit."""
+    steps = _steps(path)
+    caches = [s for s in steps if str(s.get("uses", "")).startswith("actions/cache@")]
+    assert len(caches) == 1, "one actions/cache step"
+    assert re.fullmatch(r"actions/cache@[0-9a-f]{40}", caches[0]["uses"])
+    folder = caches[0]["with"]["path"]
+    users = [s for s in steps if (s.get("env") or {}).get("INCIDENTCTL_CACHE") == "on"]
+    assert users, "a step turns the cache on"
+    assert all(s["env"]["INCIDENTCTL_CACHE_DIR"] == folder for s in users)
+    assert steps.index(caches[0]) < min(steps.index(s) for s in users)
