@@ -692,3 +692,14 @@ def test_replay_sample_p0_minute_by_minute() -> None:
     assert states["acknowledge"] == states["resolve-sla"] == "met"
     assert states["escalate-tier-3"] == "not-applicable"  # mitigated before it was due
     assert states["pir-due"] == "overdue"  # closed without an approved PIR: still owed
+
+
+def test_next_due_is_the_first_deadline_a_watcher_must_wake_for() -> None:
+    subject = _open(Priority.P0, 0, "WAKE")
+    first = min(f.due for f in timers.findings([subject], [], POLICY, D + m(60)) if f.due)
+    assert first > D
+    assert timers.next_due([subject], POLICY, D, first - m(0.5)) is None  # not due by then
+    assert timers.next_due([subject], POLICY, D, first + m(0.5)) == first
+    # due exactly at the turn's now: not overdue yet, so still the one to wake for
+    assert timers.next_due([subject], POLICY, first, first + m(0.5)) == first
+    assert timers.next_due([subject], POLICY, first + m(0.1), first + m(0.5)) != first

@@ -319,7 +319,8 @@ def watch(
         raise click.UsageError(
             "--now (or INCIDENTCTL_NOW) goes with --once: a watcher runs on the clock"
         )
-    root = repo_from(ctx).root
+    start = repo_from(ctx)
+    root = start.root
     github = github_configured(os.environ) and bool(os.environ.get("GITHUB_TOKEN", "").strip())
     record = record_for(root)
     posted: set[str] = set()  # breaches this watcher put on GitHub: no API call for them again
@@ -343,12 +344,7 @@ def watch(
         posted.update(keys)
         if not dry_run:
             record.beat(now, every)
-        ahead = timers.findings(
-            subjects, [], repo.policy(), now + timedelta(seconds=every), include_due_soon=False
-        )
-        # due exactly now is not overdue yet (one second later it is): it is the next one
-        upcoming = [f.due for f in ahead if f.due is not None and f.due >= now]
-        next_due = min(upcoming, default=None)
+        next_due = timers.next_due(subjects, repo.policy(), now, now + timedelta(seconds=every))
         open_ids = liveness.watched(subjects, now)
         click.echo(
             f"{format_timestamp(now)}: {len(found)} overdue, {len(done.sent)} sent"
@@ -363,7 +359,7 @@ def watch(
         clock = _Once(current_now(now_text))
         run(turn, clock, interval=every, once=True, say=warn)
         return
-    if repo_from(ctx).notifications().sinks:
+    if start.notifications().sinks:
         warm()  # apprise loaded before the first deadline, not after it
     clock = _WallClock()
 

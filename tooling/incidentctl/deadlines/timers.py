@@ -76,6 +76,7 @@ __all__ = [
     "Reminder",
     "Subject",
     "findings",
+    "next_due",
     "pir_from_front",
     "reminder_key",
     "schedule",
@@ -158,6 +159,15 @@ def schedule(
 
 def _order(d: Deadline) -> int:
     return IDS.index(d.rule)
+
+
+def next_due(
+    subjects: Iterable[Subject], policy: Policy, now: datetime, horizon: datetime
+) -> datetime | None:
+    """The earliest deadline from `now` on that is overdue by `horizon`: when a watcher must
+    wake. One due exactly at `now` counts (it is overdue one second later)."""
+    ahead = findings(subjects, [], policy, horizon, include_due_soon=False)
+    return min((f.due for f in ahead if f.due is not None and f.due >= now), default=None)
 
 
 def findings(
