@@ -18,6 +18,7 @@ import jinja2
 from markupsafe import Markup
 
 from incidentctl.render import templating
+from incidentctl.render.context import Memo
 from incidentctl.site import markup
 from incidentctl.site.status import LABELS, format_uptime
 
@@ -58,6 +59,9 @@ def environment(repo_root: Path | None) -> jinja2.Environment:
     loaders.append(jinja2.PackageLoader("incidentctl", "site/templates"))
     env = templating.Sandbox(
         loader=jinja2.ChoiceLoader(loaders),
+        # a build renders each template thousands of times and its templates do not change
+        # meanwhile: no stat of every extended and imported template's file per page
+        auto_reload=False,
         undefined=jinja2.StrictUndefined,
         autoescape=True,
         trim_blocks=True,
@@ -76,16 +80,21 @@ def environment(repo_root: Path | None) -> jinja2.Environment:
 
 
 class Renderer:
-    """Renders pages by template name, turning template errors into user errors."""
+    """Renders pages by template name, turning template errors into user errors. An
+    incident reaches several pages (its own, its month's, the index): its plain form is built
+    once per build (`context.plain`'s memo)."""
 
     def __init__(self, repo_root: Path | None) -> None:
         self.env = environment(repo_root)
         self.repo_root = repo_root
         self._cache: dict[str, jinja2.Template] = {}
+        self._memo: Memo = {}
 
     def render(self, name: str, **values: Any) -> str:
         template = self._cache.get(name)
         if template is None:
             template = templating.load(self.env, name, repo_root=self.repo_root)
             self._cache[name] = template
-        return templating.render_template(template, values, repo_root=self.repo_root)
+        return templating.render_template(
+            template, values, repo_root=self.repo_root, memo=self._memo
+        )
