@@ -214,4 +214,9 @@ class Source:
         """Keep this run's results for the next one; `prune` after a full scan forgets the
         files that are gone."""
         if self._results is not None:
-            self._results.save(prune=prune)
+            listed = {
+                relative(self.root, Path(entry.path))
+                for found in self._listed.values()
+                for entry in found
+            }
+            self._results.save(prune=prune, listed=listed)
