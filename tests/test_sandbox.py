@@ -18,6 +18,7 @@ from typing import Any
 
 import jinja2
 import pytest
+from jinja2.exceptions import SecurityError
 from markupsafe import Markup
 
 from incidentctl.core.errors import DocumentErrors
@@ -388,6 +389,30 @@ def test_a_missing_field_of_plain_data_is_a_strict_error() -> None:
     env = templating.Sandbox(undefined=jinja2.StrictUndefined)
     with pytest.raises(jinja2.UndefinedError, match="'dict object' has no attribute 'nope'"):
         env.from_string("{{ d.nope }}").render({"d": {"title": "T"}})
+
+
+def test_an_imported_templates_macros_are_called_and_its_other_names_still_checked() -> None:
+    """A macro of an imported template is called directly; a format method or a private name
+    it exports goes through Jinja's checks as before."""
+    lib = (
+        "{% macro when(v) %}<{{ v }}>{% endmacro %}"
+        "{% set fmt = '{0.__class__}'.format %}{% set _hidden = 'x' %}{% set plain = 'p' %}"
+    )
+    env = templating.Sandbox(
+        loader=jinja2.DictLoader({"lib": lib}), undefined=jinja2.StrictUndefined
+    )
+
+    def shown(source: str) -> str:
+        return env.from_string('{% import "lib" as ui %}' + source).render()
+
+    assert shown("{{ ui.when(1) }}{{ ui.plain }}") == "<1>p"
+    with pytest.raises(SecurityError):
+        shown("{{ ui.fmt(ui) }}")
+    with pytest.raises(SecurityError):
+        shown("{{ ui.__dict__ }}")
+    for missing in ("ui._hidden", "ui.nothing"):  # a name starting with _ is not exported
+        with pytest.raises(jinja2.UndefinedError):
+            shown("{{ " + missing + " }}")
 
 
 # -- who may change templates ---------------------------------------------------------------

@@ -26,8 +26,10 @@ from types import TracebackType
 from typing import Any
 
 import jinja2
+from jinja2.environment import TemplateModule
 from jinja2.exceptions import SecurityError
 from jinja2.loaders import split_template_path
+from jinja2.runtime import Macro
 from jinja2.sandbox import MAX_RANGE, ImmutableSandboxedEnvironment
 from markupsafe import Markup
 
@@ -63,13 +65,32 @@ class Sandbox(ImmutableSandboxedEnvironment):
     def getattr(self, obj: Any, attribute: str) -> Any:
         """`value.name` on plain data: a dict's key that is not a dict attribute is looked up
         directly, as Jinja would after `getattr` failed (the failed lookup, an exception per
-        field shown, was a fifth of a status page's rendering); everything else as Jinja does."""
+        field shown, was a fifth of a status page's rendering); a macro of an imported
+        template is returned as Jinja would after its checks; everything else as Jinja does."""
         if type(obj) is dict and attribute not in _DICT_ATTRIBUTES:
             try:
                 return obj[attribute]
             except KeyError:
                 return self.undefined(obj=obj, name=attribute)
+        if type(obj) is TemplateModule and not attribute.startswith("_"):
+            value = getattr(obj, attribute, None)  # `ui.when`: an imported template's macro
+            if type(value) is Macro:
+                return value  # what Jinja's checks would allow: a public name, not a format
         return super().getattr(obj, attribute)
+
+    def call(
+        __self,  # Jinja's signature: the prefixes keep every keyword free for the callee
+        __context: jinja2.runtime.Context,
+        __obj: Any,
+        *args: Any,
+        **kwargs: Any,
+    ) -> Any:
+        """A template's macro is called without Jinja's check of the callable (a macro is
+        always safe: it runs template code, which is sandboxed itself); anything else is
+        checked. A status page calls a macro per update shown."""
+        if type(__obj) is Macro:
+            return __context.call(__obj, *args, **kwargs)
+        return super().call(__context, __obj, *args, **kwargs)
 
 
 _DICT_ATTRIBUTES = frozenset(dir(dict))  # what `getattr` finds on a dict (it has no __dict__)

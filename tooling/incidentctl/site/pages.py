@@ -11,6 +11,7 @@ secrets in its environment.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -36,16 +37,34 @@ _ICONS = {
 }
 
 
+# A site shows tens of thousands of times, and strftime was a tenth of its rendering: the
+# date part, which pages repeat, is formatted once per day (strftime: %Y and %b as always);
+# the clock part is only digits.
+_DAY = "%-d %b %Y"
+
+
+@lru_cache(maxsize=8192)
+def _iso_date(value: date) -> str:
+    return value.strftime("%Y-%m-%d")
+
+
+@lru_cache(maxsize=8192)
+def _day_of(value: date) -> str:
+    return value.strftime(_DAY)
+
+
 def _iso(value: datetime) -> str:
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    at = value.astimezone(UTC)
+    return f"{_iso_date(at.date())}T{at.hour:02d}:{at.minute:02d}:{at.second:02d}Z"
 
 
 def _human(value: datetime) -> str:
-    return value.astimezone(UTC).strftime("%-d %b %Y, %H:%M UTC")
+    at = value.astimezone(UTC)
+    return f"{_day_of(at.date())}, {at.hour:02d}:{at.minute:02d} UTC"
 
 
 def _day(value: date) -> str:
-    return value.strftime("%-d %b %Y")
+    return _day_of(value) if type(value) is date else value.strftime(_DAY)
 
 
 def _markdown(text: str | None) -> Markup:
