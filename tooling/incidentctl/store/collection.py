@@ -98,8 +98,11 @@ class Collection(Generic[M]):
             ]
         pattern = self.glob.split("/")
         prefix = str(self.dir) + os.sep
+        last = pattern[-1] if not any(c in pattern[-1] for c in "*?[") else None
         found = []
         for entry in self.source.entries(self.dir):
+            if last is not None and entry.name != last:  # "*/*/*/pir.md": the name first
+                continue
             parts = entry.path.removeprefix(prefix).split(os.sep)
             if (
                 len(parts) == len(pattern)
@@ -126,7 +129,7 @@ class Collection(Generic[M]):
         self, paths: list[Path] | None = None, *, progress: Progress | None = None
     ) -> Iterator[tuple[Document, M] | DocumentErrors]:
         """Load many files fast: the collector is paused during the bulk load (`bulk_load`)."""
-        with bulk_load():
+        with bulk_load(), self.source.batch():
             files = paths if paths is not None else self.files()
             for done, path in enumerate(files, start=1):
                 if progress is not None and (done % 250 == 0 or done == len(files)):

@@ -20,7 +20,6 @@ from incidentctl.core.model import Runbook
 from incidentctl.core.policy import Policy
 from incidentctl.deadlines import timers
 from incidentctl.store import git as vcs
-from incidentctl.store.cache import digest
 from incidentctl.store.files import bulk_load
 from incidentctl.store.pirs import PIR_FILE
 from incidentctl.store.repo import Repo
@@ -48,13 +47,18 @@ class Approvals:
 
 
 def review_state(
-    repo: Repo, loaded: Loaded, warn: Warn, approvals: Approvals | None = None
+    repo: Repo,
+    loaded: Loaded,
+    warn: Warn,
+    approvals: Approvals | None = None,
+    *,
+    raw: bytes | None = None,
 ) -> timers.PirState | None:
     """The PIR beside incident.md, read loosely (None when there is none); its approval
     time from `approvals` when the file records none. A PIR that cannot be read is told
-    to `warn` and counts as not approved."""
+    to `warn` and counts as not approved. `raw`: the PIR's bytes, when read already."""
     try:
-        data = repo.pirs.front(loaded)
+        data = repo.pirs.front(loaded, raw)
     except DocumentError as exc:
         warn(f"warning: PIR counted as not approved: {exc.render()}")
         return timers.PirState()
@@ -120,17 +124,27 @@ def live(repo: Repo, now: datetime, warn: Warn) -> tuple[list[timers.Subject], d
     approvals = Approvals(repo.root, warn)
     cache = repo.source.results
     key = repo.policies.fingerprint() if cache.enabled else ""
-    with bulk_load():
+    with bulk_load(), repo.source.batch():
         for path in repo.incident_files():
             rel = repo.rel(path)
             review = path.parent / PIR_FILE
+            raw: bytes | None = None
+            review_raw: bytes | None = None
+            content: str | None = None
+            reviewed: str | None = "-"
             try:
-                raw = repo.source.raw(path)
-                reviewed = digest(repo.source.raw(review)) if os.path.lexists(review) else "-"
+                if cache.enabled:  # known by its hashes
+                    content, raw = repo.source.digest(path)
+                    if os.path.lexists(review):
+                        reviewed, review_raw = repo.source.digest(review)
+                else:
+                    content, raw = "", repo.source.raw(path)
+                    if os.path.lexists(review):
+                        review_raw = repo.source.raw(review)
             except DocumentError:
-                raw, reviewed = None, None  # read again below, where its error is told
+                content = reviewed = None  # read again below, where its error is told
             name = f"settled:{rel}"
-            entry_key = f"{digest(raw)}:{reviewed}:{key}" if raw is not None else ""
+            entry_key = f"{content}:{reviewed}:{key}" if content is not None else ""
             if reviewed is not None and cache.enabled:
                 since = _settled_at(cache.get(name, entry_key), approvals, repo.rel(review))
                 if since is not None and since <= now:
@@ -146,7 +160,7 @@ def live(repo: Repo, now: datetime, warn: Warn) -> tuple[list[timers.Subject], d
             if incident.policy not in policies:
                 policies[incident.policy] = repo.policy_for(incident)
             told: list[str] = []
-            written = review_state(repo, loaded, told.append)  # as the file says
+            written = review_state(repo, loaded, told.append, raw=review_raw)  # as written
             for message in told:
                 warn(message)
             pir, from_git = written, False
@@ -155,10 +169,15 @@ def live(repo: Repo, now: datetime, warn: Warn) -> tuple[list[timers.Subject], d
                 from_git = True
             subject = timers.Subject(incident, policies[incident.policy], pir)
             paths[incident.id] = str(doc.path)
-            since = timers.settled_since(timers.Subject(incident, subject.policy, written))
-            if since is not None and not told and reviewed is not None:
-                cache.put(name, entry_key, {"since": since.isoformat(), "git": from_git})
             settled = timers.settled_since(subject)
+            if cache.enabled and not told and reviewed is not None:  # as written, for later
+                since = (
+                    timers.settled_since(timers.Subject(incident, subject.policy, written))
+                    if from_git
+                    else settled
+                )
+                if since is not None:
+                    cache.put(name, entry_key, {"since": since.isoformat(), "git": from_git})
             if settled is None or settled > now:  # a settled one is not kept: nothing is due
                 subjects.append(subject)
     return subjects, paths
