@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
@@ -295,23 +295,25 @@ def _people(incident: Incident | None) -> set[str]:
 _Where = int | tuple[str | int, ...]  # a body line, or a front-matter key path
 
 
-def _analysis_texts(pir: Pir, sections: list[Section]) -> Iterator[tuple[_Where, str, str]]:
-    """(where, field, text) for every piece of analysis a person wrote. Front-matter lines
+def _analysis_texts(
+    pir: Pir, sections: list[Section]
+) -> Iterator[tuple[str, Sequence[tuple[_Where, str]]]]:
+    """(field, [(where, text)]) for every piece of analysis a person wrote: a front-matter
+    value, or a section's lines (as the outline holds them, not copied). Front-matter lines
     are looked up only for a finding: composing the YAML again costs as much as parsing it."""
     for index, level in enumerate(pir.whys):
         for key in ("why", "because"):
             value = getattr(level, key)
             if isinstance(value, str):
-                yield ("whys", index, key), f"whys[{index}].{key}", value
+                yield f"whys[{index}].{key}", [(("whys", index, key), value)]
     for group in FISHBONE_GROUPS:
         for index, factor in enumerate(getattr(pir.contributing_factors, group)):
             loc = ("contributing_factors", group, index)
-            yield loc, field_name(loc), factor
+            yield field_name(loc), [(loc, factor)]
     for section in sections:
         if section.level != 2 or section.title.casefold() in _FACTUAL:
             continue
-        for line, text in section.lines:
-            yield line, section.title, text
+        yield section.title, section.lines
 
 
 def blame(
@@ -329,7 +331,7 @@ def blame(
     texts = list(_analysis_texts(pir, sections))
     # Most analyses hold neither: one test of all of it instead of one search per line. A
     # phrase or a handle found in a line is found in the lines joined by newlines too.
-    whole = "\n".join([text for _, _, text in texts])
+    whole = "\n".join([text for _, items in texts for _, text in items])
     named = policy.people and "@" in whole
     pattern = phrases.pattern if phrases.may_match(whole) else None
     if pattern is None and not named:
@@ -346,21 +348,22 @@ def blame(
         line = where if isinstance(where, int) else doc.line_of(where)
         out.append(Finding(str(doc.path), line, BLAME, message, hint, field, "warning"))
 
-    for where, field, text in texts:
-        if _ALLOW_MARK in text:
-            continue
-        if pattern is not None:
-            seen: set[str] = set()
-            for match in pattern.finditer(text):
-                phrase = canonical.get(match.group(0).casefold(), match.group(0))
-                if phrase not in seen:
-                    seen.add(phrase)
-                    emit(where, field, f"blame language: '{phrase}'")
-        if people and "@" in text:
-            for match in _HANDLE.finditer(text):
-                handle = "@" + match.group(1)
-                if handle in people:
-                    emit(where, field, f"names an individual ({handle}) in the analysis")
+    for field, items in texts:
+        for where, text in items:
+            if _ALLOW_MARK in text:
+                continue
+            if pattern is not None:
+                seen: set[str] = set()
+                for match in pattern.finditer(text):
+                    phrase = canonical.get(match.group(0).casefold(), match.group(0))
+                    if phrase not in seen:
+                        seen.add(phrase)
+                        emit(where, field, f"blame language: '{phrase}'")
+            if people and "@" in text:
+                for match in _HANDLE.finditer(text):
+                    handle = "@" + match.group(1)
+                    if handle in people:
+                        emit(where, field, f"names an individual ({handle}) in the analysis")
     return out
 
 

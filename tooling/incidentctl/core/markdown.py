@@ -45,8 +45,10 @@ def heading(text: str) -> tuple[int, str] | None:
     match = _HEADING.match(text)
     if match is None:
         return None
-    title = _CLOSING_HASHES.sub("", match.group(2).strip(" \t"))
-    return len(match.group(1)), title.strip(" \t")
+    title = match.group(2).strip(" \t")
+    if title.endswith("#"):  # closing hashes can only be there then
+        title = _CLOSING_HASHES.sub("", title).strip(" \t")
+    return len(match.group(1)), title
 
 
 def in_code(texts: list[str]) -> Iterator[bool]:
