@@ -21,7 +21,7 @@ from incidentctl.core.policy import Policy, RateTargets
 from incidentctl.core.timevalues import format_timestamp
 from incidentctl.deadlines import timers
 from incidentctl.deadlines.case import action_status, iso, loose_time
-from incidentctl.deadlines.registry import SLA_RULES  # which timers, in which order
+from incidentctl.deadlines.registry import SLA_RULES, incident_rules  # which timers, in which order
 from incidentctl.metrics.definitions import DURATIONS, definitions
 from incidentctl.metrics.targets import changes, flatten, target_rows
 
@@ -165,14 +165,17 @@ class _Facts:
         return self.record.incident
 
 
-def _facts(record: Record, now: datetime) -> _Facts:
-    inc = record.incident
-    deadlines = timers.schedule(inc, record.policy, now, pir=record.pir)
-    return _Facts(record, durations(inc, now), deadlines, _at(inc, "resolved_at", now))
-
-
 # metric -> the timer of the registry that sets its target
 _TIME_TARGETS = {"mtta": "acknowledge", "mtte": "engage", "mttr": "resolve-sla"}
+# the timers the sections read (SLA compliance, time targets, PIRs, actions): only these
+# are judged, a third of the registry's
+_READ = incident_rules((*SLA_RULES, *_TIME_TARGETS.values(), "pir-due", "action-due"))
+
+
+def _facts(record: Record, now: datetime) -> _Facts:
+    inc = record.incident
+    deadlines = timers.schedule(inc, record.policy, now, pir=record.pir, rules=_READ)
+    return _Facts(record, durations(inc, now), deadlines, _at(inc, "resolved_at", now))
 
 
 def _time_limits(facts: list[_Facts]) -> dict[tuple[str, str], float]:
