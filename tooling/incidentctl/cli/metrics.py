@@ -13,7 +13,7 @@ from incidentctl.core.errors import IncidentctlError
 from incidentctl.core.model import Priority
 from incidentctl.core.timevalues import Duration, TimeValueError, parse_moment
 from incidentctl.metrics import text as metrics_text
-from incidentctl.metrics.compute import GROUPINGS, Record, Window, changes, compute
+from incidentctl.metrics.compute import GROUPINGS, History, Record, Window, changes, compute
 from incidentctl.report import html as report_html
 from incidentctl.store import git as vcs
 from incidentctl.store.repo import Repo
@@ -133,6 +133,7 @@ def _report(
         "commit": vcs.head_commit(repo.root),
         "priorities": priorities,
         "services": services,
+        "history": History.of(records, now),  # one for both windows
     }
     report = compute(records, window, now, by=by, **common)
     if previous is not None:

@@ -28,6 +28,7 @@ from incidentctl.metrics.targets import changes, flatten, target_rows
 __all__ = [
     "GROUPINGS",
     "PRIORITIES",
+    "History",
     "Record",
     "Window",
     "changes",
@@ -158,11 +159,11 @@ class _Facts:
     times: dict[str, float | None]
     deadlines: list[timers.Deadline]
     resolved: datetime | None
-    extra: dict[str, Any] = field(default_factory=dict)
+    recurrence: str | None = None  # its recurrence key (`recurrence_key`)
+    inc: Incident = field(init=False)
 
-    @property
-    def inc(self) -> Incident:
-        return self.record.incident
+    def __post_init__(self) -> None:
+        self.inc = self.record.incident  # read for every figure: an attribute, not a lookup
 
 
 # metric -> the timer of the registry that sets its target
@@ -172,10 +173,10 @@ _TIME_TARGETS = {"mtta": "acknowledge", "mtte": "engage", "mttr": "resolve-sla"}
 _READ = incident_rules((*SLA_RULES, *_TIME_TARGETS.values(), "pir-due", "action-due"))
 
 
-def _facts(record: Record, now: datetime) -> _Facts:
+def _facts(record: Record, now: datetime, recurrence: str | None) -> _Facts:
     inc = record.incident
     deadlines = timers.schedule(inc, record.policy, now, pir=record.pir, rules=_READ)
-    return _Facts(record, durations(inc, now), deadlines, _at(inc, "resolved_at", now))
+    return _Facts(record, durations(inc, now), deadlines, _at(inc, "resolved_at", now), recurrence)
 
 
 def _time_limits(facts: list[_Facts]) -> dict[tuple[str, str], float]:
@@ -253,22 +254,40 @@ def recurrence_key(record: Record, now: datetime) -> str | None:
     return f"cause:{causes[0]}" if causes else None
 
 
-def _recurrence(
-    facts: list[_Facts], every: Sequence[Record], targets: RateTargets, now: datetime
-) -> dict[str, Any]:
-    by_key: dict[str, list[tuple[datetime, str]]] = defaultdict(list)
-    for r in every:
-        key = recurrence_key(r, now)
-        if key and r.incident.detected_at <= now:
-            by_key[key].append((r.incident.detected_at, r.incident.id))
-    for series in by_key.values():
-        series.sort()
+@dataclass(frozen=True, eq=False)
+class History:
+    """Every incident's recurrence key as of `now` and each key's detections in order: what
+    recurrence looks at beyond the window, worked out once for all the windows of a report
+    (`--compare`) instead of once per window."""
+
+    records: Sequence[Record]
+    now: datetime
+    keys: tuple[str | None, ...]  # recurrence_key of records[i]
+    series: dict[str, list[tuple[datetime, str]]]  # key -> (detected_at, ID), ascending
+
+    @classmethod
+    def of(cls, records: Sequence[Record], now: datetime) -> History:
+        keys = tuple(recurrence_key(r, now) for r in records)
+        series: dict[str, list[tuple[datetime, str]]] = defaultdict(list)
+        for r, key in zip(records, keys, strict=True):
+            if key and r.incident.detected_at <= now:
+                series[key].append((r.incident.detected_at, r.incident.id))
+        for detections in series.values():
+            detections.sort()
+        return cls(records, now, keys, dict(series))
+
+    def fits(self, records: Sequence[Record], now: datetime) -> bool:
+        return self.records is records and self.now == now
+
+
+def _recurrence(facts: list[_Facts], history: History, targets: RateTargets) -> dict[str, Any]:
+    by_key = history.series
     span = timedelta(days=targets.recurrence_days)
     recurrent: dict[str, list[str]] = defaultdict(list)
     earlier: dict[str, set[str]] = defaultdict(set)
     known = 0
     for f in facts:
-        key = recurrence_key(f.record, now)
+        key = f.recurrence
         if not key:
             continue
         known += 1
@@ -482,15 +501,23 @@ def compute(
     services: Iterable[str] = (),
     by: Iterable[str] = (),
     targets: RateTargets | None = None,
+    history: History | None = None,
 ) -> dict[str, Any]:
     """Every figure for the incidents of `records` detected in `window`, as of `now`.
 
     `records` is the whole repository (recurrence looks at incidents outside the window);
-    `policy` is the current one (its digest is stamped; its SLAs are the time targets).
+    `policy` is the current one (its digest is stamped; its SLAs are the time targets);
+    `history` is `History.of(records, now)`, passed when several windows share it.
     """
     targets = targets or policy.review.targets
+    if history is None or not history.fits(records, now):
+        history = History.of(records, now)
     selection = Selection(window, frozenset(p.upper() for p in priorities), frozenset(services))
-    facts = [_facts(r, now) for r in records if selection.wants(r.incident, now)]
+    facts = [
+        _facts(r, now, key)
+        for r, key in zip(records, history.keys, strict=True)
+        if selection.wants(r.incident, now)
+    ]
     by_priority: dict[str, Any] = {}
     for p in PRIORITIES:
         group = [f for f in facts if f.inc.priority.value == p]
@@ -521,7 +548,7 @@ def compute(
         "by_priority": by_priority,
         "sla": _sla(facts),
         "tiers": _tiers(facts, targets),
-        "recurrence": _recurrence(facts, records, targets, now),
+        "recurrence": _recurrence(facts, history, targets),
         "pir": _pir(facts, now),
         "actions": _actions(facts, window, now, targets),
         "detection": _counts(
