@@ -481,9 +481,9 @@ def test_schema_is_json_schema(cli: Invoke) -> None:
 
 
 def test_every_command_help_has_an_example(cli: Invoke) -> None:
-    from incidentctl.cli.app import main
+    from incidentctl.cli.app import every_command
 
-    for name in main.commands:
+    for name in every_command():
         result = cli(name, "--help")
         assert result.code == 0, name
         assert "Examples:" in result.out, name
@@ -541,3 +541,40 @@ def test_bulk_loads_report_progress(cli: Invoke, repo: Path) -> None:
     store.progress = lambda done, total: calls.append((done, total))
     assert len(list(store.scan())) == 3
     assert calls == [(3, 3)]
+
+
+def test_the_command_table_names_what_each_module_declares() -> None:
+    """Commands load their module on first use, from a table: it must name every command
+    each module declares, in its module, and nothing else (a new command missing from it
+    would not exist)."""
+    import importlib
+
+    from incidentctl.cli.app import COMMAND_MODULES
+
+    declared = {
+        command.name: module
+        for module in set(COMMAND_MODULES.values())
+        for command in importlib.import_module(f"incidentctl.cli.{module}").COMMANDS
+    }
+    assert declared == COMMAND_MODULES
+
+
+def test_a_command_imports_only_its_own_module() -> None:
+    """`validate` runs without the site, GitHub, metrics or intake code loaded (start-up is
+    part of every command's time)."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys\n"
+        "from incidentctl.cli.app import run\n"
+        "run(['validate', '--help'])\n"
+        "print(sorted(m for m in sys.modules if m.startswith('incidentctl.cli.')))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    ).stdout
+    loaded = out.strip().splitlines()[-1]
+    assert "incidentctl.cli.validate" in loaded
+    for other in ("site", "github", "metrics", "intake", "lifecycle"):
+        assert f"incidentctl.cli.{other}'" not in loaded, other

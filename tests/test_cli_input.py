@@ -318,7 +318,9 @@ def test_repo_from_the_environment_and_a_missing_folder(
 
 
 def test_every_command_but_init_takes_repo(three: Invoke) -> None:
-    from incidentctl.cli.app import main
+    from incidentctl.cli.app import every_command, main
+
+    every_command()
 
     def walk(command: object, path: str) -> list[str]:
         import click

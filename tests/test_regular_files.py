@@ -446,3 +446,34 @@ def test_a_run_lists_each_folder_once_and_sees_what_it_created(repo: Path) -> No
     text = before[0].read_text(encoding="utf-8")
     store.runbooks.create("fresh-drill", text)
     assert store.runbooks.files() == sorted([*before, repo / "runbooks" / "fresh-drill.md"])
+
+
+def test_a_bulk_load_keeps_its_folders_open_and_still_refuses_symlinks(tmp_path: Path) -> None:
+    """The reads of one bulk load share open folders (`Folders`): every file of 30 folders
+    (more than it keeps open) reads the same as alone, and a symlinked folder or file met
+    during the batch is refused, its target never read."""
+    from incidentctl.disk.regular import Folders, NotRegularFile, regular_file
+
+    root = tmp_path / "repo"
+    files = []
+    for n in range(30):
+        folder = root / "incidents" / f"{n % 3}" / f"INC-{n}"
+        folder.mkdir(parents=True)
+        for name in ("incident.md", "pir.md"):
+            (folder / name).write_text(f"{n} {name}\n", encoding="utf-8")
+            files.append(folder / name)
+    outside = tmp_path / "private"
+    outside.mkdir()
+    (outside / "incident.md").write_text("secret\n", encoding="utf-8")
+    (root / "incidents" / "0" / "linked").symlink_to(outside)
+    (root / "incidents" / "1" / "INC-1" / "notes.md").symlink_to(outside / "incident.md")
+    with Folders(root, keep=8) as folders:
+        for path in files * 2:
+            assert regular_file(path, root, folders=folders) == regular_file(path, root)
+        for path in (
+            root / "incidents" / "0" / "linked" / "incident.md",
+            root / "incidents" / "1" / "INC-1" / "notes.md",
+        ):
+            with pytest.raises(NotRegularFile, match="symlink"):
+                regular_file(path, root, folders=folders)
+        assert regular_file(files[0], root, folders=folders) == b"0 incident.md\n"

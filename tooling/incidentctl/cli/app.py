@@ -7,31 +7,60 @@ Exit codes: 0 ok, 1 findings (invalid, overdue, incomplete), 2 usage or input er
 from __future__ import annotations
 
 import gc
+import importlib
 import sys
 import traceback
 
 import click
 
 from incidentctl import __version__
-from incidentctl.cli import (
-    deadlines,
-    github,
-    init,
-    inspect,
-    intake,
-    lifecycle,
-    maintenance,
-    merge,
-    metrics,
-    notify,
-    oncall,
-    pir,
-    runbook,
-    site,
-    validate,
-)
 from incidentctl.cli.common import REPO_HELP, forgiving
 from incidentctl.core.errors import IncidentctlError
+
+# Each command's module, imported when the command runs (or for --help): `validate` does
+# not pay for the site, GitHub or intake code. A test keeps this table equal to what the
+# modules' COMMANDS declare.
+COMMAND_MODULES: dict[str, str] = {
+    **dict.fromkeys(
+        (
+            "declare", "triage", "ack", "engage", "assign", "escalate", "hypothesis", "link",
+            "update", "release", "correct", "regulatory", "mitigate", "resolve", "close",
+            "reopen",
+        ),
+        "lifecycle",
+    ),
+    **dict.fromkeys(("list", "show", "schema"), "inspect"),
+    "validate": "validate",
+    "init": "init",
+    **dict.fromkeys(("overdue", "watch", "deadlines", "snooze"), "deadlines"),
+    "oncall": "oncall",
+    **dict.fromkeys(("pir", "action"), "pir"),
+    "runbook": "runbook",
+    "notify": "notify",
+    "maintenance": "maintenance",
+    "merge-driver": "merge",
+    "site": "site",
+    **dict.fromkeys(("github", "actions"), "github"),
+    **dict.fromkeys(("metrics", "report"), "metrics"),
+    "intake": "intake",
+}  # fmt: skip
+WITHOUT_REPO = ("init",)  # init makes the repository it is given as DIRECTORY
+
+
+class _Commands(click.Group):
+    """The command group, loading a command's module on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(self.commands) | set(COMMAND_MODULES))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in COMMAND_MODULES:
+            module = importlib.import_module(f"incidentctl.cli.{COMMAND_MODULES[cmd_name]}")
+            for command in module.COMMANDS:
+                forgiving(command, without_repo=WITHOUT_REPO)
+                self.add_command(command)
+        return self.commands.get(cmd_name)
+
 
 EPILOG = """\b
 Examples:
@@ -43,7 +72,7 @@ Examples:
 """
 
 
-@click.group(epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=_Commands, epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="incidentctl")
 @click.option(
     "--repo",
@@ -57,28 +86,16 @@ def main(ctx: click.Context, repo: str | None) -> None:
     ctx.obj = {"repo": repo}
 
 
-_MODULES = (
-    lifecycle,
-    inspect,
-    validate,
-    init,
-    deadlines,
-    oncall,
-    pir,
-    runbook,
-    notify,
-    maintenance,
-    merge,
-    site,
-    github,
-    metrics,
-    intake,
-)
-for module in _MODULES:
-    for command in module.COMMANDS:
-        main.add_command(command)
-# init makes the repository it is given as DIRECTORY; every other command reads one
-forgiving(main, without_repo=("init",))
+# --repo before or after the subcommand name, on the group itself (its commands as loaded)
+forgiving(main, without_repo=WITHOUT_REPO)
+
+
+def every_command() -> dict[str, click.Command]:
+    """Every command, loaded (the help and the tests walk them all)."""
+    ctx = click.Context(main)
+    for name in main.list_commands(ctx):
+        main.get_command(ctx, name)
+    return dict(main.commands)
 
 
 def run(argv: list[str]) -> int:

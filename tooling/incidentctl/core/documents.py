@@ -378,25 +378,35 @@ Loc = tuple[str | int, ...]
 
 def _beyond_limits(data: Any) -> tuple[Loc, str] | None:
     """The key path of the first value the loader refuses, and why ("deep", "number",
-    "merge"); None if every value is within the limits."""
-    if not isinstance(data, dict | list):
-        if type(data) in (int, float) and not -MAX_NUMBER <= data <= MAX_NUMBER:
-            return (), "number"
-        return None
-    pending: list[tuple[Loc, Any]] = [((), data)]
-    while pending:
-        loc, node = pending.pop()
-        if len(loc) >= MAX_DEPTH and isinstance(node, dict | list):
-            return loc, "deep"
-        items = node.items() if isinstance(node, dict) else enumerate(node)
-        for key, value in items:
-            if key == "<<" and isinstance(node, dict):
-                return (*loc, key), "merge"
-            kind = type(value)
-            if kind is dict or kind is list:
-                pending.append(((*loc, key), value))
-            elif (kind is int or kind is float) and not -MAX_NUMBER <= value <= MAX_NUMBER:
-                return (*loc, key), "number"
+    "merge"); None if every value is within the limits (a walk over plain values, with the
+    path built only for a refusal: this runs on every document)."""
+    if type(data) is dict or type(data) is list:
+        return _beyond_in(data, 1)
+    if type(data) in (int, float) and not -MAX_NUMBER <= data <= MAX_NUMBER:
+        return (), "number"
+    return None
+
+
+def _beyond_in(node: dict[Any, Any] | list[Any], depth: int) -> tuple[Loc, str] | None:
+    """`_beyond_limits` below `node`, which sits `depth` levels down."""
+    if type(node) is dict:
+        if "<<" in node:
+            return ("<<",), "merge"
+        items: Any = node.items()
+    else:
+        items = enumerate(node)
+    for key, value in items:
+        kind = type(value)
+        if kind is str:
+            continue
+        if kind is dict or kind is list:
+            if depth >= MAX_DEPTH:
+                return (key,), "deep"
+            found = _beyond_in(value, depth + 1)
+            if found is not None:
+                return (key, *found[0]), found[1]
+        elif (kind is int or kind is float) and not -MAX_NUMBER <= value <= MAX_NUMBER:
+            return (key,), "number"
     return None
 
 

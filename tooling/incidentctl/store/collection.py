@@ -126,7 +126,7 @@ class Collection(Generic[M]):
         self, paths: list[Path] | None = None, *, progress: Progress | None = None
     ) -> Iterator[tuple[Document, M] | DocumentErrors]:
         """Load many files fast: the collector is paused during the bulk load (`bulk_load`)."""
-        with bulk_load():
+        with bulk_load(), self.source.batch():
             files = paths if paths is not None else self.files()
             for done, path in enumerate(files, start=1):
                 if progress is not None and (done % 250 == 0 or done == len(files)):

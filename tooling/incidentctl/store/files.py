@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from incidentctl.core.documents import Document, parse
-from incidentctl.disk.regular import entries, regular_file
+from incidentctl.disk.regular import Folders, entries, regular_file
 from incidentctl.store.cache import ResultsCache
 
 
@@ -107,6 +107,11 @@ def bulk_load() -> Iterator[None]:
 
 
 def relative(root: Path, path: Path) -> str:
+    """`path` below `root` as a repository path (a/b/c.md); any other path as given. On the
+    strings first: this runs for every file of a bulk load."""
+    text, base = str(path), str(root)
+    if os.sep == "/" and text.startswith(base) and text[len(base) : len(base) + 1] == "/":
+        return text[len(base) + 1 :]
     try:
         return path.relative_to(root).as_posix()
     except ValueError:
@@ -123,6 +128,7 @@ class Source:
         self._results: ResultsCache | None = None
         self._listed: dict[Path, list[os.DirEntry[str]]] = {}
         self._kinds: dict[tuple[Path, str], list[Path]] = {}
+        self._folders: Folders | None = None
 
     @property
     def results(self) -> ResultsCache:
@@ -154,7 +160,22 @@ class Source:
 
     def raw(self, path: Path) -> bytes:
         """A file's bytes, if it is a regular file inside the repository (`regular_file`)."""
-        return regular_file(path, self.root)
+        return regular_file(path, self.root, folders=self._folders)
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """The reads of one bulk load share their open folders (`disk.regular.Folders`):
+        thousands of files read at a third of the system calls. Nested batches share the
+        outer one."""
+        if self._folders is not None:
+            yield
+            return
+        with Folders(self.root) as folders:
+            self._folders = folders
+            try:
+                yield
+            finally:
+                self._folders = None
 
     def read(self, path: Path) -> Document:
         """Read, split and parse a document (yaml-rs: parsing again costs about what reading

@@ -27,10 +27,13 @@ class Pirs(Collection[Pir]):
         path = self.path(loaded)
         return self.load(path) if os.path.lexists(path) else None
 
-    def front(self, loaded: Loaded) -> dict[str, Any] | None:
+    def front(self, loaded: Loaded, raw: bytes | None = None) -> dict[str, Any] | None:
         """The front-matter of the incident's PIR as data, unvalidated (the timers read it
-        loosely); None when there is none. Raises DocumentError when it cannot be parsed."""
+        loosely); None when there is none. `raw`: its bytes, when the caller read them
+        already. Raises DocumentError when it cannot be parsed."""
         path = self.path(loaded)
+        if raw is not None:
+            return parse(Path(self.source.rel(path)), raw).data
         return self.source.read(path).data if os.path.lexists(path) else None
 
     def public(self, loaded: Loaded) -> Pir | None:

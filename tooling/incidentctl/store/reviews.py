@@ -48,13 +48,18 @@ class Approvals:
 
 
 def review_state(
-    repo: Repo, loaded: Loaded, warn: Warn, approvals: Approvals | None = None
+    repo: Repo,
+    loaded: Loaded,
+    warn: Warn,
+    approvals: Approvals | None = None,
+    *,
+    raw: bytes | None = None,
 ) -> timers.PirState | None:
     """The PIR beside incident.md, read loosely (None when there is none); its approval
     time from `approvals` when the file records none. A PIR that cannot be read is told
-    to `warn` and counts as not approved."""
+    to `warn` and counts as not approved. `raw`: the PIR's bytes, when read already."""
     try:
-        data = repo.pirs.front(loaded)
+        data = repo.pirs.front(loaded, raw)
     except DocumentError as exc:
         warn(f"warning: PIR counted as not approved: {exc.render()}")
         return timers.PirState()
@@ -120,13 +125,16 @@ def live(repo: Repo, now: datetime, warn: Warn) -> tuple[list[timers.Subject], d
     approvals = Approvals(repo.root, warn)
     cache = repo.source.results
     key = repo.policies.fingerprint() if cache.enabled else ""
-    with bulk_load():
+    with bulk_load(), repo.source.batch():
         for path in repo.incident_files():
             rel = repo.rel(path)
             review = path.parent / PIR_FILE
+            review_raw: bytes | None = None
             try:
                 raw = repo.source.raw(path)
-                reviewed = digest(repo.source.raw(review)) if os.path.lexists(review) else "-"
+                if os.path.lexists(review):
+                    review_raw = repo.source.raw(review)
+                reviewed = digest(review_raw) if review_raw is not None else "-"
             except DocumentError:
                 raw, reviewed = None, None  # read again below, where its error is told
             name = f"settled:{rel}"
@@ -146,7 +154,7 @@ def live(repo: Repo, now: datetime, warn: Warn) -> tuple[list[timers.Subject], d
             if incident.policy not in policies:
                 policies[incident.policy] = repo.policy_for(incident)
             told: list[str] = []
-            written = review_state(repo, loaded, told.append)  # as the file says
+            written = review_state(repo, loaded, told.append, raw=review_raw)  # as written
             for message in told:
                 warn(message)
             pir, from_git = written, False

@@ -365,6 +365,11 @@ def collect(repo: Repo, paths: Sequence[str], base: str | None) -> list[Finding]
     """`validate`: every finding of the policy, the runbooks, the incidents `paths` (files or
     folders, as given) name and their PIRs, or of everything and the maintenances when none
     are given; and against `base`. NoSuchPath for a path that does not exist."""
+    with repo.source.batch():
+        return _collect(repo, paths, base)
+
+
+def _collect(repo: Repo, paths: Sequence[str], base: str | None) -> list[Finding]:
     findings: list[Finding] = _irregular(repo)
     try:
         policy = repo.policy()
