@@ -166,3 +166,61 @@ def test_off_in_ci_unless_asked_for(
     yaml_parses.clear()
     assert cli("validate").code == 0
     assert _documents(yaml_parses) == []
+
+
+@pytest.fixture
+def file_reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The repository files whose bytes were read."""
+    from incidentctl.store import files
+
+    seen: list[str] = []
+    real = files.regular_file
+
+    def counting(path: Path, root: Path, **kwargs: object) -> bytes:
+        seen.append(str(path.relative_to(root)))
+        return real(path, root, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(files, "regular_file", counting)
+    return seen
+
+
+def test_a_file_known_by_its_stat_is_not_read_and_any_write_is_seen(
+    repo: Path, cli: Invoke, file_reads: list[str]
+) -> None:
+    """An unchanged file (device, inode, size, mtime, ctime as when it was hashed) is not even
+    read again; a rewrite of the same size with its mtime set back is still seen (ctime)."""
+    import time
+
+    incident_id = declare(cli)
+    path = incident_file(repo, incident_id)
+    rel = str(path.relative_to(repo))
+    time.sleep(2.1)  # a stat is trusted only once it is older than the clock's tick margin
+    assert cli("validate").code == 0  # hashed, stat remembered
+    file_reads.clear()
+    assert cli("validate").code == 0
+    assert rel not in file_reads
+    before = path.stat()
+    text = path.read_text(encoding="utf-8")
+    broken = text.replace("urgency: high", "urgency: hgh_")
+    assert len(broken) == len(text)
+    path.write_text(broken, encoding="utf-8")
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert path.stat().st_size == before.st_size
+    assert path.stat().st_mtime_ns == before.st_mtime_ns
+    result = cli("validate")
+    assert result.code == 1
+    assert "urgency" in result.out
+    assert rel in file_reads
+
+
+def test_a_young_file_is_hashed_every_time(repo: Path, cli: Invoke, file_reads: list[str]) -> None:
+    """A file written within the last two seconds may be written again within the same tick
+    of the file system's clock (same size, same times): it is read until its stat is old."""
+    incident_id = declare(cli)
+    rel = str(incident_file(repo, incident_id).relative_to(repo))
+    assert cli("validate").code == 0
+    file_reads.clear()
+    assert cli("validate").code == 0
+    assert rel in file_reads
+    stored = json.loads(_cache_file().read_text(encoding="utf-8"))["results"]
+    assert f"stat:{rel}" not in stored

@@ -16,6 +16,7 @@ nested deeper than 64 levels, anchors, aliases, merge keys and tags outside the 
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 from dataclasses import dataclass, field
@@ -300,7 +301,7 @@ def parse(path: Path, raw: bytes) -> Document:
             hint="the file must start with a line '---', the YAML fields, then another '---'",
             rule="front-matter",
         )
-    fences = list(_FENCE.finditer(text, 0))
+    fences = list(itertools.islice(_FENCE.finditer(text, 0), 2))  # not the body's rules
     if not fences or fences[0].start() != 0 or len(fences) < 2:
         raise DocumentError(
             path,

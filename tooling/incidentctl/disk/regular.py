@@ -114,6 +114,30 @@ def regular_file(
         ) from None
 
 
+def regular_info(path: Path, root: Path, *, folders: Folders) -> os.stat_result:
+    """What lstat says of `path`, a regular file under `root` reached through real folders
+    (the checks of `regular_file`, nothing opened or read): a caller that knows the file by
+    its stat (the results cache) need not read it."""
+    parts = _parts(path, root)
+    try:
+        if _AT:
+            folder = folders.open(parts)
+            info = os.lstat(parts[-1], dir_fd=folder)
+            if not stat.S_ISREG(info.st_mode):
+                raise _refuse("/".join(parts), parts[-1], folder)
+        else:  # no openat (Windows): each part by its path, as `regular_file` does
+            info = _lstat_by_path(root, parts)
+    except (FileNotFoundError, NotADirectoryError):
+        raise
+    except OSError as exc:
+        raise DocumentError(
+            "/".join(parts), f"cannot be read: {exc.strerror}", rule="unreadable"
+        ) from None
+    if info.st_size > MAX_BYTES:
+        raise file_too_large("/".join(parts), info.st_size)
+    return info
+
+
 def _open_below(folder: int, parts: list[str], depth: int) -> int:
     """The real folder `parts[depth]` inside the open `folder`; a symlink, FIFO or device
     there is refused, located."""
@@ -213,7 +237,7 @@ def _read_in(folder: int, parts: list[str], limit: int) -> bytes:
     return data
 
 
-def _regular_by_path(root: Path, parts: list[str], limit: int) -> bytes:
+def _lstat_by_path(root: Path, parts: list[str]) -> os.stat_result:
     path = root
     info = None
     for depth, part in enumerate(parts, start=1):
@@ -223,6 +247,12 @@ def _regular_by_path(root: Path, parts: list[str], limit: int) -> bytes:
         if stat.S_ISLNK(info.st_mode) or (last and not stat.S_ISREG(info.st_mode)):
             raise _refuse("/".join(parts[:depth]), str(path), None)
     assert info is not None
+    return info
+
+
+def _regular_by_path(root: Path, parts: list[str], limit: int) -> bytes:
+    path = root.joinpath(*parts)
+    info = _lstat_by_path(root, parts)
     if info.st_size > limit:
         raise file_too_large("/".join(parts), info.st_size)
     with open(path, "rb") as handle:

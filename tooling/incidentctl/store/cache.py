@@ -22,7 +22,7 @@ import hashlib
 import json
 import os
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -127,16 +127,18 @@ class ResultsCache:
             self._loaded()[name] = [key, value]
             self._dirty = True
 
-    def save(self, *, prune: bool = False) -> None:
+    def save(self, *, prune: bool = False, listed: Collection[str] = ()) -> None:
         """Write the cache back if anything changed; with `prune`, forget the entries of
-        files that no longer exist."""
+        files that no longer exist (`listed`: repository paths this run saw listed, which
+        need no stat)."""
         if not self.enabled or self._entries is None:
             return
         if prune:
             gone = [
                 name
                 for name in self._entries
-                if not os.path.isfile(os.path.join(self.root, name.partition(":")[2]))
+                if (rel := name.partition(":")[2]) not in listed
+                and not os.path.isfile(os.path.join(self.root, rel))
             ]
             for name in gone:
                 del self._entries[name]

@@ -98,8 +98,11 @@ class Collection(Generic[M]):
             ]
         pattern = self.glob.split("/")
         prefix = str(self.dir) + os.sep
+        last = pattern[-1] if not any(c in pattern[-1] for c in "*?[") else None
         found = []
         for entry in self.source.entries(self.dir):
+            if last is not None and entry.name != last:  # "*/*/*/pir.md": the name first
+                continue
             parts = entry.path.removeprefix(prefix).split(os.sep)
             if (
                 len(parts) == len(pattern)

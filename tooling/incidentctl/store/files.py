@@ -11,13 +11,14 @@ import errno
 import gc
 import os
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from incidentctl.core.documents import Document, parse
-from incidentctl.disk.regular import Folders, entries, regular_file
-from incidentctl.store.cache import ResultsCache
+from incidentctl.disk.regular import Folders, entries, regular_file, regular_info
+from incidentctl.store.cache import ResultsCache, digest
 
 
 def write_atomic(path: Path, content: str | bytes, *, durable: bool = True) -> None:
@@ -106,6 +107,9 @@ def bulk_load() -> Iterator[None]:
             gc.enable()
 
 
+_RACY_NS = 2_000_000_000  # a stat younger than this may hide a same-tick write
+
+
 def relative(root: Path, path: Path) -> str:
     """`path` below `root` as a repository path (a/b/c.md); any other path as given. On the
     strings first: this runs for every file of a bulk load."""
@@ -162,6 +166,30 @@ class Source:
         """A file's bytes, if it is a regular file inside the repository (`regular_file`)."""
         return regular_file(path, self.root, folders=self._folders)
 
+    def digest(self, path: Path) -> tuple[str, bytes | None]:
+        """A file's content hash (what the results cache keys its results by) and its bytes
+        when they had to be read. In a batch with the cache on, a file whose lstat is as
+        when it was last hashed is not read again: device, inode, size, mtime and ctime
+        (which no program can set back) all equal. A stat is remembered only once both
+        times are two seconds old, so a write in the same clock tick as the hash (same
+        size, same times) is never taken for the old content (git's "racy" rule)."""
+        results = self.results
+        if self._folders is None or not results.enabled:
+            raw = self.raw(path)
+            return digest(raw), raw
+        info = regular_info(path, self.root, folders=self._folders)
+        stamp = f"{info.st_dev}:{info.st_ino}:{info.st_size}:{info.st_mtime_ns}:{info.st_ctime_ns}"
+        name = f"stat:{self.rel(path)}"
+        known = results.get(name, stamp)
+        if isinstance(known, str):
+            return known, None
+        raw = self.raw(path)
+        content = digest(raw)
+        settled = time.time_ns() - _RACY_NS
+        if info.st_mtime_ns < settled and info.st_ctime_ns < settled:
+            results.put(name, stamp, content)
+        return content, raw
+
     @contextmanager
     def batch(self) -> Iterator[None]:
         """The reads of one bulk load share their open folders (`disk.regular.Folders`):
@@ -186,4 +214,9 @@ class Source:
         """Keep this run's results for the next one; `prune` after a full scan forgets the
         files that are gone."""
         if self._results is not None:
-            self._results.save(prune=prune)
+            listed = {
+                relative(self.root, Path(entry.path))
+                for found in self._listed.values()
+                for entry in found
+            }
+            self._results.save(prune=prune, listed=listed)

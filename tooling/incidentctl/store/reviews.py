@@ -20,7 +20,6 @@ from incidentctl.core.model import Runbook
 from incidentctl.core.policy import Policy
 from incidentctl.deadlines import timers
 from incidentctl.store import git as vcs
-from incidentctl.store.cache import digest
 from incidentctl.store.files import bulk_load
 from incidentctl.store.pirs import PIR_FILE
 from incidentctl.store.repo import Repo
@@ -129,16 +128,23 @@ def live(repo: Repo, now: datetime, warn: Warn) -> tuple[list[timers.Subject], d
         for path in repo.incident_files():
             rel = repo.rel(path)
             review = path.parent / PIR_FILE
+            raw: bytes | None = None
             review_raw: bytes | None = None
+            content: str | None = None
+            reviewed: str | None = "-"
             try:
-                raw = repo.source.raw(path)
-                if os.path.lexists(review):
-                    review_raw = repo.source.raw(review)
-                reviewed = digest(review_raw) if review_raw is not None else "-"
+                if cache.enabled:  # known by its hashes
+                    content, raw = repo.source.digest(path)
+                    if os.path.lexists(review):
+                        reviewed, review_raw = repo.source.digest(review)
+                else:
+                    content, raw = "", repo.source.raw(path)
+                    if os.path.lexists(review):
+                        review_raw = repo.source.raw(review)
             except DocumentError:
-                raw, reviewed = None, None  # read again below, where its error is told
+                content = reviewed = None  # read again below, where its error is told
             name = f"settled:{rel}"
-            entry_key = f"{digest(raw)}:{reviewed}:{key}" if raw is not None else ""
+            entry_key = f"{content}:{reviewed}:{key}" if content is not None else ""
             if reviewed is not None and cache.enabled:
                 since = _settled_at(cache.get(name, entry_key), approvals, repo.rel(review))
                 if since is not None and since <= now:
@@ -163,10 +169,15 @@ def live(repo: Repo, now: datetime, warn: Warn) -> tuple[list[timers.Subject], d
                 from_git = True
             subject = timers.Subject(incident, policies[incident.policy], pir)
             paths[incident.id] = str(doc.path)
-            since = timers.settled_since(timers.Subject(incident, subject.policy, written))
-            if since is not None and not told and reviewed is not None:
-                cache.put(name, entry_key, {"since": since.isoformat(), "git": from_git})
             settled = timers.settled_since(subject)
+            if cache.enabled and not told and reviewed is not None:  # as written, for later
+                since = (
+                    timers.settled_since(timers.Subject(incident, subject.policy, written))
+                    if from_git
+                    else settled
+                )
+                if since is not None:
+                    cache.put(name, entry_key, {"since": since.isoformat(), "git": from_git})
             if settled is None or settled > now:  # a settled one is not kept: nothing is due
                 subjects.append(subject)
     return subjects, paths

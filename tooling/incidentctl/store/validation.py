@@ -253,11 +253,11 @@ def _incidents(repo: Repo, selected: list[Path] | None, ctx: Context, key: str) 
         for path in selected if selected is not None else repo.incident_files():
             rel = repo.rel(path)
             try:
-                raw = repo.source.raw(path)
+                content, raw = repo.source.digest(path)
             except DocumentError as exc:
                 seen.findings.append(Finding.from_error(exc))
                 continue
-            seen.digests[rel] = content = digest(raw)
+            seen.digests[rel] = content
             name, entry_key = f"validate:{rel}", f"{content}:{key}"
             hit = cache.get(name, entry_key)
             if isinstance(hit, dict):
@@ -269,7 +269,7 @@ def _incidents(repo: Repo, selected: list[Path] | None, ctx: Context, key: str) 
                         seen.ids[rel] = incident_id
                     continue
             try:
-                doc, incident = repo.incidents.from_bytes(path, raw)
+                doc, incident = repo.incidents.from_bytes(path, raw or repo.source.raw(path))
             except (DocumentErrors, DocumentError) as exc:
                 errors = exc if isinstance(exc, DocumentErrors) else DocumentErrors([exc])
                 found = checks.findings_from(errors)
@@ -303,8 +303,8 @@ def _reviews(
         rel = repo.rel(path)
         raw: bytes | None = None
         try:
-            raw = repo.source.raw(path)
-            digests[rel] = mine = digest(raw)
+            mine, raw = repo.source.digest(path)
+            digests[rel] = mine
         except (OSError, DocumentError):
             mine = "unreadable"
         beside = path.parent / INCIDENT_FILE
@@ -342,7 +342,7 @@ def _reviews(
 
 def _digest_of(repo: Repo, path: Path) -> str:
     try:
-        return digest(repo.source.raw(path))
+        return repo.source.digest(path)[0]
     except (OSError, DocumentError):
         return "none"
 
