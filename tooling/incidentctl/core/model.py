@@ -252,6 +252,9 @@ class PriorityOverride(_Model):
     by: str | None = Field(None, description="Who decided the override")
 
 
+_CORRECTION_FIELDS = frozenset({"field", "event", "old", "new"})
+
+
 class TimelineEvent(_Model):
     at: Timestamp = Field(description="When it happened (UTC timestamp)")
     kind: EventKind = Field(description="What kind of event")
@@ -281,11 +284,12 @@ class TimelineEvent(_Model):
     def _correction_names_its_change(self) -> TimelineEvent:
         """A correction is only accepted by `validate --base` for the change it names, so it
         must name one; the naming fields mean nothing on any other event."""
-        named = {"field", "event", "old", "new"} & self.model_fields_set
+        given = self.model_fields_set
         if self.kind != EventKind.CORRECTION:
-            if named:
-                raise ValueError(f"{', '.join(sorted(named))}: only a correction event has these")
-            return self
+            if given.isdisjoint(_CORRECTION_FIELDS):  # every other event: no set built
+                return self
+            named = _CORRECTION_FIELDS & given
+            raise ValueError(f"{', '.join(sorted(named))}: only a correction event has these")
         missing = [] if self.field else ["field"]
         if self.old is None and self.new is None:  # an absent value is null: unset
             missing.append("old or new")

@@ -31,9 +31,9 @@ class Pirs(Collection[Pir]):
         """The front-matter of the incident's PIR as data, unvalidated (the timers read it
         loosely); None when there is none. `raw`: its bytes, when the caller read them
         already. Raises DocumentError when it cannot be parsed."""
+        if raw is not None:  # shown as the incident's path is
+            return parse(loaded.path.parent / PIR_FILE, raw).data
         path = self.path(loaded)
-        if raw is not None:
-            return parse(Path(self.source.rel(path)), raw).data
         return self.source.read(path).data if os.path.lexists(path) else None
 
     def public(self, loaded: Loaded) -> Pir | None:
