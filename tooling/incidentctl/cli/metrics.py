@@ -14,7 +14,6 @@ from incidentctl.core.model import Priority
 from incidentctl.core.timevalues import Duration, TimeValueError, parse_moment
 from incidentctl.metrics import text as metrics_text
 from incidentctl.metrics.compute import GROUPINGS, History, Record, Window, changes, compute
-from incidentctl.report import html as report_html
 from incidentctl.store import git as vcs
 from incidentctl.store.repo import Repo
 from incidentctl.store.reviews import judged
@@ -252,6 +251,9 @@ def report(
     )
     if out.exists() and not out.is_dir():
         raise IncidentctlError(f"--out {out}: not a folder")
+    # imported here: jinja2 and the charts are report's alone, and `metrics` shares this module
+    from incidentctl.report import html as report_html
+
     written = report_html.write(data, out, repo_root=repo_from(ctx).root)
     for path in written:
         click.echo(str(path))

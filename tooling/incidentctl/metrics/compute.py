@@ -161,9 +161,12 @@ class _Facts:
     resolved: datetime | None
     recurrence: str | None = None  # its recurrence key (`recurrence_key`)
     inc: Incident = field(init=False)
+    priority: str = field(init=False)  # the incident's priority, e.g. "P1"
 
     def __post_init__(self) -> None:
-        self.inc = self.record.incident  # read for every figure: an attribute, not a lookup
+        # read for every figure: attributes, not a property and an enum's value each time
+        self.inc = self.record.incident
+        self.priority = self.inc.priority.value
 
 
 # metric -> the timer of the registry that sets its target
@@ -191,7 +194,7 @@ def _time_limits(facts: list[_Facts]) -> dict[tuple[str, str], float]:
                 continue
             due = next((d.due for d in f.deadlines if d.rule == rule and d.subject is None), None)
             if due is not None:
-                key = (f.inc.priority.value, metric)
+                key = (f.priority, metric)
                 sums.setdefault(key, []).append((due - detected).total_seconds())
     return {key: sum(values) / len(values) for key, values in sums.items()}
 
@@ -201,11 +204,13 @@ def _sla(facts: list[_Facts]) -> dict[str, Any]:
     states: dict[str, dict[str, Counter[str]]] = {
         key: {rule: Counter() for rule in SLA_RULES} for key in (*PRIORITIES, "all")
     }
+    every = states["all"]
     for f in facts:
+        mine = states[f.priority]
         for d in f.deadlines:
             if d.rule in SLA_RULES:
-                states[f.inc.priority.value][d.rule][d.state] += 1
-                states["all"][d.rule][d.state] += 1
+                mine[d.rule][d.state] += 1
+                every[d.rule][d.state] += 1
     out: dict[str, Any] = {}
     for key, rules in states.items():
         out[key] = {}
@@ -326,8 +331,8 @@ def _pir(facts: list[_Facts], now: datetime) -> dict[str, Any]:
     out: dict[str, Any] = {}
     rows: dict[str, list[_Facts]] = {"P0": [], "P1": []}
     for f in facts:
-        if f.inc.priority.value in rows and f.resolved is not None:
-            rows[f.inc.priority.value].append(f)
+        if f.priority in rows and f.resolved is not None:
+            rows[f.priority].append(f)
     for key, group in (*rows.items(), ("P0+P1", rows["P0"] + rows["P1"])):
         completed = pending = 0
         states: Counter[str] = Counter()
@@ -481,9 +486,7 @@ def _groups(facts: list[_Facts], window: Window, unit: str) -> list[dict[str, An
         if start:
             row["start"] = start
         row["count"] = len(group)
-        row["priorities"] = {
-            p: sum(1 for f in group if f.inc.priority.value == p) for p in PRIORITIES
-        }
+        row["priorities"] = {p: sum(1 for f in group if f.priority == p) for p in PRIORITIES}
         row.update(_times(f.times for f in group))
         out.append(row)
     return out
@@ -520,7 +523,7 @@ def compute(
     ]
     by_priority: dict[str, Any] = {}
     for p in PRIORITIES:
-        group = [f for f in facts if f.inc.priority.value == p]
+        group = [f for f in facts if f.priority == p]
         by_priority[p] = {"count": len(group), **_times(f.times for f in group)}
     resolved = sum(1 for f in facts if f.resolved is not None)
     report: dict[str, Any] = {
