@@ -114,11 +114,14 @@ def regular_file(
         ) from None
 
 
-def regular_info(path: Path, root: Path, *, folders: Folders) -> os.stat_result:
+def regular_info(path: Path, root: Path, *, folders: Folders | None = None) -> os.stat_result:
     """What lstat says of `path`, a regular file under `root` reached through real folders
     (the checks of `regular_file`, nothing opened or read): a caller that knows the file by
-    its stat (the results cache) need not read it."""
+    its stat (the results cache) need not read it. `folders`: as for `regular_file`."""
     parts = _parts(path, root)
+    if folders is None or folders.root != root:
+        with Folders(root) as own:
+            return regular_info(path, root, folders=own)
     try:
         if _AT:
             folder = folders.open(parts)

@@ -214,9 +214,10 @@ class Source:
         """Keep this run's results for the next one; `prune` after a full scan forgets the
         files that are gone."""
         if self._results is not None:
+            base = str(self.root) + os.sep
             listed = {
-                relative(self.root, Path(entry.path))
-                for found in self._listed.values()
+                entry.path.removeprefix(base).replace(os.sep, "/")
+                for found in (self._listed.values() if prune else ())
                 for entry in found
             }
             self._results.save(prune=prune, listed=listed)
