@@ -477,3 +477,25 @@ def test_a_bulk_load_keeps_its_folders_open_and_still_refuses_symlinks(tmp_path:
             with pytest.raises(NotRegularFile, match="symlink"):
                 regular_file(path, root, folders=folders)
         assert regular_file(files[0], root, folders=folders) == b"0 incident.md\n"
+
+
+def test_bulk_loads_leave_no_folder_open(samples: Path, cli: Invoke) -> None:
+    """A long-running `watch` or receiver runs bulk loads for hours: validate, overdue, a
+    full scan and a scan left half-read all close the folders they kept open."""
+    from incidentctl.store.repo import Repo
+
+    def open_files() -> int:
+        return len(os.listdir("/proc/self/fd"))
+
+    for command in (("validate",), ("overdue", "--now", NOW), ("metrics", "--now", NOW)):
+        cli(*command)  # the first run imports what it needs
+    before = open_files()
+    for _ in range(5):
+        for command in (("validate",), ("overdue", "--now", NOW), ("metrics", "--now", NOW)):
+            assert cli(*command).code in (0, 1)
+        store = Repo(samples)
+        assert sum(1 for _ in store.scan()) > 1
+        half = store.scan()
+        next(half)
+        half.close()
+    assert open_files() == before

@@ -17,6 +17,7 @@ import operator
 import os
 import stat
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from incidentctl.core.documents import MAX_BYTES, file_too_large
@@ -96,7 +97,7 @@ def regular_file(
     NotRegularFile (rule not-a-regular-file) or the size error, both located at the path;
     FileNotFoundError or NotADirectoryError when there is no such file."""
     parts = _parts(path, root)
-    try:
+    with _unreadable(parts):
         if not _AT:  # no openat (Windows): the same checks, component by component
             return _regular_by_path(root, parts, limit)
         if folders is not None and folders.root == root:
@@ -106,6 +107,14 @@ def regular_file(
             return _read_in(folder, parts, limit)
         finally:
             os.close(folder)
+
+
+@contextmanager
+def _unreadable(parts: list[str]) -> Iterator[None]:
+    """An OSError reading the file at `parts` as a located DocumentError (rule unreadable);
+    a missing file stays FileNotFoundError or NotADirectoryError."""
+    try:
+        yield
     except (FileNotFoundError, NotADirectoryError):
         raise
     except OSError as exc:
@@ -122,7 +131,7 @@ def regular_info(path: Path, root: Path, *, folders: Folders | None = None) -> o
     if folders is None or folders.root != root:
         with Folders(root) as own:
             return regular_info(path, root, folders=own)
-    try:
+    with _unreadable(parts):
         if _AT:
             folder = folders.open(parts)
             info = os.lstat(parts[-1], dir_fd=folder)
@@ -130,12 +139,6 @@ def regular_info(path: Path, root: Path, *, folders: Folders | None = None) -> o
                 raise _refuse("/".join(parts), parts[-1], folder)
         else:  # no openat (Windows): each part by its path, as `regular_file` does
             info = _lstat_by_path(root, parts)
-    except (FileNotFoundError, NotADirectoryError):
-        raise
-    except OSError as exc:
-        raise DocumentError(
-            "/".join(parts), f"cannot be read: {exc.strerror}", rule="unreadable"
-        ) from None
     if info.st_size > MAX_BYTES:
         raise file_too_large("/".join(parts), info.st_size)
     return info
