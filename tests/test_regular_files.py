@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from incidentctl.disk.regular import NOT_REGULAR
+from incidentctl.site import build as site_build
 from incidentctl.store import git as vcs
 from tests.conftest import NOW, Invoke, declare, git, incident_file
 
@@ -418,6 +419,44 @@ def test_rebuild_still_prunes_what_it_wrote_before(cli: Invoke, repo: Path, tmp_
     assert "1 removed" in result.out
     assert not stale.exists()
     assert ".incidentctl-site: entry" not in result.err  # nothing was ignored
+
+
+def test_a_new_folder_gets_the_pages_a_rebuild_would_write(
+    cli: Invoke, repo: Path, tmp_path: Path
+) -> None:
+    """Pages created in place in a new folder have write_atomic's mode whatever the umask,
+    and the same bytes and files as a rebuild that rewrites every page."""
+    _public_incident(cli)
+    fresh, rewritten = tmp_path / "fresh", tmp_path / "rewritten"
+    old = os.umask(0o077)
+    try:
+        assert _build(cli, fresh).code == 0
+        assert _build(cli, rewritten).code == 0
+        for page in rewritten.rglob("*"):
+            if page.is_file() and page.name != ".incidentctl-site":
+                page.write_text("an earlier build's page\n")
+        assert _build(cli, rewritten).code == 0
+    finally:
+        os.umask(old)
+    pages = sorted(p.relative_to(fresh) for p in fresh.rglob("*") if p.is_file())
+    assert pages == sorted(p.relative_to(rewritten) for p in rewritten.rglob("*") if p.is_file())
+    for rel in pages:
+        assert (fresh / rel).stat().st_mode & 0o777 == 0o644, rel
+        assert (fresh / rel).read_bytes() == (rewritten / rel).read_bytes(), rel
+
+
+def test_a_name_that_appears_during_a_new_build_is_not_written_through(tmp_path: Path) -> None:
+    """A page is created only where no name exists: a symlink planted after the folder was
+    found empty is left to the ordinary write, which replaces it."""
+    victim = tmp_path / "victim.html"
+    victim.write_text("mine\n")
+    planted = tmp_path / "index.html"
+    planted.symlink_to(victim)
+    assert site_build._create(planted, b"<html>") is False
+    assert victim.read_text() == "mine\n"
+    created = tmp_path / "new.html"
+    assert site_build._create(created, b"<html>") is True
+    assert created.read_bytes() == b"<html>"
 
 
 def test_out_that_is_a_symlink_or_the_repository_is_refused(

@@ -16,7 +16,9 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
+import jinja2
 import pytest
+from jinja2.exceptions import SecurityError
 from markupsafe import Markup
 
 from incidentctl.core.errors import DocumentErrors
@@ -25,6 +27,7 @@ from incidentctl.deadlines import timers
 from incidentctl.metrics.compute import Record, Window, compute
 from incidentctl.notify import values as notify_values
 from incidentctl.pir.scaffold import LinkedRunbook, pir_context
+from incidentctl.render import templating
 from incidentctl.render.context import plain, plain_context
 from incidentctl.report import html as report_html
 from incidentctl.runbooks.runbook import new_context
@@ -331,6 +334,85 @@ def test_plain_keeps_enum_values_where_templates_compared_enums() -> None:
         RED = "red"
 
     assert plain({"c": Color.RED, Priority.P0: 1}) == {"c": "red", "P0": 1}
+
+
+def test_a_memo_builds_a_frozen_dataclass_once_and_nothing_else() -> None:
+    """A site build hands each incident to several pages: its plain form is built once per
+    memo, for the same object only; a mutable dataclass is converted each time."""
+
+    @dataclasses.dataclass(frozen=True)
+    class Shown:
+        title: str
+        tags: tuple[str, ...]
+
+    @dataclasses.dataclass
+    class Mutable:
+        title: str
+
+    memo: dict[int, tuple[Any, Any]] = {}
+    first, twin = Shown("a", ("x",)), Shown("a", ("x",))
+    once = plain_context({"inc": first, "all": [first, twin]}, memo)
+    assert once["inc"] is once["all"][0]  # the same object: built once
+    assert once["all"][1] == once["inc"]
+    assert once["all"][1] is not once["inc"]  # an equal object is another object
+    assert plain(first, memo) is once["inc"]
+    assert plain(first) is not once["inc"]  # without a memo: a new form each time
+    changing = Mutable("a")
+    shown = plain(changing, memo)
+    changing.title = "b"
+    assert plain(changing, memo) == {"title": "b"}
+    assert shown == {"title": "a"}
+
+
+@pytest.mark.parametrize(
+    ("source", "shown"),
+    [
+        ("{{ d.title }}", "T"),
+        ("{{ d.get('title') }}", "T"),  # a dict's method still wins over its key
+        ("{{ d['items'] }}", "key"),
+        ("{{ d.items is defined }}", "True"),
+        ("{{ d.missing is defined }}", "False"),
+        ("{{ m.title }}", "M"),  # not a plain dict: Jinja's own lookup
+    ],
+)
+def test_attribute_lookup_on_plain_data_is_jinjas(source: str, shown: str) -> None:
+    env = templating.Sandbox(undefined=jinja2.StrictUndefined)
+
+    class Mapped(dict[str, str]):
+        pass
+
+    values = {"d": {"title": "T", "items": "key"}, "m": Mapped(title="M")}
+    assert env.from_string(source).render(values) == shown
+
+
+def test_a_missing_field_of_plain_data_is_a_strict_error() -> None:
+    env = templating.Sandbox(undefined=jinja2.StrictUndefined)
+    with pytest.raises(jinja2.UndefinedError, match="'dict object' has no attribute 'nope'"):
+        env.from_string("{{ d.nope }}").render({"d": {"title": "T"}})
+
+
+def test_an_imported_templates_macros_are_called_and_its_other_names_still_checked() -> None:
+    """A macro of an imported template is called directly; a format method or a private name
+    it exports goes through Jinja's checks as before."""
+    lib = (
+        "{% macro when(v) %}<{{ v }}>{% endmacro %}"
+        "{% set fmt = '{0.__class__}'.format %}{% set _hidden = 'x' %}{% set plain = 'p' %}"
+    )
+    env = templating.Sandbox(
+        loader=jinja2.DictLoader({"lib": lib}), undefined=jinja2.StrictUndefined
+    )
+
+    def shown(source: str) -> str:
+        return env.from_string('{% import "lib" as ui %}' + source).render()
+
+    assert shown("{{ ui.when(1) }}{{ ui.plain }}") == "<1>p"
+    with pytest.raises(SecurityError):
+        shown("{{ ui.fmt(ui) }}")
+    with pytest.raises(SecurityError):
+        shown("{{ ui.__dict__ }}")
+    for missing in ("ui._hidden", "ui.nothing"):  # a name starting with _ is not exported
+        with pytest.raises(jinja2.UndefinedError):
+            shown("{{ " + missing + " }}")
 
 
 # -- who may change templates ---------------------------------------------------------------

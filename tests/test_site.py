@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import xml.etree.ElementTree as ET
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -505,3 +506,26 @@ def test_markdown_is_rendered_and_sanitized(text: str, expected: str) -> None:
     from incidentctl.site.markup import render
 
     assert str(render(text)) == expected
+
+
+@pytest.mark.parametrize(
+    "at",
+    [
+        datetime(2026, 11, 27, 16, 5, 9, 123456, tzinfo=UTC),
+        datetime(2026, 1, 1, 0, 30, tzinfo=timezone(timedelta(hours=5, minutes=30))),
+        datetime(2025, 12, 31, 23, 59, 59, tzinfo=timezone(timedelta(hours=-8))),
+        datetime(999, 3, 4, 5, 6, 7, tzinfo=UTC),  # strftime's %Y does not pad: "999"
+        datetime(1, 1, 1, 9, 0, tzinfo=UTC),
+    ],
+)
+def test_page_times_read_as_their_formats_say(at: datetime) -> None:
+    """The page filters (a date part formatted once per day, the clock as digits) show what
+    their strftime formats would."""
+    from incidentctl.site import pages
+
+    utc = at.astimezone(UTC)
+    for _ in range(2):  # the second time from the per-day cache
+        assert pages._iso(at) == utc.strftime("%Y-%m-%dT%H:%M:%SZ")
+        assert pages._human(at) == utc.strftime("%-d %b %Y, %H:%M UTC")
+        assert pages._day(utc.date()) == utc.strftime("%-d %b %Y")
+        assert pages._day(at) == at.strftime("%-d %b %Y")  # a time given to `day`: its day

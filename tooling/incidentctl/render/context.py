@@ -20,34 +20,59 @@ from pydantic import BaseModel
 
 # What a template may hold. Markup is a str whose HTML was escaped or sanitized already.
 PLAIN_SCALARS: tuple[type, ...] = (str, int, float, bool, type(None), date, datetime)
+_SCALAR_TYPES = frozenset(PLAIN_SCALARS)
+
+# A frozen dataclass's plain form by id, for one series of renders: (the value, its form).
+Memo = dict[int, tuple[Any, Any]]
+
+_FIELDS: dict[type, tuple[str, ...]] = {}  # a dataclass's field names (fields() is slow)
 
 
-def plain(value: Any) -> Any:
+def _field_names(cls: type) -> tuple[str, ...]:
+    names = _FIELDS.get(cls)
+    if names is None:
+        names = _FIELDS[cls] = tuple(f.name for f in dataclasses.fields(cls))
+    return names
+
+
+def plain(value: Any, memo: Memo | None = None) -> Any:
     """`value` as plain data: models and dataclasses as dicts (their fields, not their
     properties or methods), enums as their values, tuples as lists.
+
+    With a `memo`, a frozen dataclass met again (the same object) gives the same plain form,
+    built once: a site build hands each incident to two or three pages. Templates cannot
+    change what they are given (the sandbox is immutable), so sharing it is safe.
 
     Anything else (a path, a repository, a function) is a bug in the caller, not something to
     pass through: TypeError.
     """
+    if type(value) in _SCALAR_TYPES:  # the common case first; Markup and enums are subtypes
+        return value
     if isinstance(value, Markup):
         return value
     if isinstance(value, Enum):
-        return plain(value.value)
-    if type(value) in PLAIN_SCALARS:
-        return value
+        return plain(value.value, memo)
     if isinstance(value, str):
         return str(value)
     if isinstance(value, BaseModel):
-        return plain(value.model_dump(mode="python"))
+        return plain(value.model_dump(mode="python"), memo)
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        cls = type(value)
+        if memo is None or not cls.__dataclass_params__.frozen:  # type: ignore[attr-defined]
+            return {name: plain(getattr(value, name), memo) for name in _field_names(cls)}
+        seen = memo.get(id(value))
+        if seen is not None and seen[0] is value:
+            return seen[1]
+        shown = {name: plain(getattr(value, name), memo) for name in _field_names(cls)}
+        memo[id(value)] = (value, shown)  # holding the value keeps its id from being reused
+        return shown
     if isinstance(value, Mapping):
-        return {plain(k): plain(v) for k, v in value.items()}
+        return {plain(k, memo): plain(v, memo) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [plain(v) for v in value]
+        return [plain(v, memo) for v in value]
     raise TypeError(f"{type(value).__name__} is not plain data; a template may not see it")
 
 
-def plain_context(values: Mapping[str, Any]) -> dict[str, Any]:
+def plain_context(values: Mapping[str, Any], memo: Memo | None = None) -> dict[str, Any]:
     """A render context (a template's top-level names and their values) as plain data."""
-    return {str(name): plain(value) for name, value in values.items()}
+    return {str(name): plain(value, memo) for name, value in values.items()}

@@ -26,8 +26,10 @@ from types import TracebackType
 from typing import Any
 
 import jinja2
+from jinja2.environment import TemplateModule
 from jinja2.exceptions import SecurityError
 from jinja2.loaders import split_template_path
+from jinja2.runtime import Macro
 from jinja2.sandbox import MAX_RANGE, ImmutableSandboxedEnvironment
 from markupsafe import Markup
 
@@ -35,7 +37,7 @@ from incidentctl.core.documents import dump_scalar
 from incidentctl.core.errors import DocumentError, IncidentctlError
 from incidentctl.core.timevalues import format_timestamp
 from incidentctl.disk.regular import regular_file
-from incidentctl.render.context import plain_context
+from incidentctl.render.context import Memo, plain_context
 
 UNKNOWN = "unknown"
 _PACKAGE = "incidentctl"
@@ -59,6 +61,39 @@ class Sandbox(ImmutableSandboxedEnvironment):
         if operator == "*" and (_huge_repeat(left, right) or _huge_repeat(right, left)):
             raise SecurityError(f"{operator!r}: the result would be longer than {MAX_RANGE}")
         return super().call_binop(context, operator, left, right)
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        """`value.name` on plain data: a dict's key that is not a dict attribute is looked up
+        directly, as Jinja would after `getattr` failed (the failed lookup, an exception per
+        field shown, was a fifth of a status page's rendering); a macro of an imported
+        template is returned as Jinja would after its checks; everything else as Jinja does."""
+        if type(obj) is dict and attribute not in _DICT_ATTRIBUTES:
+            try:
+                return obj[attribute]
+            except KeyError:
+                return self.undefined(obj=obj, name=attribute)
+        if type(obj) is TemplateModule and not attribute.startswith("_"):
+            value = getattr(obj, attribute, None)  # `ui.when`: an imported template's macro
+            if type(value) is Macro:
+                return value  # what Jinja's checks would allow: a public name, not a format
+        return super().getattr(obj, attribute)
+
+    def call(
+        __self,  # Jinja's signature: the prefixes keep every keyword free for the callee
+        __context: jinja2.runtime.Context,
+        __obj: Any,
+        *args: Any,
+        **kwargs: Any,
+    ) -> Any:
+        """A template's macro is called without Jinja's check of the callable (a macro is
+        always safe: it runs template code, which is sandboxed itself); anything else is
+        checked. A status page calls a macro per update shown."""
+        if type(__obj) is Macro:
+            return __context.call(__obj, *args, **kwargs)
+        return super().call(__context, __obj, *args, **kwargs)
+
+
+_DICT_ATTRIBUTES = frozenset(dir(dict))  # what `getattr` finds on a dict (it has no __dict__)
 
 
 def _huge_power(base: Any, exponent: Any) -> bool:
@@ -243,11 +278,16 @@ def load(env: jinja2.Environment, name: str, *, repo_root: Path | None) -> jinja
 
 
 def render_template(
-    template: jinja2.Template, context: Mapping[str, Any], *, repo_root: Path | None
+    template: jinja2.Template,
+    context: Mapping[str, Any],
+    *,
+    repo_root: Path | None,
+    memo: Memo | None = None,
 ) -> str:
     """Render `template` from `context` as plain data; every template mistake, and everything
-    the sandbox refuses, becomes an IncidentctlError naming the template file and line."""
-    values = plain_context(context)
+    the sandbox refuses, becomes an IncidentctlError naming the template file and line.
+    `memo` shares the plain form of frozen values across a series of renders."""
+    values = plain_context(context, memo)
     try:
         return template.render(values)
     except jinja2.UndefinedError as exc:

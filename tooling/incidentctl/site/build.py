@@ -308,7 +308,8 @@ def write_site(out: Path, files: dict[str, str], result: BuildResult) -> None:
         raise IncidentctlError(f"--out {out}: a symlink; site build writes only into a real folder")
     if out.exists() and not out.is_dir():
         raise IncidentctlError(f"--out {out}: not a folder")
-    if out.is_dir() and any(out.iterdir()):
+    fresh = not (out.is_dir() and any(out.iterdir()))  # a new or empty folder
+    if not fresh:
         if not os.path.lexists(manifest):
             raise IncidentctlError(
                 f"--out {out} holds files that `incidentctl site build` did not write",
@@ -316,7 +317,8 @@ def write_site(out: Path, files: dict[str, str], result: BuildResult) -> None:
             )
         raw = regular_file(manifest, out, limit=MANIFEST_LIMIT)  # a symlink is refused
         previous = set(raw.decode("utf-8", "replace").splitlines())
-    for rel in {Path(rel).parent: rel for rel in sorted(files)}.values():  # one per folder
+    ordered = sorted(files)
+    for rel in {_folder_of(rel): rel for rel in ordered}.values():  # one per folder
         why = _unsafe(out, rel)
         if why is not None:
             raise IncidentctlError(
@@ -324,13 +326,19 @@ def write_site(out: Path, files: dict[str, str], result: BuildResult) -> None:
                 hint="site build never writes through a symlink; delete it and build again",
             )
     out.mkdir(parents=True, exist_ok=True)
-    for rel in sorted(files):
+    made: set[str] = {""}  # the folders this loop made or found, relative to `out`
+    for rel in ordered:
         data = files[rel].encode("utf-8")
+        folder = _folder_of(rel)
+        if folder not in made:
+            (out / folder).mkdir(parents=True, exist_ok=True)
+            made.add(folder)
+        if fresh and _create(out / rel, data):
+            result.written += 1
+            continue
         if _unchanged(out, rel, data):
             continue
-        target = out / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        _replace(target, data)  # a symlink at `target` is replaced, never written through
+        _replace(out / rel, data)  # a symlink at `target` is replaced, never written through
         result.written += 1
     for rel in sorted(previous - set(files)):
         why = _unsafe(out, rel)
@@ -348,9 +356,44 @@ def write_site(out: Path, files: dict[str, str], result: BuildResult) -> None:
     result.files = len(files)
 
 
+def _folder_of(rel: str) -> str:
+    """The folder of a file's relative path, on the string ("" at the top)."""
+    return rel.rpartition("/")[0]
+
+
 def _replace(path: Path, data: bytes) -> None:
     """A page, atomically; no fsync: the site is rebuilt from the repository at will."""
     write_atomic(path, data, durable=False)
+
+
+_CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+_CREATE |= getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
+
+
+def _create(path: Path, data: bytes) -> bool:
+    """A page of a build into a new or empty folder, created in place: there is nothing to
+    replace, so no temporary file, chmod and rename (two thirds of the writing of a
+    10,000-incident site). O_EXCL creates a new name or fails: nothing is overwritten or
+    written through a symlink. The mode is `write_atomic`'s (0644, whatever the umask). False
+    when the name exists (it appeared meanwhile): the caller writes it the ordinary way. A
+    build that stops midway leaves no manifest, so the next build refuses the folder, as
+    it did before."""
+    try:
+        fd = os.open(path, _CREATE, 0o644)
+    except FileExistsError:
+        return False
+    try:
+        if hasattr(os, "fchmod"):
+            os.fchmod(fd, 0o644)
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+    except BaseException:
+        os.close(fd)
+        path.unlink(missing_ok=True)  # ours: O_EXCL created it
+        raise
+    os.close(fd)
+    return True
 
 
 def build(

@@ -11,6 +11,7 @@ secrets in its environment.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ import jinja2
 from markupsafe import Markup
 
 from incidentctl.render import templating
+from incidentctl.render.context import Memo
 from incidentctl.site import markup
 from incidentctl.site.status import LABELS, format_uptime
 
@@ -35,16 +37,34 @@ _ICONS = {
 }
 
 
+# A site shows tens of thousands of times, and strftime was a tenth of its rendering: the
+# date part, which pages repeat, is formatted once per day (strftime: %Y and %b as always);
+# the clock part is only digits.
+_DAY = "%-d %b %Y"
+
+
+@lru_cache(maxsize=8192)
+def _iso_date(value: date) -> str:
+    return value.strftime("%Y-%m-%d")
+
+
+@lru_cache(maxsize=8192)
+def _day_of(value: date) -> str:
+    return value.strftime(_DAY)
+
+
 def _iso(value: datetime) -> str:
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    at = value.astimezone(UTC)
+    return f"{_iso_date(at.date())}T{at.hour:02d}:{at.minute:02d}:{at.second:02d}Z"
 
 
 def _human(value: datetime) -> str:
-    return value.astimezone(UTC).strftime("%-d %b %Y, %H:%M UTC")
+    at = value.astimezone(UTC)
+    return f"{_day_of(at.date())}, {at.hour:02d}:{at.minute:02d} UTC"
 
 
 def _day(value: date) -> str:
-    return value.strftime("%-d %b %Y")
+    return _day_of(value) if type(value) is date else value.strftime(_DAY)
 
 
 def _markdown(text: str | None) -> Markup:
@@ -58,6 +78,9 @@ def environment(repo_root: Path | None) -> jinja2.Environment:
     loaders.append(jinja2.PackageLoader("incidentctl", "site/templates"))
     env = templating.Sandbox(
         loader=jinja2.ChoiceLoader(loaders),
+        # a build renders each template thousands of times and its templates do not change
+        # meanwhile: no stat of every extended and imported template's file per page
+        auto_reload=False,
         undefined=jinja2.StrictUndefined,
         autoescape=True,
         trim_blocks=True,
@@ -76,16 +99,21 @@ def environment(repo_root: Path | None) -> jinja2.Environment:
 
 
 class Renderer:
-    """Renders pages by template name, turning template errors into user errors."""
+    """Renders pages by template name, turning template errors into user errors. An
+    incident reaches several pages (its own, its month's, the index): its plain form is built
+    once per build (`context.plain`'s memo)."""
 
     def __init__(self, repo_root: Path | None) -> None:
         self.env = environment(repo_root)
         self.repo_root = repo_root
         self._cache: dict[str, jinja2.Template] = {}
+        self._memo: Memo = {}
 
     def render(self, name: str, **values: Any) -> str:
         template = self._cache.get(name)
         if template is None:
             template = templating.load(self.env, name, repo_root=self.repo_root)
             self._cache[name] = template
-        return templating.render_template(template, values, repo_root=self.repo_root)
+        return templating.render_template(
+            template, values, repo_root=self.repo_root, memo=self._memo
+        )
