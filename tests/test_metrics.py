@@ -28,7 +28,7 @@ from incidentctl.core.policy import POLICY_FILES, Policy, assemble, default_text
 from incidentctl.core.timevalues import parse_timestamp
 from incidentctl.deadlines import timers
 from incidentctl.deadlines.registry import SLA_RULES
-from incidentctl.metrics.compute import Record, Window, compute, percentile, summarize
+from incidentctl.metrics.compute import History, Record, Window, compute, percentile, summarize
 from incidentctl.metrics.definitions import DURATIONS
 
 T = parse_timestamp
@@ -526,3 +526,21 @@ def test_recurrence_boundary_and_ties() -> None:
     ]
     alone = compute(records[1:], WINDOW, NOW, policy=POLICY)["recurrence"]
     assert alone["root_causes"][0]["recurrences"] == ["INC-3"]  # INC-2 came first
+
+
+def test_one_history_serves_every_window_of_the_same_records_and_now(
+    report: dict[str, Any],
+) -> None:
+    """`--compare` passes one History to both windows: the figures are those computed alone;
+    a history of other records or another `now` is not used."""
+    history = History.of(RECORDS, NOW)
+    shared = compute(RECORDS, WINDOW, NOW, policy=POLICY, commit="abc123", history=history)
+    assert shared == report
+    before = WINDOW.previous()
+    alone = compute(RECORDS, before, NOW, policy=POLICY)
+    assert compute(RECORDS, before, NOW, policy=POLICY, history=history) == alone
+    stale = History.of(RECORDS[:1], NOW)
+    assert compute(RECORDS, WINDOW, NOW, policy=POLICY, commit="abc123", history=stale) == report
+    earlier = NOW - timedelta(days=20)
+    other = compute(RECORDS, Window(WINDOW.start, earlier), earlier, policy=POLICY, history=history)
+    assert other == compute(RECORDS, Window(WINDOW.start, earlier), earlier, policy=POLICY)

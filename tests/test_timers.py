@@ -29,7 +29,7 @@ from incidentctl.core.model import (
 )
 from incidentctl.core.policy import POLICY_FILES, BusinessDays, Policy, assemble, default_text
 from incidentctl.core.timevalues import Duration, parse_date, parse_timestamp
-from incidentctl.deadlines import snoozes, timers
+from incidentctl.deadlines import registry, snoozes, timers
 
 T = parse_timestamp
 D = T("2026-11-25T10:00:00Z")  # a Wednesday
@@ -703,3 +703,44 @@ def test_next_due_is_the_first_deadline_a_watcher_must_wake_for() -> None:
     # due exactly at the turn's now: not overdue yet, so still the one to wake for
     assert timers.next_due([subject], POLICY, first, first + m(0.5)) == first
     assert timers.next_due([subject], POLICY, first + m(0.1), first + m(0.5)) != first
+
+
+# -- only some timers ------------------------------------------------------------------------
+
+
+def test_a_schedule_of_some_rules_is_the_full_schedule_of_those_rules() -> None:
+    """What metrics asks for: the same deadlines, states, snoozes and order as the full
+    schedule keeps of those rules, reclassified, snoozed, reopened or with actions alike."""
+    ids = ("acknowledge", "resolve-sla", "pir-due", "action-due", "status-page-first-update")
+    rules = registry.incident_rules(reversed(ids))
+    assert [r.id for r in rules] == [r.id for r in registry.INCIDENT_RULES if r.id in ids]
+    raised = incident(P2, event(D + m(20), EventKind.RECLASSIFIED, priority=P0), priority=P0)
+    acked = incident(P1, event(D + m(2), EventKind.ACKNOWLEDGED), acknowledged_at=D + m(2))
+    snoozed = snoozes.snooze(
+        incident(P0),
+        policy=POLICY,
+        rule="acknowledge",
+        duration="15m",
+        reason="on the bridge",
+        at=D + m(2),
+        now=D + m(2),
+        by="@a",
+    )
+    two = ({"id": "B", "due": "2026-11-30"}, {"id": "A", "due": "2026-11-30", "status": "done"})
+    cases = [
+        (raised, None),
+        (acked, None),
+        (snoozed, None),
+        (resolved(P0), ACTIONS),
+        (closed(P1), timers.PirState(actions=two)),
+    ]
+    for inc, pir in cases:
+        for now in (D + m(3), D + h(30), EOD + h(1)):
+            every = timers.schedule(inc, POLICY, now, pir=pir)
+            some = timers.schedule(inc, POLICY, now, pir=pir, rules=rules)
+            assert some == [d for d in every if d.rule in ids]
+            assert some
+    with pytest.raises(ValueError, match="runbook-untested"):
+        registry.incident_rules(("acknowledge", "runbook-untested"))
+    with pytest.raises(ValueError, match="acknowlege"):
+        registry.incident_rules(("acknowlege",))

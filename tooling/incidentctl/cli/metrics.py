@@ -13,8 +13,7 @@ from incidentctl.core.errors import IncidentctlError
 from incidentctl.core.model import Priority
 from incidentctl.core.timevalues import Duration, TimeValueError, parse_moment
 from incidentctl.metrics import text as metrics_text
-from incidentctl.metrics.compute import GROUPINGS, Record, Window, changes, compute
-from incidentctl.report import html as report_html
+from incidentctl.metrics.compute import GROUPINGS, History, Record, Window, changes, compute
 from incidentctl.store import git as vcs
 from incidentctl.store.repo import Repo
 from incidentctl.store.reviews import judged
@@ -133,6 +132,7 @@ def _report(
         "commit": vcs.head_commit(repo.root),
         "priorities": priorities,
         "services": services,
+        "history": History.of(records, now),  # one for both windows
     }
     report = compute(records, window, now, by=by, **common)
     if previous is not None:
@@ -251,6 +251,9 @@ def report(
     )
     if out.exists() and not out.is_dir():
         raise IncidentctlError(f"--out {out}: not a folder")
+    # imported here: jinja2 and the charts are report's alone, and `metrics` shares this module
+    from incidentctl.report import html as report_html
+
     written = report_html.write(data, out, repo_root=repo_from(ctx).root)
     for path in written:
         click.echo(str(path))

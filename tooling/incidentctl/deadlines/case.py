@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import cached_property
 from typing import Any
 
 from incidentctl.core.businessdays import advance
@@ -116,7 +117,9 @@ def first(times: Iterable[datetime | None]) -> datetime | None:
 
 
 class Case:
-    """One incident as it stood at `now`: the facts every rule reads."""
+    """One incident as it stood at `now`: the facts every rule reads. The facts only some
+    rules read (escalations, tiers, mitigation, updates) are worked out when first read, so
+    a reader that judges a few rules (metrics) does not pay for the others."""
 
     def __init__(self, subject: Subject, now: datetime) -> None:
         self.subject = subject
@@ -127,34 +130,60 @@ class Case:
         self.priority, self.anchor, self.since = _priority_view(inc, events)
         self.reclassified = self.since > inc.detected_at  # the priority changed since detection
         self.sla = subject.policy.sla.priorities.get(self.priority) or PrioritySla()
-        self.functional = (
-            subject.policy.escalation.functional.get(self.priority) or FunctionalTimers()
-        )
-        self.resolved, reopened = _resolution(inc, events, now)
+        self.resolved, self.reopened = _resolution(inc, events, now)
         self.closed = past(inc.closed_at, now)
         if self.closed is None and inc.status == Status.CLOSED and len(events) == len(inc.timeline):
             self.closed = self.resolved or inc.detected_at  # closed without closed_at
-        self.restart = max(self.anchor, reopened) if reopened else self.anchor
+        self.restart = max(self.anchor, self.reopened) if self.reopened else self.anchor
         self.acknowledged = past(inc.acknowledged_at, now)
         self.triaged = past(inc.triaged_at, now)
         self.engaged = past(inc.engaged_at, now)
-        mitigations = [e.at for e in events if e.kind == EventKind.MITIGATED] or [
-            t for t in (past(inc.mitigated_at, now),) if t
-        ]
-        self.mitigated = first(t for t in mitigations if reopened is None or t >= reopened)
-        self.escalated: dict[EscalationKind, datetime] = {}
-        for esc in sorted(inc.escalations, key=lambda e: e.at):
-            if esc.at <= now:
-                self.escalated.setdefault(esc.kind, esc.at)
-        tier3 = self.escalated.get(EscalationKind.TIER_3)
-        self.tier2 = first((self.escalated.get(EscalationKind.TIER_2), tier3))
-        self.tier3 = tier3
-        if self.tier2 is None and tier_reached(inc, now) >= 2:
-            self.tier2 = inc.detected_at  # hand-written file without escalation records
-        self.updates = [e.at for e in events if e.kind == EventKind.UPDATE]
-        self.public_updates = [e.at for e in events if e.kind == EventKind.UPDATE and e.public]
         self.stop = self.resolved or self.closed  # response timers end at resolution
-        self.functional_stop = first((self.mitigated, self.stop))
+
+    @cached_property
+    def functional(self) -> FunctionalTimers:
+        return self.policy.escalation.functional.get(self.priority) or FunctionalTimers()
+
+    @cached_property
+    def mitigated(self) -> datetime | None:
+        """The first mitigation since the last reopen."""
+        inc, reopened = self.inc, self.reopened
+        mitigations = [e.at for e in self.events if e.kind == EventKind.MITIGATED] or [
+            t for t in (past(inc.mitigated_at, self.now),) if t
+        ]
+        return first(t for t in mitigations if reopened is None or t >= reopened)
+
+    @cached_property
+    def escalated(self) -> dict[EscalationKind, datetime]:
+        """Each kind of escalation's first time, as of now."""
+        out: dict[EscalationKind, datetime] = {}
+        for esc in sorted(self.inc.escalations, key=lambda e: e.at):
+            if esc.at <= self.now:
+                out.setdefault(esc.kind, esc.at)
+        return out
+
+    @cached_property
+    def tier3(self) -> datetime | None:
+        return self.escalated.get(EscalationKind.TIER_3)
+
+    @cached_property
+    def tier2(self) -> datetime | None:
+        tier2 = first((self.escalated.get(EscalationKind.TIER_2), self.tier3))
+        if tier2 is None and tier_reached(self.inc, self.now) >= 2:
+            tier2 = self.inc.detected_at  # hand-written file without escalation records
+        return tier2
+
+    @cached_property
+    def updates(self) -> list[datetime]:
+        return [e.at for e in self.events if e.kind == EventKind.UPDATE]
+
+    @cached_property
+    def public_updates(self) -> list[datetime]:
+        return [e.at for e in self.events if e.kind == EventKind.UPDATE and e.public]
+
+    @cached_property
+    def functional_stop(self) -> datetime | None:
+        return first((self.mitigated, self.stop))
 
     @property
     def is_open(self) -> bool:

@@ -11,7 +11,7 @@ Pure: no files, no clock, no click.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from incidentctl.core.disclosure import sensitive
@@ -565,6 +565,17 @@ SLA_RULES: tuple[str, ...] = tuple(
     r.id for r in sorted((r for r in RULES if r.sla is not None), key=lambda r: r.sla or 0)
 )
 INCIDENT_RULES: tuple[Rule, ...] = tuple(r for r in RULES if r.judge is not None)
+RANK: dict[str, int] = {rule_id: i for i, rule_id in enumerate(IDS)}  # a rule's place in RULES
+
+
+def incident_rules(ids: Iterable[str]) -> tuple[Rule, ...]:
+    """The per-incident rules named in `ids`, in the registry's order: a reader that needs
+    only some timers (metrics) judges only those. An unknown ID is a programming error."""
+    wanted = set(ids)
+    unknown = wanted.difference(r.id for r in INCIDENT_RULES)
+    if unknown:
+        raise ValueError(f"not per-incident timer rules: {', '.join(sorted(unknown))}")
+    return tuple(r for r in INCIDENT_RULES if r.id in wanted)
 
 
 def verdict(state: str) -> str | None:

@@ -34,7 +34,7 @@ Boundary semantics (tested in tests/test_timers.py):
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -61,7 +61,7 @@ from incidentctl.deadlines.case import (
     iso,
     loose_time,
 )
-from incidentctl.deadlines.registry import BY_ID, IDS, INCIDENT_RULES, SNOOZABLE
+from incidentctl.deadlines.registry import BY_ID, INCIDENT_RULES, RANK, SNOOZABLE, Rule
 
 __all__ = [
     "DUE_SOON",
@@ -87,6 +87,7 @@ __all__ = [
 _ROOT_CAUSE = re.compile(ROOT_CAUSE_PATTERN)
 DUE_SOON = "due-soon"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_NEVER = datetime.max.replace(tzinfo=UTC)  # sorts a deadline without a due time last
 
 
 @dataclass(frozen=True)
@@ -142,23 +143,30 @@ def pir_from_front(data: Mapping[str, Any]) -> PirState:
 
 
 def schedule(
-    incident: Incident, policy: Policy, now: datetime, *, pir: PirState | None = None
+    incident: Incident,
+    policy: Policy,
+    now: datetime,
+    *,
+    pir: PirState | None = None,
+    rules: Sequence[Rule] = INCIDENT_RULES,
 ) -> list[Deadline]:
-    """Every deadline of one incident, past and future, as of `now`."""
+    """Every deadline of one incident, past and future, as of `now`; only those of `rules`
+    (from `registry.incident_rules`) when a reader needs just a few timers."""
     if incident.detected_at > now:
         return []
     case = Case(Subject(incident, policy, pir), now)
     out: list[Deadline] = []
-    for rule in INCIDENT_RULES:
+    for rule in rules:
         for d in rule.deadlines(case):
             live = d.state in (PENDING, OVERDUE)
             until = case.snoozed_until(d.rule) if live else None
             out.append(d if until is None else replace(d, snoozed_until=until))
-    return sorted(out, key=lambda d: (d.due or datetime.max.replace(tzinfo=UTC), _order(d)))
+    return sorted(out, key=_order)
 
 
-def _order(d: Deadline) -> int:
-    return IDS.index(d.rule)
+def _order(d: Deadline) -> tuple[datetime, int]:
+    """Earliest due first (none last), then the registry's order."""
+    return (d.due or _NEVER, RANK[d.rule])
 
 
 def next_due(

@@ -21,13 +21,14 @@ from incidentctl.core.policy import Policy, RateTargets
 from incidentctl.core.timevalues import format_timestamp
 from incidentctl.deadlines import timers
 from incidentctl.deadlines.case import action_status, iso, loose_time
-from incidentctl.deadlines.registry import SLA_RULES  # which timers, in which order
+from incidentctl.deadlines.registry import SLA_RULES, incident_rules  # which timers, in which order
 from incidentctl.metrics.definitions import DURATIONS, definitions
 from incidentctl.metrics.targets import changes, flatten, target_rows
 
 __all__ = [
     "GROUPINGS",
     "PRIORITIES",
+    "History",
     "Record",
     "Window",
     "changes",
@@ -158,21 +159,27 @@ class _Facts:
     times: dict[str, float | None]
     deadlines: list[timers.Deadline]
     resolved: datetime | None
-    extra: dict[str, Any] = field(default_factory=dict)
+    recurrence: str | None = None  # its recurrence key (`recurrence_key`)
+    inc: Incident = field(init=False)
+    priority: str = field(init=False)  # the incident's priority, e.g. "P1"
 
-    @property
-    def inc(self) -> Incident:
-        return self.record.incident
-
-
-def _facts(record: Record, now: datetime) -> _Facts:
-    inc = record.incident
-    deadlines = timers.schedule(inc, record.policy, now, pir=record.pir)
-    return _Facts(record, durations(inc, now), deadlines, _at(inc, "resolved_at", now))
+    def __post_init__(self) -> None:
+        # read for every figure: attributes, not a property and an enum's value each time
+        self.inc = self.record.incident
+        self.priority = self.inc.priority.value
 
 
 # metric -> the timer of the registry that sets its target
 _TIME_TARGETS = {"mtta": "acknowledge", "mtte": "engage", "mttr": "resolve-sla"}
+# the timers the sections read (SLA compliance, time targets, PIRs, actions): only these
+# are judged, a third of the registry's
+_READ = incident_rules((*SLA_RULES, *_TIME_TARGETS.values(), "pir-due", "action-due"))
+
+
+def _facts(record: Record, now: datetime, recurrence: str | None) -> _Facts:
+    inc = record.incident
+    deadlines = timers.schedule(inc, record.policy, now, pir=record.pir, rules=_READ)
+    return _Facts(record, durations(inc, now), deadlines, _at(inc, "resolved_at", now), recurrence)
 
 
 def _time_limits(facts: list[_Facts]) -> dict[tuple[str, str], float]:
@@ -187,7 +194,7 @@ def _time_limits(facts: list[_Facts]) -> dict[tuple[str, str], float]:
                 continue
             due = next((d.due for d in f.deadlines if d.rule == rule and d.subject is None), None)
             if due is not None:
-                key = (f.inc.priority.value, metric)
+                key = (f.priority, metric)
                 sums.setdefault(key, []).append((due - detected).total_seconds())
     return {key: sum(values) / len(values) for key, values in sums.items()}
 
@@ -197,11 +204,13 @@ def _sla(facts: list[_Facts]) -> dict[str, Any]:
     states: dict[str, dict[str, Counter[str]]] = {
         key: {rule: Counter() for rule in SLA_RULES} for key in (*PRIORITIES, "all")
     }
+    every = states["all"]
     for f in facts:
+        mine = states[f.priority]
         for d in f.deadlines:
             if d.rule in SLA_RULES:
-                states[f.inc.priority.value][d.rule][d.state] += 1
-                states["all"][d.rule][d.state] += 1
+                mine[d.rule][d.state] += 1
+                every[d.rule][d.state] += 1
     out: dict[str, Any] = {}
     for key, rules in states.items():
         out[key] = {}
@@ -250,22 +259,40 @@ def recurrence_key(record: Record, now: datetime) -> str | None:
     return f"cause:{causes[0]}" if causes else None
 
 
-def _recurrence(
-    facts: list[_Facts], every: Sequence[Record], targets: RateTargets, now: datetime
-) -> dict[str, Any]:
-    by_key: dict[str, list[tuple[datetime, str]]] = defaultdict(list)
-    for r in every:
-        key = recurrence_key(r, now)
-        if key and r.incident.detected_at <= now:
-            by_key[key].append((r.incident.detected_at, r.incident.id))
-    for series in by_key.values():
-        series.sort()
+@dataclass(frozen=True, eq=False)
+class History:
+    """Every incident's recurrence key as of `now` and each key's detections in order: what
+    recurrence looks at beyond the window, worked out once for all the windows of a report
+    (`--compare`) instead of once per window."""
+
+    records: Sequence[Record]
+    now: datetime
+    keys: tuple[str | None, ...]  # recurrence_key of records[i]
+    series: dict[str, list[tuple[datetime, str]]]  # key -> (detected_at, ID), ascending
+
+    @classmethod
+    def of(cls, records: Sequence[Record], now: datetime) -> History:
+        keys = tuple(recurrence_key(r, now) for r in records)
+        series: dict[str, list[tuple[datetime, str]]] = defaultdict(list)
+        for r, key in zip(records, keys, strict=True):
+            if key and r.incident.detected_at <= now:
+                series[key].append((r.incident.detected_at, r.incident.id))
+        for detections in series.values():
+            detections.sort()
+        return cls(records, now, keys, dict(series))
+
+    def fits(self, records: Sequence[Record], now: datetime) -> bool:
+        return self.records is records and self.now == now
+
+
+def _recurrence(facts: list[_Facts], history: History, targets: RateTargets) -> dict[str, Any]:
+    by_key = history.series
     span = timedelta(days=targets.recurrence_days)
     recurrent: dict[str, list[str]] = defaultdict(list)
     earlier: dict[str, set[str]] = defaultdict(set)
     known = 0
     for f in facts:
-        key = recurrence_key(f.record, now)
+        key = f.recurrence
         if not key:
             continue
         known += 1
@@ -304,8 +331,8 @@ def _pir(facts: list[_Facts], now: datetime) -> dict[str, Any]:
     out: dict[str, Any] = {}
     rows: dict[str, list[_Facts]] = {"P0": [], "P1": []}
     for f in facts:
-        if f.inc.priority.value in rows and f.resolved is not None:
-            rows[f.inc.priority.value].append(f)
+        if f.priority in rows and f.resolved is not None:
+            rows[f.priority].append(f)
     for key, group in (*rows.items(), ("P0+P1", rows["P0"] + rows["P1"])):
         completed = pending = 0
         states: Counter[str] = Counter()
@@ -459,9 +486,7 @@ def _groups(facts: list[_Facts], window: Window, unit: str) -> list[dict[str, An
         if start:
             row["start"] = start
         row["count"] = len(group)
-        row["priorities"] = {
-            p: sum(1 for f in group if f.inc.priority.value == p) for p in PRIORITIES
-        }
+        row["priorities"] = {p: sum(1 for f in group if f.priority == p) for p in PRIORITIES}
         row.update(_times(f.times for f in group))
         out.append(row)
     return out
@@ -479,18 +504,26 @@ def compute(
     services: Iterable[str] = (),
     by: Iterable[str] = (),
     targets: RateTargets | None = None,
+    history: History | None = None,
 ) -> dict[str, Any]:
     """Every figure for the incidents of `records` detected in `window`, as of `now`.
 
     `records` is the whole repository (recurrence looks at incidents outside the window);
-    `policy` is the current one (its digest is stamped; its SLAs are the time targets).
+    `policy` is the current one (its digest is stamped; its SLAs are the time targets);
+    `history` is `History.of(records, now)`, passed when several windows share it.
     """
     targets = targets or policy.review.targets
+    if history is None or not history.fits(records, now):
+        history = History.of(records, now)
     selection = Selection(window, frozenset(p.upper() for p in priorities), frozenset(services))
-    facts = [_facts(r, now) for r in records if selection.wants(r.incident, now)]
+    facts = [
+        _facts(r, now, key)
+        for r, key in zip(records, history.keys, strict=True)
+        if selection.wants(r.incident, now)
+    ]
     by_priority: dict[str, Any] = {}
     for p in PRIORITIES:
-        group = [f for f in facts if f.inc.priority.value == p]
+        group = [f for f in facts if f.priority == p]
         by_priority[p] = {"count": len(group), **_times(f.times for f in group)}
     resolved = sum(1 for f in facts if f.resolved is not None)
     report: dict[str, Any] = {
@@ -518,7 +551,7 @@ def compute(
         "by_priority": by_priority,
         "sla": _sla(facts),
         "tiers": _tiers(facts, targets),
-        "recurrence": _recurrence(facts, records, targets, now),
+        "recurrence": _recurrence(facts, history, targets),
         "pir": _pir(facts, now),
         "actions": _actions(facts, window, now, targets),
         "detection": _counts(
