@@ -155,6 +155,19 @@ def test_placeholders_are_the_todos_a_reader_sees() -> None:
     assert markdown.has_content([(1, "```"), (2, "```")]) is True
 
 
+def test_a_section_without_lines_has_no_prose_and_no_placeholder() -> None:
+    (empty, _) = markdown.outline("## A\n## B\ntext", 1)
+    assert empty.lines == []
+    assert markdown.prose(empty.lines) == []
+    assert markdown.placeholders(empty.lines) == []
+    assert markdown.has_content(empty.lines) is False
+
+
+def test_a_todo_split_by_a_comment_or_a_code_span_shows_once_they_are_taken_out() -> None:
+    lines = [(1, "TO<!-- a note -->DO"), (2, "TO`x`DO"), (3, "TO DO")]
+    assert markdown.placeholders(lines) == [(1, "TODO"), (2, "TO`x`DO")]
+
+
 def test_every_reader_of_a_placeholder_uses_the_same_rule() -> None:
     """The notification's root cause skips an unanswered why, like the PIR check."""
     inc = _incident()

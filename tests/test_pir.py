@@ -284,6 +284,23 @@ def test_a_todo_in_code_or_a_comment_is_not_a_placeholder(repo: Path, cli: Invok
     ]
 
 
+def test_a_section_heading_right_above_the_next_is_empty(repo: Path, cli: Invoke) -> None:
+    """A required section with not even a blank line under it is reported as empty (the
+    check used to stop with a traceback there)."""
+    incident_id, path = _with_pir(
+        repo,
+        cli,
+        lambda t: t.replace(
+            "## What Went Well\n\n1. Filled in by the review\n", "## What Went Well\n"
+        ),
+    )
+    code, data = _checked(cli, incident_id)
+    assert code == 1
+    assert [(f["line"], f["message"]) for f in data["findings"]] == [
+        (_line_of(path, "## What Went Well"), "section 'What Went Well' is empty")
+    ]
+
+
 # -- bad input -----------------------------------------------------------------------------
 def _with_pir(repo: Path, cli: Invoke, edit: Any) -> tuple[str, Path]:
     incident_id = _resolved_incident(cli)

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from enum import StrEnum
+from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -47,6 +48,7 @@ _ORDER = [
     "resolved_at",
     "closed_at",
 ]
+_STEPS = [step if isinstance(step, tuple) else (step,) for step in _ORDER]
 
 
 @dataclass(frozen=True)
@@ -134,6 +136,15 @@ class Context:
     # the policy an incident was declared under (classification is judged by it)
     policy_for: Callable[[Incident], Policy] | None = None
 
+    @cached_property
+    def services(self) -> set[str]:
+        """The services the current policy knows (the same for every incident checked)."""
+        return self.policy.known_services()
+
+    @cached_property
+    def components(self) -> set[str]:
+        return {c.id for c in self.policy.components}
+
 
 def check_incident(loaded: Loaded, ctx: Context) -> list[Finding]:
     inc, doc = loaded.incident, loaded.doc
@@ -188,9 +199,8 @@ def _classification(inc: Incident, policy: Policy, add: Any) -> None:
 
 def _chronology(inc: Incident, add: Any) -> None:
     previous: tuple[str, Any] | None = None
-    for step in _ORDER:
-        names = step if isinstance(step, tuple) else (step,)
-        present = [(n, getattr(inc, n)) for n in names if getattr(inc, n) is not None]
+    for names in _STEPS:
+        present = [(n, value) for n in names if (value := getattr(inc, n)) is not None]
         for name, value in present:
             if previous is not None and value < previous[1]:
                 add(
@@ -201,11 +211,14 @@ def _chronology(inc: Incident, add: Any) -> None:
                     "lifecycle times run: started, detected, triaged/acknowledged, engaged, "
                     "mitigated, resolved, closed",
                 )
-        if present:
+        if len(present) == 1:
+            previous = present[0]
+        elif present:
             previous = max(present, key=lambda item: item[1])
     last = None
+    detected = inc.detected_at
     for index, event in enumerate(inc.timeline):
-        if event.at < inc.detected_at:
+        if event.at < detected:
             add(
                 "timeline-order",
                 ("timeline", index, "at"),
@@ -221,7 +234,8 @@ def _chronology(inc: Incident, add: Any) -> None:
                 "the timeline is append-only and in time order; fix the time or record a "
                 "correction event",
             )
-        last = event.at if last is None else max(last, event.at)
+        if last is None or event.at > last:  # the latest so far (the earlier on a tie)
+            last = event.at
 
 
 def _status(inc: Incident, add: Any) -> None:
@@ -311,7 +325,8 @@ def _corrections(inc: Incident, add: Any) -> None:
 
 
 def _placement(inc: Incident, path: Path, add: Any) -> None:
-    folder = path.parent.name
+    parts = path.parts
+    folder = parts[-2] if len(parts) > 2 else path.parent.name  # parts[0] may be the root
     if folder != inc.id:
         add(
             "id-path",
@@ -320,9 +335,13 @@ def _placement(inc: Incident, path: Path, add: Any) -> None:
             f"rename the folder to {inc.id}/ or fix the id",
         )
         return
-    parts = path.parts
-    expected = (f"{inc.detected_at:%Y}", f"{inc.detected_at:%m}")
-    if len(parts) >= 4 and parts[0] == "incidents" and tuple(parts[1:3]) != expected:
+    if len(parts) < 4 or parts[0] != "incidents":
+        return
+    detected = inc.detected_at
+    if detected.year >= 1000 and parts[1:3] == (str(detected.year), f"{detected.month:02d}"):
+        return  # filed under its year and month (a four-digit year is what %Y writes)
+    expected = (f"{detected:%Y}", f"{detected:%m}")
+    if tuple(parts[1:3]) != expected:
         add(
             "id-path",
             ("detected_at",),
@@ -334,8 +353,8 @@ def _placement(inc: Incident, path: Path, add: Any) -> None:
 
 
 def _references(inc: Incident, ctx: Context, add: Any) -> None:
-    services = ctx.policy.known_services()
-    components = {c.id for c in ctx.policy.components}
+    services = ctx.services
+    components = ctx.components
     references = [
         # (field, names used, names known, what, hint when nothing is close)
         ("services", inc.services, services, "service",

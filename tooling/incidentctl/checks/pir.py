@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterator
-from dataclasses import replace
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, replace
+from functools import lru_cache
 
 from incidentctl.checks.incidents import Finding
 from incidentctl.core.diagnostics import field_name
@@ -98,17 +99,18 @@ def check_pir(
             f"no incident {pir.incident} beside this PIR",
             "a PIR lives in its incident's folder: incidents/YYYY/MM/ID/pir.md",
         )
-    _sections(doc, review, report)
+    sections = outline(doc.body, doc.body_line)  # one reading for every check of the body
+    _sections(sections, review, report)
     _analysis(pir, review, report)
     _actions(pir, incident, report)
     _approval(pir, incident, report)
     if review.blameless.enabled:
-        report.out += blame(doc, pir, incident, review.blameless)
+        report.out += blame(doc, pir, incident, review.blameless, sections)
     return report.out
 
 
-def _sections(doc: Document, review: Review, report: _Report) -> None:
-    found = {s.title.casefold(): s for s in outline(doc.body, doc.body_line)}
+def _sections(sections: list[Section], review: Review, report: _Report) -> None:
+    found = {s.title.casefold(): s for s in sections}
     for name in review.pir_sections:
         section = found.get(name.casefold())
         if section is None:
@@ -240,10 +242,41 @@ def _approval(pir: Pir, incident: Incident | None, report: _Report) -> None:
 
 
 # -- blameless ---------------------------------------------------------------------------
-def _phrase_pattern(policy: Blameless) -> re.Pattern[str] | None:
+@dataclass(frozen=True)
+class _Phrases:
+    """The blame phrases of one policy, compiled once for every PIR it judges."""
+
+    pattern: re.Pattern[str] | None
+    canonical: dict[str, str]  # casefolded phrase -> as the policy spells it
+    # the phrases lowercased, when all are ASCII: in ASCII text the pattern can only match
+    # where one of them is a substring of the lowercased text (a cheap test before it)
+    lowered: tuple[str, ...] | None
+
+    def may_match(self, text: str) -> bool:
+        """False only where the pattern finds nothing in `text`."""
+        if self.pattern is None:
+            return False
+        if self.lowered is None or not text.isascii():
+            return self.pattern.search(text) is not None
+        lowered = text.lower()
+        return any(phrase in lowered for phrase in self.lowered)
+
+
+def _phrases(policy: Blameless) -> _Phrases:
+    return _compiled_phrases(tuple(policy.phrases), tuple(policy.allow))
+
+
+@lru_cache(maxsize=32)
+def _compiled_phrases(listed: tuple[str, ...], allow: tuple[str, ...]) -> _Phrases:
+    allowed = {a.casefold() for a in allow}
+    kept = {p for p in listed if p.casefold() not in allowed}
+    lowered = tuple(p.lower() for p in kept) if all(p.isascii() for p in kept) else None
+    return _Phrases(_phrase_pattern(kept), {p.casefold(): p for p in listed}, lowered)
+
+
+def _phrase_pattern(kept: set[str]) -> re.Pattern[str] | None:
     """One alternation for every phrase (one search per line, not one per phrase)."""
-    allowed = {a.casefold() for a in policy.allow}
-    phrases = sorted({p for p in policy.phrases if p.casefold() not in allowed}, key=len)
+    phrases = sorted(kept, key=len)
     if not phrases:
         return None
     alternatives = "|".join(re.escape(p) for p in reversed(phrases))  # longest first
@@ -262,30 +295,49 @@ def _people(incident: Incident | None) -> set[str]:
 _Where = int | tuple[str | int, ...]  # a body line, or a front-matter key path
 
 
-def _analysis_texts(doc: Document, pir: Pir) -> Iterator[tuple[_Where, str, str]]:
-    """(where, field, text) for every piece of analysis a person wrote. Front-matter lines
+def _analysis_texts(
+    pir: Pir, sections: list[Section]
+) -> Iterator[tuple[str, Sequence[tuple[_Where, str]]]]:
+    """(field, [(where, text)]) for every piece of analysis a person wrote: a front-matter
+    value, or a section's lines (as the outline holds them, not copied). Front-matter lines
     are looked up only for a finding: composing the YAML again costs as much as parsing it."""
     for index, level in enumerate(pir.whys):
         for key in ("why", "because"):
             value = getattr(level, key)
             if isinstance(value, str):
-                yield ("whys", index, key), f"whys[{index}].{key}", value
+                yield f"whys[{index}].{key}", [(("whys", index, key), value)]
     for group in FISHBONE_GROUPS:
         for index, factor in enumerate(getattr(pir.contributing_factors, group)):
             loc = ("contributing_factors", group, index)
-            yield loc, field_name(loc), factor
-    for section in outline(doc.body, doc.body_line):
+            yield field_name(loc), [(loc, factor)]
+    for section in sections:
         if section.level != 2 or section.title.casefold() in _FACTUAL:
             continue
-        for line, text in section.lines:
-            yield line, section.title, text
+        yield section.title, section.lines
 
 
-def blame(doc: Document, pir: Pir, incident: Incident | None, policy: Blameless) -> list[Finding]:
-    """Blame language and named individuals in the analysis, as warnings with their lines."""
-    pattern = _phrase_pattern(policy)
-    canonical = {p.casefold(): p for p in policy.phrases}
-    people = _people(incident) if policy.people else set()
+def blame(
+    doc: Document,
+    pir: Pir,
+    incident: Incident | None,
+    policy: Blameless,
+    sections: list[Section] | None = None,
+) -> list[Finding]:
+    """Blame language and named individuals in the analysis, as warnings with their lines.
+    `sections`: the body's outline, if read already."""
+    if sections is None:
+        sections = outline(doc.body, doc.body_line)
+    phrases = _phrases(policy)
+    texts = list(_analysis_texts(pir, sections))
+    # Most analyses hold neither: one test of all of it instead of one search per line. A
+    # phrase or a handle found in a line is found in the lines joined by newlines too.
+    whole = "\n".join([text for _, items in texts for _, text in items])
+    named = policy.people and "@" in whole
+    pattern = phrases.pattern if phrases.may_match(whole) else None
+    if pattern is None and not named:
+        return []
+    canonical = phrases.canonical
+    people = _people(incident) if named else set()
     out: list[Finding] = []
     hint = (
         "describe what in the system or process allowed it; a reviewer may keep the line "
@@ -296,21 +348,22 @@ def blame(doc: Document, pir: Pir, incident: Incident | None, policy: Blameless)
         line = where if isinstance(where, int) else doc.line_of(where)
         out.append(Finding(str(doc.path), line, BLAME, message, hint, field, "warning"))
 
-    for where, field, text in _analysis_texts(doc, pir):
-        if _ALLOW_MARK in text:
-            continue
-        if pattern is not None:
-            seen: set[str] = set()
-            for match in pattern.finditer(text):
-                phrase = canonical.get(match.group(0).casefold(), match.group(0))
-                if phrase not in seen:
-                    seen.add(phrase)
-                    emit(where, field, f"blame language: '{phrase}'")
-        if people and "@" in text:
-            for match in _HANDLE.finditer(text):
-                handle = "@" + match.group(1)
-                if handle in people:
-                    emit(where, field, f"names an individual ({handle}) in the analysis")
+    for field, items in texts:
+        for where, text in items:
+            if _ALLOW_MARK in text:
+                continue
+            if pattern is not None:
+                seen: set[str] = set()
+                for match in pattern.finditer(text):
+                    phrase = canonical.get(match.group(0).casefold(), match.group(0))
+                    if phrase not in seen:
+                        seen.add(phrase)
+                        emit(where, field, f"blame language: '{phrase}'")
+            if people and "@" in text:
+                for match in _HANDLE.finditer(text):
+                    handle = "@" + match.group(1)
+                    if handle in people:
+                        emit(where, field, f"names an individual ({handle}) in the analysis")
     return out
 
 

@@ -37,7 +37,7 @@ class Section:
 
 def has_placeholder(text: str) -> bool:
     """Whether a value (a front-matter field, a line) still holds the template's TODO."""
-    return bool(_PLACEHOLDER.search(text))
+    return PLACEHOLDER in text and _PLACEHOLDER.search(text) is not None
 
 
 def heading(text: str) -> tuple[int, str] | None:
@@ -45,8 +45,10 @@ def heading(text: str) -> tuple[int, str] | None:
     match = _HEADING.match(text)
     if match is None:
         return None
-    title = _CLOSING_HASHES.sub("", match.group(2).strip(" \t"))
-    return len(match.group(1)), title.strip(" \t")
+    title = match.group(2).strip(" \t")
+    if title.endswith("#"):  # closing hashes can only be there then
+        title = _CLOSING_HASHES.sub("", title).strip(" \t")
+    return len(match.group(1)), title
 
 
 def in_code(texts: list[str]) -> Iterator[bool]:
@@ -71,9 +73,22 @@ def in_code(texts: list[str]) -> Iterator[bool]:
             yield False
 
 
-def _headings(texts: list[str]) -> list[tuple[int, int, str]]:
-    """(index, level, title) of every heading outside code."""
+def _fenced(text: str) -> bool:
+    """Whether any line of `text` could open a fence (no line of it is code otherwise)."""
+    return "```" in text or "~~~" in text
+
+
+def _headings(body: str, texts: list[str]) -> list[tuple[int, int, str]]:
+    """(index, level, title) of every heading outside code; `texts` is `body`'s lines."""
     out: list[tuple[int, int, str]] = []
+    if "#" not in body:
+        return out
+    if not _fenced(body):  # no code: only the lines with a '#' can be headings
+        for index in [i for i, text in enumerate(texts) if "#" in text]:
+            found = heading(texts[index])
+            if found is not None:
+                out.append((index, *found))
+        return out
     for index, (text, code) in enumerate(zip(texts, in_code(texts), strict=True)):
         found = None if code or "#" not in text else heading(text)
         if found is not None:
@@ -81,37 +96,59 @@ def _headings(texts: list[str]) -> list[tuple[int, int, str]]:
     return out
 
 
+def _lines(texts: list[str], first_line: int, start: int, end: int) -> list[Line]:
+    """(line in the file, text) of texts[start:end]."""
+    return list(enumerate(texts[start:end], first_line + start))
+
+
 def outline(body: str, first_line: int) -> list[Section]:
     """Every section of a body; one runs to the next heading of its level or above, so a
     section holds its sub-sections' lines too. `first_line` is the body's first line in
     the file."""
     texts = body.split("\n")
-    heads = _headings(texts)
-    out: list[Section] = []
-    for position, (index, level, title) in enumerate(heads):
-        end = next((later for later, lv, _ in heads[position + 1 :] if lv <= level), len(texts))
-        lines = [(first_line + i, texts[i]) for i in range(index + 1, end)]
-        out.append(Section(title, level, first_line + index, lines))
-    return out
+    heads = _headings(body, texts)
+    # each section ends at the next heading of its level or above: the open ones form a
+    # stack of rising levels, closed by the first heading at or above their level
+    ends = [len(texts)] * len(heads)
+    open_: list[int] = []
+    for position, (index, level, _) in enumerate(heads):
+        while open_ and heads[open_[-1]][1] >= level:
+            ends[open_.pop()] = index
+        open_.append(position)
+    return [
+        Section(title, level, first_line + index, _lines(texts, first_line, index + 1, end))
+        for (index, level, title), end in zip(heads, ends, strict=True)
+    ]
 
 
 def split_sections(body: str, first_line: int, depth: int) -> list[Section]:
     """Each heading of level `depth` or above with the lines up to the next one: deeper
     headings are lines of their section. What precedes the first is left to the caller."""
     texts = body.split("\n")
-    heads = [h for h in _headings(texts) if h[1] <= depth]
+    heads = [h for h in _headings(body, texts) if h[1] <= depth]
     out: list[Section] = []
     for position, (index, level, title) in enumerate(heads):
         end = heads[position + 1][0] if position + 1 < len(heads) else len(texts)
-        lines = [(first_line + i, texts[i]) for i in range(index + 1, end)]
-        out.append(Section(title, level, first_line + index, lines))
+        out.append(
+            Section(title, level, first_line + index, _lines(texts, first_line, index + 1, end))
+        )
     return out
 
 
 def prose(lines: list[Line]) -> list[Line]:
     """The lines a reader sees as prose: HTML comments blanked, fenced code left out."""
-    text = "\n".join(t for _, t in lines)
-    visible = _COMMENT.sub(lambda m: "\n" * m.group(0).count("\n"), text).split("\n")
+    return _prose(lines, "\n".join([t for _, t in lines]))
+
+
+def _prose(lines: list[Line], text: str) -> list[Line]:
+    """`prose` of lines already joined into `text`."""
+    if not lines:  # no lines join into "", which splits into one
+        return []
+    if "<!--" in text:
+        text = _COMMENT.sub(lambda m: "\n" * m.group(0).count("\n"), text)
+    visible = text.split("\n")
+    if not _fenced(text):
+        return [(number, line) for (number, _), line in zip(lines, visible, strict=True)]
     return [
         (number, line)
         for (number, _), line, code in zip(lines, visible, in_code(visible), strict=True)
@@ -122,14 +159,20 @@ def prose(lines: list[Line]) -> list[Line]:
 def placeholders(lines: list[Line]) -> list[Line]:
     """(line, text) of every TODO a reader would see: one in code (a fence or a `span`) or in
     an HTML comment is an example or a note to the author, not a placeholder."""
+    text = "\n".join([t for _, t in lines])
+    # a TODO can only show once a comment or a code span between its letters is taken out
+    if PLACEHOLDER not in text and "<!--" not in text and "`" not in text:
+        return []
     return [
         (number, line.strip())
-        for number, line in prose(lines)
-        if has_placeholder(_CODE_SPAN.sub("", line))
+        for number, line in _prose(lines, text)
+        if (PLACEHOLDER in line or "`" in line) and has_placeholder(_CODE_SPAN.sub("", line))
     ]
 
 
 def has_content(lines: list[Line]) -> bool:
     """Anything but blank lines, comments and sub-headings (a code block counts)."""
-    text = _COMMENT.sub("", "\n".join(t for _, t in lines))
+    text = "\n".join([t for _, t in lines])
+    if "<!--" in text:
+        text = _COMMENT.sub("", text)
     return any(line.strip() and heading(line) is None for line in text.split("\n"))
