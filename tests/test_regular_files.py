@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from incidentctl.cli.app import run
 from incidentctl.disk.regular import NOT_REGULAR
 from incidentctl.site import build as site_build
 from incidentctl.store import git as vcs
@@ -345,6 +346,25 @@ def test_site_template_including_a_private_incident_is_refused(
     assert "templates/site/leak.html: not a regular file" in result.err
     leaked = [p for p in out.rglob("*") if p.is_file() and b"Card numbers" in p.read_bytes()]
     assert leaked == []
+
+
+@pytest.mark.parametrize("target", ["a copy outside", "nothing"])
+def test_a_symlinked_review_is_refused_not_published(
+    samples: Path, tmp_path: Path, target: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A pir.md that is a symlink (to a review outside, or dangling) is not read: the site
+    leaves its public summary off and says so."""
+    pir = samples / "incidents/2026/11/INC-20261103-4K7Q/pir.md"
+    outside = tmp_path / "outside-pir.md"
+    if target == "a copy outside":
+        shutil.copy(pir, outside)
+    pir.unlink()
+    pir.symlink_to(outside)
+    assert run(["--repo", str(samples), "site", "build", "--out", str(tmp_path / "s"),
+                "--now", NOW]) == 0  # fmt: skip
+    assert "INC-20261103-4K7Q/pir.md: not valid, left off the site" in capsys.readouterr().err
+    page = (tmp_path / "s/incidents/INC-20261103-4K7Q.html").read_text(encoding="utf-8")
+    assert "Post-incident review" not in page
 
 
 # -- site build: the output folder is not trusted ----------------------------------------------

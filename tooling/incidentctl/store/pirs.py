@@ -20,7 +20,7 @@ class Pirs(Collection[Pir]):
     glob = f"*/*/*/{PIR_FILE}"
 
     def path(self, loaded: Loaded) -> Path:
-        return self.source.root / loaded.path.parent / PIR_FILE
+        return self.source.root / loaded.path.with_name(PIR_FILE)
 
     def of(self, loaded: Loaded) -> tuple[Document, Pir] | None:
         """The incident's PIR, or None when it has none yet."""
@@ -38,11 +38,13 @@ class Pirs(Collection[Pir]):
 
     def public(self, loaded: Loaded) -> Pir | None:
         """The incident's PIR if it may hold a public summary; the others are not parsed (a
-        byte search is ~100x cheaper than the YAML parse, which dominates a site build)."""
+        byte search is ~100x cheaper than the YAML parse, which dominates a site build). A
+        missing pir.md is known from the failed read (no lexists before it)."""
         path = self.path(loaded)
-        if not os.path.lexists(path):
+        try:
+            raw = self.source.raw(path)
+        except (FileNotFoundError, NotADirectoryError):
             return None
-        raw = self.source.raw(path)
         if b"public_summary" not in raw:
             return None
         return self.validated(parse(Path(self.source.rel(path)), raw))
