@@ -521,6 +521,7 @@ def test_markdown_is_rendered_and_sanitized(text: str, expected: str) -> None:
 def test_page_times_read_as_their_formats_say(at: datetime) -> None:
     """The page filters (a date part formatted once per day, the clock as digits) show what
     their strftime formats would."""
+    from incidentctl.site import build as site_build
     from incidentctl.site import pages
 
     utc = at.astimezone(UTC)
@@ -529,6 +530,7 @@ def test_page_times_read_as_their_formats_say(at: datetime) -> None:
         assert pages._human(at) == utc.strftime("%-d %b %Y, %H:%M UTC")
         assert pages._day(utc.date()) == utc.strftime("%-d %b %Y")
         assert pages._day(at) == at.strftime("%-d %b %Y")  # a time given to `day`: its day
+        assert site_build._month_key(at) == utc.strftime("%Y-%m")  # history's month slug
 
 
 def test_a_pir_is_read_only_for_an_incident_the_site_shows(

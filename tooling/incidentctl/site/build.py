@@ -21,7 +21,8 @@ import stat
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
@@ -70,7 +71,13 @@ class Month:
 
 
 def _month_key(value: datetime) -> str:
-    return value.astimezone(UTC).strftime("%Y-%m")
+    return _month_of(value.astimezone(UTC).date().replace(day=1))
+
+
+@lru_cache(maxsize=1024)
+def _month_of(first: date) -> str:
+    """YYYY-MM of a month's first day (strftime once per month, not twice per incident)."""
+    return first.strftime("%Y-%m")
 
 
 def _months_between(first: str, last: str) -> list[str]:
