@@ -529,3 +529,24 @@ def test_page_times_read_as_their_formats_say(at: datetime) -> None:
         assert pages._human(at) == utc.strftime("%-d %b %Y, %H:%M UTC")
         assert pages._day(utc.date()) == utc.strftime("%-d %b %Y")
         assert pages._day(at) == at.strftime("%-d %b %Y")  # a time given to `day`: its day
+
+
+def test_a_pir_is_read_only_for_an_incident_the_site_shows(
+    samples: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A broken pir.md leaves its incident's review off the site, with a warning; the PIR
+    of an incident the site does not show (no public update) is not read at all."""
+    folder = samples / "incidents/2026/11/INC-20261103-4K7Q"
+    pir = folder / "pir.md"
+    pir.write_text(pir.read_text(encoding="utf-8").replace("\npublic: true\n", "\npublic: [\n"))
+    assert build(samples, tmp_path / "shown") == 0
+    assert "INC-20261103-4K7Q/pir.md: not valid, left off the site" in capsys.readouterr().err
+    page = (tmp_path / "shown/incidents/INC-20261103-4K7Q.html").read_text(encoding="utf-8")
+    assert "Post-incident review" not in page
+    incident = folder / "incident.md"
+    text = incident.read_text(encoding="utf-8")
+    assert "\npublic: true\n" in text  # still public: true, but no update of it is
+    incident.write_text(text.replace("\n    public: true", "\n    public: false"))
+    assert build(samples, tmp_path / "hidden") == 0
+    assert "pir.md" not in capsys.readouterr().err
+    assert not (tmp_path / "hidden/incidents/INC-20261103-4K7Q.html").exists()

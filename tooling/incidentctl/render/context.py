@@ -59,18 +59,27 @@ def plain(value: Any, memo: Memo | None = None) -> Any:
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         cls = type(value)
         if memo is None or not cls.__dataclass_params__.frozen:  # type: ignore[attr-defined]
-            return {name: plain(getattr(value, name), memo) for name in _field_names(cls)}
+            return _fields(value, cls, memo)
         seen = memo.get(id(value))
         if seen is not None and seen[0] is value:
             return seen[1]
-        shown = {name: plain(getattr(value, name), memo) for name in _field_names(cls)}
+        shown = _fields(value, cls, memo)
         memo[id(value)] = (value, shown)  # holding the value keeps its id from being reused
         return shown
     if isinstance(value, Mapping):
         return {plain(k, memo): plain(v, memo) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [plain(v, memo) for v in value]
+        return [v if type(v) in _SCALAR_TYPES else plain(v, memo) for v in value]
     raise TypeError(f"{type(value).__name__} is not plain data; a template may not see it")
+
+
+def _fields(value: Any, cls: type, memo: Memo | None) -> dict[str, Any]:
+    """A dataclass's fields as plain data (a scalar field, the most common, without a call)."""
+    shown = {}
+    for name in _field_names(cls):
+        field = getattr(value, name)
+        shown[name] = field if type(field) in _SCALAR_TYPES else plain(field, memo)
+    return shown
 
 
 def plain_context(values: Mapping[str, Any], memo: Memo | None = None) -> dict[str, Any]:

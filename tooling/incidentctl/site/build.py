@@ -40,6 +40,7 @@ from incidentctl.site.status import (
     page_status,
     publish,
     publish_maintenance,
+    published,
 )
 from incidentctl.store.files import write_atomic
 from incidentctl.store.repo import Repo
@@ -101,6 +102,8 @@ def load(
         if item.incident.detected_at > now or not item.incident.public:
             continue
         incident = as_of(item.incident, now)  # a replay shows only what was known then
+        if not published(incident):
+            continue  # nothing of it reaches the site, so its PIR is not read
         pir: Pir | None = None
         if not incident.is_open:
             try:

@@ -192,15 +192,16 @@ def publish(
     """The public projection of an incident, or None when it must not be published."""
     if not published(incident):
         return None
-    updates = []
+    # each public update with the status it was posted in, else the one before it (the state
+    # at its time); `latest` is the last one an update stated
+    updates: list[PublicUpdate] = []
+    latest: str | None = None
+    current = "investigating"
     for index, event in enumerate(e for e in incident.timeline if e.public and e.text):
+        if event.status:
+            latest = current = event.status.value
         updates.append(
-            PublicUpdate(
-                id=f"{incident.id}-{index + 1}",
-                at=event.at,
-                status=event.status.value if event.status else "",
-                text=event.text or "",
-            )
+            PublicUpdate(f"{incident.id}-{index + 1}", event.at, current, event.text or "")
         )
     resolved_at = None if incident.status.is_open else incident.resolved_at
     if not incident.status.is_open and resolved_at is None:
@@ -217,18 +218,11 @@ def publish(
     if resolved_at is not None:
         status = "postmortem" if postmortem else "resolved"
     else:
-        latest = next((u.status for u in reversed(updates) if u.status), None)
         status = latest or (
             "monitoring"
             if incident.status == Status.MITIGATING or incident.mitigated_at
             else "investigating"
         )
-    # fill statuses the updates left out from the state at their time
-    filled: list[PublicUpdate] = []
-    current = "investigating"
-    for u in updates:
-        current = u.status or current
-        filled.append(PublicUpdate(u.id, u.at, current, u.text))
     return PublicIncident(
         id=incident.id,
         title=incident.title,
@@ -240,7 +234,7 @@ def publish(
         created_at=incident.detected_at,
         monitoring_at=incident.mitigated_at,
         resolved_at=resolved_at,
-        updates=tuple(sorted(filled, key=lambda u: u.at, reverse=True)),
+        updates=tuple(sorted(updates, key=lambda u: u.at, reverse=True)),
         postmortem=postmortem,
     )
 

@@ -7,7 +7,6 @@ for every PIR, and only when some PIR needs it.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import datetime
@@ -127,20 +126,25 @@ def live(repo: Repo, now: datetime, warn: Warn) -> tuple[list[timers.Subject], d
     with bulk_load(), repo.source.batch():
         for path in repo.incident_files():
             rel = repo.rel(path)
-            review = path.parent / PIR_FILE
+            review = path.with_name(PIR_FILE)
             raw: bytes | None = None
             review_raw: bytes | None = None
             content: str | None = None
             reviewed: str | None = "-"
+            unreviewed = False  # no pir.md (known from the failed read: no second look)
             try:
                 if cache.enabled:  # known by its hashes
                     content, raw = repo.source.digest(path)
-                    if os.path.lexists(review):
+                    try:
                         reviewed, review_raw = repo.source.digest(review)
+                    except FileNotFoundError:
+                        unreviewed = True
                 else:
                     content, raw = "", repo.source.raw(path)
-                    if os.path.lexists(review):
+                    try:
                         review_raw = repo.source.raw(review)
+                    except FileNotFoundError:
+                        unreviewed = True
             except DocumentError:
                 content = reviewed = None  # read again below, where its error is told
             name = f"settled:{rel}"
@@ -160,7 +164,9 @@ def live(repo: Repo, now: datetime, warn: Warn) -> tuple[list[timers.Subject], d
             if incident.policy not in policies:
                 policies[incident.policy] = repo.policy_for(incident)
             told: list[str] = []
-            written = review_state(repo, loaded, told.append, raw=review_raw)  # as written
+            written = (  # as the file says
+                None if unreviewed else review_state(repo, loaded, told.append, raw=review_raw)
+            )
             for message in told:
                 warn(message)
             pir, from_git = written, False
