@@ -20,7 +20,7 @@ class Pirs(Collection[Pir]):
     glob = f"*/*/*/{PIR_FILE}"
 
     def path(self, loaded: Loaded) -> Path:
-        return self.source.root / loaded.path.with_name(PIR_FILE)
+        return self.source.root / loaded.path.parent / PIR_FILE
 
     def of(self, loaded: Loaded) -> tuple[Document, Pir] | None:
         """The incident's PIR, or None when it has none yet."""
@@ -31,23 +31,27 @@ class Pirs(Collection[Pir]):
         """The front-matter of the incident's PIR as data, unvalidated (the timers read it
         loosely); None when there is none. `raw`: its bytes, when the caller read them
         already. Raises DocumentError when it cannot be parsed."""
-        if raw is not None:  # shown as the incident's path is
-            return parse(loaded.path.parent / PIR_FILE, raw).data
-        path = self.path(loaded)
-        return self.source.read(path).data if os.path.lexists(path) else None
+        if raw is None:
+            raw = self._bytes(loaded)
+            if raw is None:
+                return None
+        return parse(loaded.path.parent / PIR_FILE, raw).data  # shown as the incident is
+
+    def _bytes(self, loaded: Loaded) -> bytes | None:
+        """The PIR's bytes, None when there is none: known from the read itself, no lstat
+        before it (a symlink or FIFO there is still refused by the read)."""
+        try:
+            return self.source.raw(self.path(loaded))
+        except FileNotFoundError:
+            return None
 
     def public(self, loaded: Loaded) -> Pir | None:
         """The incident's PIR if it may hold a public summary; the others are not parsed (a
-        byte search is ~100x cheaper than the YAML parse, which dominates a site build). A
-        missing pir.md is known from the failed read (no lexists before it)."""
-        path = self.path(loaded)
-        try:
-            raw = self.source.raw(path)
-        except (FileNotFoundError, NotADirectoryError):
+        byte search is ~100x cheaper than the YAML parse, which dominates a site build)."""
+        raw = self._bytes(loaded)
+        if raw is None or b"public_summary" not in raw:
             return None
-        if b"public_summary" not in raw:
-            return None
-        return self.validated(parse(Path(self.source.rel(path)), raw))
+        return self.validated(parse(loaded.path.parent / PIR_FILE, raw))
 
     def create(self, loaded: Loaded, text: str, *, dry_run: bool = False) -> Path:
         """Write a new pir.md; refuses to overwrite one (a PIR holds people's analysis)."""
