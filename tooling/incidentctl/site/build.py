@@ -2,10 +2,12 @@
 the public projections, then written to the output folder.
 
 Deterministic: the same files and `now` give the same bytes (sorted inputs, no clock, no
-random IDs). Incremental on disk: a file whose bytes did not change is not rewritten, and a
-file an earlier build wrote that this build no longer produces (an incident made private,
-say) is deleted. The folder's manifest (`.incidentctl-site`) records what the build owns; an
-output folder holding other files is refused rather than cleaned.
+random IDs). Incremental on disk: a file whose bytes did not change is not rewritten (a
+changed one is replaced atomically), and a file an earlier build wrote that this build no
+longer produces (an incident made private, say) is deleted. Into a new or empty folder each
+page is created in place, exclusively (`_create`): there is nothing to compare or replace.
+The folder's manifest (`.incidentctl-site`) records what the build owns; an output folder
+holding other files is refused rather than cleaned.
 
 The output folder may come from a pull request (a committed `_site/`), so nothing in it is
 trusted: no symlink in it is followed, nothing is written or deleted outside it (checked on
