@@ -578,3 +578,47 @@ def test_a_command_imports_only_its_own_module() -> None:
     assert "incidentctl.cli.validate" in loaded
     for other in ("site", "github", "metrics", "intake", "lifecycle"):
         assert f"incidentctl.cli.{other}'" not in loaded, other
+
+
+def test_the_console_script_exits_with_the_commands_code_and_all_its_output(
+    repo: Path, cli: Invoke
+) -> None:
+    """The console script skips the interpreter's teardown once a command is done: the exit
+    code, every byte written to stdout and stderr and the exit handlers are still there (a
+    fresh process for each, as a user's shell runs it)."""
+    import subprocess
+    import sys
+
+    for _ in range(3):
+        declare(cli)
+
+    def console(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "incidentctl", *args],
+            cwd=repo,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+
+    listed = console("list", "--format", "json")
+    assert listed.returncode == 0, listed.stderr
+    assert len(json.loads(listed.stdout)) == 3
+    wrong = console("show", "INC-20200101-NONE")
+    assert wrong.returncode == 2
+    assert wrong.stderr.startswith("error: ")
+    assert wrong.stderr.endswith("\n")
+    exit_handler = (
+        "import atexit, sys\n"
+        "atexit.register(lambda: print('handlers ran', file=sys.stderr))\n"
+        "from incidentctl.entry import main\n"
+        "sys.argv = ['incidentctl', 'validate']\n"
+        "main()\n"
+        "print('not reached: the process ended in main', file=sys.stderr)\n"
+    )
+    ran = subprocess.run(
+        [sys.executable, "-c", exit_handler], cwd=repo, capture_output=True, text=True
+    )
+    assert ran.returncode == 0, ran.stderr
+    assert ran.stderr.splitlines()[-1] == "handlers ran"
+    assert "not reached" not in ran.stderr
