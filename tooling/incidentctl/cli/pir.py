@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 from datetime import UTC, date, datetime
 
 import click
@@ -190,8 +191,9 @@ def check(ctx: click.Context, incident_id: str | None, fmt: str) -> None:
     bad = [f for f in findings if failing(f)]
     echo_findings(findings, fmt, {"complete": not bad, "pirs": statuses})
     if fmt == "text":
+        to_do = Counter(f.path for f in bad)  # one pass: 100,000 PIRs by their findings
         for rel, status in sorted(statuses.items()):
-            open_items = sum(1 for f in bad if f.path == rel)
+            open_items = to_do[rel]
             verdict = (
                 style("complete", fg="green")
                 if not open_items
