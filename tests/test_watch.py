@@ -480,12 +480,27 @@ def _watcher(repo: Path, env: dict[str, str]) -> subprocess.Popen[str]:
     )  # fmt: skip
 
 
-def _stop(process: subprocess.Popen[str]) -> tuple[str, str]:
+def _stop(process: subprocess.Popen[str], seen: str = "") -> tuple[str, str]:
     process.send_signal(signal.SIGTERM)
     out, err = process.communicate(timeout=60)
     assert process.returncode == 0, err
     assert "stopped after" in err
-    return out, err
+    return seen + out, err
+
+
+def _turns(process: subprocess.Popen[str], count: int, *, timeout: float) -> list[str]:
+    """The watcher's turn lines ("... overdue ..."), read as they come until `count` of them
+    (or `timeout` seconds): a wait on what the watcher did, not on the clock."""
+    assert process.stdout is not None
+    turns: list[str] = []
+    deadline = time.monotonic() + timeout
+    while len(turns) < count and time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line:
+            break
+        if "overdue" in line:
+            turns.append(line)
+    return turns
 
 
 def test_a_real_watcher_delivers_a_p0_acknowledgement_breach_once_across_a_restart(
@@ -507,9 +522,9 @@ def test_a_real_watcher_delivers_a_p0_acknowledgement_breach_once_across_a_resta
     _stop(watcher)
     assert sink.titles() == [f"Overdue: {incident} acknowledge (P0)"]
     again = _watcher(repo, env)
-    time.sleep(5)  # two more turns at least
-    out, _err = _stop(again)
-    assert out.count("overdue") >= 2, out
+    turns = _turns(again, 2, timeout=90)  # two more turns at least, however slow the machine
+    out, _err = _stop(again, "".join(turns))
+    assert len(turns) >= 2, out
     assert len(sink.received) == 1
 
 
