@@ -26,11 +26,6 @@ _ID_RE = re.compile(ID_PATTERN)
 
 
 def _timestamp(value: Any) -> datetime:
-    if type(value) is str and value[-1:] == "Z":  # the stored form: parsed as UTC directly
-        try:
-            return datetime.fromisoformat(value)
-        except ValueError:
-            pass  # parse_timestamp words the refusal
     if isinstance(value, str | datetime):
         return parse_timestamp(value)
     raise ValueError(f"expected a timestamp such as 2026-11-27T14:05:00Z, got {value!r}")

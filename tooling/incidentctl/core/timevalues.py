@@ -26,6 +26,11 @@ class TimeValueError(ValueError):
 
 def parse_timestamp(value: str | datetime) -> datetime:
     """Parse ISO-8601 with an explicit offset (or Z) into an aware UTC datetime."""
+    if type(value) is str and value[-1:] == "Z":  # the stored form: UTC as it is written
+        try:
+            return datetime.fromisoformat(value)
+        except ValueError:
+            pass  # worded below
     if isinstance(value, datetime):
         dt = value
     else:

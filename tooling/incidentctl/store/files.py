@@ -110,16 +110,16 @@ def bulk_load() -> Iterator[None]:
 _RACY_NS = 2_000_000_000  # a stat younger than this may hide a same-tick write
 
 
-def relative(root: Path, path: Path) -> str:
+def relative(root: Path, path: Path | str) -> str:
     """`path` below `root` as a repository path (a/b/c.md); any other path as given. On the
     strings first: this runs for every file of a bulk load."""
     text, base = str(path), str(root)
     if os.sep == "/" and text.startswith(base) and text[len(base) : len(base) + 1] == "/":
         return text[len(base) + 1 :]
     try:
-        return path.relative_to(root).as_posix()
+        return Path(path).relative_to(root).as_posix()
     except ValueError:
-        return str(path)
+        return text
 
 
 class Source:
@@ -214,9 +214,8 @@ class Source:
         """Keep this run's results for the next one; `prune` after a full scan forgets the
         files that are gone."""
         if self._results is not None:
-            base = str(self.root) + os.sep
             listed = {
-                entry.path.removeprefix(base).replace(os.sep, "/")
+                relative(self.root, entry.path)
                 for found in (self._listed.values() if prune else ())
                 for entry in found
             }

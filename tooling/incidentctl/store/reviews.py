@@ -123,6 +123,11 @@ def live(repo: Repo, now: datetime, warn: Warn) -> tuple[list[timers.Subject], d
     approvals = Approvals(repo.root, warn)
     cache = repo.source.results
     key = repo.policies.fingerprint() if cache.enabled else ""
+
+    def read(path: Path) -> tuple[str, bytes | None]:
+        """A file's hash (only the cache needs it: not computed without) and its bytes."""
+        return repo.source.digest(path) if cache.enabled else ("", repo.source.raw(path))
+
     with bulk_load(), repo.source.batch():
         for path in repo.incident_files():
             rel = repo.rel(path)
@@ -133,18 +138,11 @@ def live(repo: Repo, now: datetime, warn: Warn) -> tuple[list[timers.Subject], d
             reviewed: str | None = "-"
             unreviewed = False  # no pir.md (known from the failed read: no second look)
             try:
-                if cache.enabled:  # known by its hashes
-                    content, raw = repo.source.digest(path)
-                    try:
-                        reviewed, review_raw = repo.source.digest(review)
-                    except FileNotFoundError:
-                        unreviewed = True
-                else:
-                    content, raw = "", repo.source.raw(path)
-                    try:
-                        review_raw = repo.source.raw(review)
-                    except FileNotFoundError:
-                        unreviewed = True
+                content, raw = read(path)
+                try:
+                    reviewed, review_raw = read(review)
+                except FileNotFoundError:
+                    unreviewed = True
             except DocumentError:
                 content = reviewed = None  # read again below, where its error is told
             name = f"settled:{rel}"
