@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -140,6 +141,44 @@ def test_settled_incidents_cost_nothing_in_overdue(
     assert len(_documents(yaml_parses)) == 2  # not yet closed then: judged in full
     monkeypatch.setenv("INCIDENTCTL_CACHE", "off")
     assert cli("overdue", "--now", "2026-11-27T09:30:00Z", "--format", "json").out == before.out
+
+
+def test_without_a_cache_settled_incidents_are_never_validated(
+    repo: Path, cli: Invoke, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A fresh checkout (cache off): `overdue` reads a settled incident's front-matter and
+    its PIR's, builds no model of it, and says exactly what it says when every incident is
+    judged in full; at a `--now` before the closing it is judged in full."""
+    from incidentctl.deadlines import timers
+    from incidentctl.store import collection
+
+    monkeypatch.setenv("INCIDENTCTL_CACHE", "off")
+    settled = declare(cli, "--impact", "low", "--urgency", "low", at="2026-11-27T09:00:00Z")
+    for command in ("resolve", "close"):
+        assert cli(command, settled, "--at", "2026-11-27T10:00:00Z", "--now", NOW).code == 0
+    live = declare(cli)
+    built: list[str] = []
+    real = collection.validated
+
+    def counting(model: type[Any], doc: documents.Document) -> Any:
+        if doc.path.name.endswith(("incident.md", "pir.md")):
+            built.append(str(doc.path))
+        return real(model, doc)
+
+    monkeypatch.setattr(collection, "validated", counting)
+    now = cli("overdue", "--now", NOW, "--format", "json")
+    assert built == [str(incident_file(repo, live).relative_to(repo))]
+    built.clear()
+    before = cli("overdue", "--now", "2026-11-27T09:30:00Z", "--format", "json")
+    assert len(built) == 2
+    assert settled in before.out
+    monkeypatch.setattr(timers, "settled_as_written", lambda *_: None)  # no pre-scan
+    built.clear()
+    full = cli("overdue", "--now", NOW, "--format", "json")
+    assert len(built) == 2
+    assert (full.code, full.out, full.err) == (now.code, now.out, now.err)
+    assert settled not in now.out
+    assert live in now.out
 
 
 def test_deleted_files_are_forgotten(repo: Path, cli: Invoke) -> None:

@@ -744,3 +744,65 @@ def test_a_schedule_of_some_rules_is_the_full_schedule_of_those_rules() -> None:
         registry.incident_rules(("acknowledge", "runbook-untested"))
     with pytest.raises(ValueError, match="acknowlege"):
         registry.incident_rules(("acknowlege",))
+
+
+# -- settled as written: the pre-scan of `overdue` and `watch` ----------------------------------
+
+
+def _front(inc: Incident) -> dict[str, Any]:
+    """The incident's front-matter as the YAML parser hands it over (strings, no models)."""
+    data: dict[str, Any] = inc.model_dump(mode="json", exclude_none=True)
+    return data
+
+
+APPROVED_AT = R + h(30)
+REVIEWS: list[timers.PirState | None] = [
+    None,
+    timers.PirState(),  # a draft
+    timers.PirState(approved=True),  # approved by a merged PR: no time in the file
+    timers.PirState(approved=True, approved_at=APPROVED_AT),
+    timers.PirState(approved=True, approved_at=R, actions=({"status": "open"},)),
+    timers.PirState(approved=True, approved_at=R, actions=({"status": "Done"},)),
+    timers.PirState(approved=True, actions=({"status": "cancelled"}, {"status": "done"})),
+]
+
+
+@pytest.mark.parametrize("builder", [fresh, resolved, closed, breached, lost_data])
+@pytest.mark.parametrize("priority", [P0, P1, P2, P3])
+@pytest.mark.parametrize("pir", REVIEWS)
+def test_settled_as_written_is_never_earlier_than_the_full_rule(
+    builder: Build, priority: Priority, pir: timers.PirState | None
+) -> None:
+    """The pre-scan may only answer when the full rule agrees: settled no earlier than
+    `settled_since` says. Whatever it passes over is judged in full."""
+    inc = builder(priority)
+    if builder in (breached, lost_data):
+        inc = inc.model_copy(update={"closed_at": R + m(5), "resolved_at": R})
+    full = timers.settled_since(timers.Subject(inc, POLICY, pir))
+    early = timers.settled_as_written(_front(inc), pir, POLICY)
+    if early is not None:
+        assert full is not None
+        assert early >= full
+    flagged = inc.security_breach or inc.data_loss  # a regulatory clock maybe: judged in full
+    if full is not None and not flagged:
+        assert early == full  # the settled ones it is for: no model needed
+
+
+def test_settled_as_written_answers_only_when_sure() -> None:
+    """What it cannot read exactly as the model would counts against "settled"."""
+    front = _front(closed(P3))
+    approved = timers.PirState(approved=True, approved_at=APPROVED_AT)
+    assert timers.settled_as_written(front, None, POLICY) == front_closed(front)
+    assert timers.settled_as_written({**front, "priority": "p3"}, None, POLICY) is None
+    assert timers.settled_as_written({**front, "priority": "p3"}, approved, POLICY) == APPROVED_AT
+    assert timers.settled_as_written(front, None, None) is None  # no policy: a review owed
+    for flag in ("security_breach", "data_loss"):
+        for value in (True, "yes", "false", 0, None):
+            assert timers.settled_as_written({**front, flag: value}, approved, POLICY) is None
+        assert timers.settled_as_written({**front, flag: False}, approved, POLICY) is not None
+    for closing in (None, "yesterday", "2026-11-25T10:00:00"):  # naive: not a timestamp
+        assert timers.settled_as_written({**front, "closed_at": closing}, approved, POLICY) is None
+
+
+def front_closed(front: dict[str, Any]) -> datetime:
+    return T(front["closed_at"])

@@ -80,6 +80,7 @@ __all__ = [
     "pir_from_front",
     "reminder_key",
     "schedule",
+    "settled_as_written",
     "settled_since",
     "urgency",
 ]
@@ -223,11 +224,47 @@ def settled_since(subject: Subject) -> datetime | None:
     clock. A cheap test that only answers when it is sure (None: judge it in full). What
     time can no longer change, so the results cache may keep it (`overdue`, `watch`)."""
     inc, pir = subject.incident, subject.pir
-    if inc.closed_at is None:
-        return None
-    since = inc.closed_at
     review = subject.policy.review.pir.get(inc.priority)
-    owed = review is not None and review.due is not None and (review.required or pir)
+    owed = review is not None and review.due is not None and bool(review.required or pir)
+    clocks = (inc.security_breach or inc.data_loss) and bool(subject.policy.sla.regulatory)
+    return _settled_from(inc.closed_at, pir, owed=owed, clocks=clocks)
+
+
+def settled_as_written(
+    front: Mapping[str, Any], pir: PirState | None, policy: Policy | None
+) -> datetime | None:
+    """`settled_since` from the incident's front-matter as parsed, before (and without) its
+    model is built, under the `policy` its `policy` field names (None: unknown): the
+    pre-scan that spares `overdue` and `watch` validating the settled majority. It answers
+    only when sure, never earlier than `settled_since` would: a priority that is not
+    exactly one of P0-P3, or an unknown policy, counts as owing a review, and a breach or
+    data-loss flag that is anything but absent or false as a regulatory clock. None: maybe
+    open, judge it in full."""
+    value = front.get("priority")
+    priority = Priority(value) if isinstance(value, str) and value in _PRIORITIES else None
+    review = policy.review.pir.get(priority) if policy and priority else None
+    owed = review is not None and review.due is not None and bool(review.required or pir)
+    flagged = any(front.get(flag, False) is not False for flag in ("security_breach", "data_loss"))
+    return _settled_from(
+        loose_time(front.get("closed_at")),
+        pir,
+        owed=owed or policy is None or priority is None,
+        clocks=flagged,
+    )
+
+
+_PRIORITIES = frozenset(p.value for p in Priority)
+
+
+def _settled_from(
+    closed_at: datetime | None, pir: PirState | None, *, owed: bool, clocks: bool
+) -> datetime | None:
+    """The one rule of "settled": closed, the review approved if `owed`, every preventive
+    action finished, no regulatory clock (`clocks`) left; since the latest of the closing
+    and the approval."""
+    if closed_at is None or clocks:
+        return None
+    since = closed_at
     if owed:
         if not (pir and pir.approved):
             return None
@@ -236,8 +273,6 @@ def settled_since(subject: Subject) -> datetime | None:
     for action in pir.actions if pir else ():
         if action_status(action) not in FINISHED_ACTION:
             return None
-    if (inc.security_breach or inc.data_loss) and subject.policy.sla.regulatory:
-        return None
     return since
 
 

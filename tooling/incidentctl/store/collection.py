@@ -122,8 +122,13 @@ class Collection(Generic[M]):
 
     def from_bytes(self, path: Path, raw: bytes) -> tuple[Document, M]:
         """`load` of bytes already read (their hash was the results cache's key)."""
-        doc = parse(Path(self.source.rel(path)), raw)
+        doc = self.parsed(path, raw)
         return doc, self.validated(doc)
+
+    def parsed(self, path: Path, raw: bytes) -> Document:
+        """Bytes already read as a document, not yet validated (a reader that may not need
+        the model looks at its data first); DocumentError when it does not parse."""
+        return parse(Path(self.source.rel(path)), raw)
 
     def scan(
         self, paths: list[Path] | None = None, *, progress: Progress | None = None

@@ -27,28 +27,29 @@ class Pirs(Collection[Pir]):
         path = self.path(loaded)
         return self.load(path) if os.path.lexists(path) else None
 
-    def front(self, loaded: Loaded, raw: bytes | None = None) -> dict[str, Any] | None:
-        """The front-matter of the incident's PIR as data, unvalidated (the timers read it
-        loosely); None when there is none. `raw`: its bytes, when the caller read them
-        already. Raises DocumentError when it cannot be parsed."""
+    def front(self, incident: Path, raw: bytes | None = None) -> dict[str, Any] | None:
+        """The front-matter of the PIR beside `incident` (the incident.md's repository path)
+        as data, unvalidated (the timers read it loosely); None when there is none. `raw`:
+        its bytes, when the caller read them already. Raises DocumentError when it cannot
+        be parsed."""
         if raw is None:
-            raw = self._bytes(loaded)
+            raw = self._bytes(incident)
             if raw is None:
                 return None
-        return parse(loaded.path.parent / PIR_FILE, raw).data  # shown as the incident is
+        return parse(incident.parent / PIR_FILE, raw).data  # shown as the incident is
 
-    def _bytes(self, loaded: Loaded) -> bytes | None:
-        """The PIR's bytes, None when there is none: known from the read itself, no lstat
-        before it (a symlink or FIFO there is still refused by the read)."""
+    def _bytes(self, incident: Path) -> bytes | None:
+        """The bytes of the PIR beside `incident`, None when there is none: known from the
+        read itself, no lstat before it (a symlink or FIFO there is still refused)."""
         try:
-            return self.source.raw(self.path(loaded))
+            return self.source.raw(self.source.root / incident.parent / PIR_FILE)
         except FileNotFoundError:
             return None
 
     def public(self, loaded: Loaded) -> Pir | None:
         """The incident's PIR if it may hold a public summary; the others are not parsed (a
         byte search is ~100x cheaper than the YAML parse, which dominates a site build)."""
-        raw = self._bytes(loaded)
+        raw = self._bytes(loaded.path)
         if raw is None or b"public_summary" not in raw:
             return None
         return self.validated(parse(loaded.path.parent / PIR_FILE, raw))

@@ -147,13 +147,17 @@ class Policies:
     def for_incident(self, incident: Incident) -> Policy:
         """The policy in force when the incident was declared (else the current one), with
         who is called and how read live from the current one (`Policy.live`)."""
-        if not incident.policy or incident.policy == self.digest():
+        return self.declared(incident.policy)
+
+    def declared(self, digest: str | None) -> Policy:
+        """`for_incident` of an incident whose `policy` field is `digest`."""
+        if not digest or digest == self.digest():
             return self.current()
-        if not self.has_snapshot(incident.policy):
+        if not self.has_snapshot(digest):
             return self.current()
-        if incident.policy not in self._live:
-            self._live[incident.policy] = self._snapshots[incident.policy].live(self.current())
-        return self._live[incident.policy]
+        if digest not in self._live:
+            self._live[digest] = self._snapshots[digest].live(self.current())
+        return self._live[digest]
 
     def has_snapshot(self, digest: str) -> bool:
         if digest == self.digest():

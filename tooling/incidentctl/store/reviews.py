@@ -56,17 +56,23 @@ def review_state(
     """The PIR beside incident.md, read loosely (None when there is none); its approval
     time from `approvals` when the file records none. A PIR that cannot be read is told
     to `warn` and counts as not approved. `raw`: the PIR's bytes, when read already."""
+    pir = _written_review(repo, loaded.path, warn, raw)
+    if pir is not None and pir.approved and pir.approved_at is None and approvals is not None:
+        pir = replace(pir, approved_at=approvals.at(repo.rel(repo.pirs.path(loaded))))
+    return pir
+
+
+def _written_review(
+    repo: Repo, incident: Path, warn: Warn, raw: bytes | None
+) -> timers.PirState | None:
+    """`review_state` as the file says, without git: of the PIR beside `incident` (the
+    incident.md's repository path)."""
     try:
-        data = repo.pirs.front(loaded, raw)
+        data = repo.pirs.front(incident, raw)
     except DocumentError as exc:
         warn(f"warning: PIR counted as not approved: {exc.render()}")
         return timers.PirState()
-    if data is None:
-        return None
-    pir = timers.pir_from_front(data)
-    if pir.approved and pir.approved_at is None and approvals is not None:
-        pir = replace(pir, approved_at=approvals.at(repo.rel(repo.pirs.path(loaded))))
-    return pir
+    return None if data is None else timers.pir_from_front(data)
 
 
 def judged(repo: Repo, warn: Warn) -> Iterator[tuple[Loaded, Policy, timers.PirState | None]]:
@@ -115,8 +121,12 @@ def live(repo: Repo, now: datetime, warn: Warn) -> tuple[list[timers.Subject], d
     An incident is settled when no rule can fall due any more (`timers.settled_since`); it
     stays settled, so the instant is kept under the hash of the incident, its PIR and the
     policies. A PIR approved without a recorded time is settled from its approval in git,
-    looked up on every run, never cached. Unreadable files are told to `warn` and skipped,
-    and never cached, so every run says so again."""
+    looked up on every run, never cached. Without a cache entry, an incident whose parsed
+    front-matter (and PIR) shows it settled (`timers.settled_as_written`, which answers only
+    when sure) gets no model either: a fresh checkout validates only the incidents that may
+    still fall due, so what else is wrong with a settled one is `validate`'s to say. Files
+    that do not parse are told to `warn` and skipped, and never cached, so every run says
+    so again."""
     subjects: list[timers.Subject] = []
     paths: dict[str, str] = {}
     policies: dict[str | None, Policy] = {}
@@ -127,6 +137,14 @@ def live(repo: Repo, now: datetime, warn: Warn) -> tuple[list[timers.Subject], d
     def read(path: Path) -> tuple[str, bytes | None]:
         """A file's hash (only the cache needs it: not computed without) and its bytes."""
         return repo.source.digest(path) if cache.enabled else ("", repo.source.raw(path))
+
+    def declared(digest: Any) -> Policy | None:
+        """The policy an incident's `policy` field names, as parsed (None: no policy's)."""
+        if digest is not None and not isinstance(digest, str):
+            return None
+        if digest not in policies:
+            policies[digest] = repo.policies.declared(digest)
+        return policies[digest]
 
     with bulk_load(), repo.source.batch():
         for path in repo.incident_files():
@@ -152,25 +170,35 @@ def live(repo: Repo, now: datetime, warn: Warn) -> tuple[list[timers.Subject], d
                 if since is not None and since <= now:
                     continue  # settled: it costs nothing
             try:
-                doc, incident = repo.incidents.from_bytes(path, raw or repo.source.raw(path))
-            except (DocumentError, DocumentErrors) as exc:
-                errors = exc.errors if isinstance(exc, DocumentErrors) else [exc]
-                warn(f"skipped: {errors[0].render()}")
+                doc = repo.incidents.parsed(path, raw or repo.source.raw(path))
+            except DocumentError as exc:
+                warn(f"skipped: {exc.render()}")
                 continue
-            doc.data = {}
-            loaded = Loaded(doc, incident)
-            if incident.policy not in policies:
-                policies[incident.policy] = repo.policy_for(incident)
-            told: list[str] = []
+            told: list[str] = []  # told once the incident is known to be readable
             written = (  # as the file says
-                None if unreviewed else review_state(repo, loaded, told.append, raw=review_raw)
+                None if unreviewed else _written_review(repo, doc.path, told.append, review_raw)
             )
-            for message in told:
-                warn(message)
             pir, from_git = written, False
             if written is not None and written.approved and written.approved_at is None:
                 pir = replace(written, approved_at=approvals.at(repo.rel(review)))
                 from_git = True
+            policy = declared(doc.data.get("policy"))
+            surely = timers.settled_as_written(doc.data, pir, policy)
+            if surely is not None and surely <= now and not told:  # settled: no model built
+                since = timers.settled_as_written(doc.data, written, policy) if from_git else surely
+                if cache.enabled and reviewed is not None and since is not None:
+                    cache.put(name, entry_key, {"since": since.isoformat(), "git": from_git})
+                continue
+            try:
+                incident = repo.incidents.validated(doc)
+            except DocumentErrors as exc:
+                warn(f"skipped: {exc.errors[0].render()}")
+                continue
+            doc.data = {}
+            if incident.policy not in policies:
+                policies[incident.policy] = repo.policy_for(incident)
+            for message in told:
+                warn(message)
             subject = timers.Subject(incident, policies[incident.policy], pir)
             paths[incident.id] = str(doc.path)
             settled = timers.settled_since(subject)
