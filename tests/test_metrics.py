@@ -28,7 +28,15 @@ from incidentctl.core.policy import POLICY_FILES, Policy, assemble, default_text
 from incidentctl.core.timevalues import parse_timestamp
 from incidentctl.deadlines import timers
 from incidentctl.deadlines.registry import SLA_RULES
-from incidentctl.metrics.compute import History, Record, Window, compute, percentile, summarize
+from incidentctl.metrics.compute import (
+    History,
+    Record,
+    Window,
+    compute,
+    earliest,
+    percentile,
+    summarize,
+)
 from incidentctl.metrics.definitions import DURATIONS
 
 T = parse_timestamp
@@ -544,3 +552,32 @@ def test_one_history_serves_every_window_of_the_same_records_and_now(
     earlier = NOW - timedelta(days=20)
     other = compute(RECORDS, Window(WINDOW.start, earlier), earlier, policy=POLICY, history=history)
     assert other == compute(RECORDS, Window(WINDOW.start, earlier), earlier, policy=POLICY)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_incidents_detected_before_the_earliest_change_nothing(seed: int) -> None:
+    """`metrics` and `report` build no model of incidents detected before
+    `earliest(window)`: the figures of the window are the same without them, recurrences
+    reaching back across the window's start included (the same key every few days)."""
+    rng = random.Random(seed)
+    records = []
+    for n in range(160):
+        detected = NOW - timedelta(days=rng.uniform(0, 400))
+        inc = make(f"INC-{n:03}", rng.choice(list(Priority)), detected.isoformat())
+        records.append(Record(inc, POLICY, None, rng.choice(["a", "b", None])))
+    targets = POLICY.review.targets
+    for window in (WINDOW, WINDOW.previous(), Window(NOW - timedelta(days=200), NOW)):
+        since = earliest(window, targets)
+        assert since == window.start - timedelta(days=targets.recurrence_days)
+        pair = [  # a day into the window, and the same problem just inside the lookback
+            make("INC-LATE", Priority.P2, (window.start + timedelta(days=1)).isoformat()),
+            make("INC-EARLY", Priority.P2, (since + timedelta(days=1, hours=1)).isoformat()),
+        ]
+        every = records + [Record(i, POLICY, None, "z") for i in pair]
+        recent = [r for r in every if r.incident.detected_at >= since]
+        assert len(recent) < len(every)
+        full = compute(every, window, NOW, policy=POLICY)
+        assert compute(recent, window, NOW, policy=POLICY) == full
+        later = [r for r in recent if r.incident.detected_at >= since + timedelta(days=2)]
+        assert "INC-EARLY" in str(full["recurrence"])
+        assert "INC-EARLY" not in str(compute(later, window, NOW, policy=POLICY)["recurrence"])

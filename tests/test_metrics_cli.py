@@ -13,11 +13,11 @@ from typing import Any
 import pytest
 
 from incidentctl.core.documents import parse
-from incidentctl.core.model import Incident
+from incidentctl.core.model import Incident, Priority
 from incidentctl.deadlines import timers
 from incidentctl.store.repo import Repo
 from tests.conftest import Invoke, git
-from tests.test_metrics import A, B, C, D, E, F, G
+from tests.test_metrics import A, B, C, D, E, F, G, make
 
 NOW = "2026-11-27T16:00:00Z"
 MAIN = Path(__file__).resolve().parent.parent
@@ -323,6 +323,39 @@ def test_unreadable_incident_is_skipped_and_said(corpus: Path, cli: Invoke) -> N
     assert result.code == 0
     assert json.loads(result.out)["overall"]["count"] == 5
     assert result.err.startswith("skipped: incidents/2026/11/INC-20261126-BAD1/incident.md")
+
+
+def test_incidents_long_before_the_window_get_no_model(
+    repo: Path, cli: Invoke, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An incident detected before the window and its recurrence look-back is read, its
+    detection seen in the parsed front-matter, and no model is built of it nor its PIR read;
+    the figures (and `report`'s) are the same as when every incident is loaded."""
+    from datetime import UTC, datetime
+
+    from incidentctl.cli import metrics as metrics_cli
+    from incidentctl.store import collection
+
+    old = make(
+        "INC-20240110-OLD1", Priority.P1, "2024-01-10T10:00:00Z", resolved_at="2024-01-10T11:00:00Z"
+    )
+    write_corpus(repo, A, B, C, D, E, F, G, old, pirs={"INC-A": A_PIR, "INC-20240110-OLD1": E_PIR})
+    built: list[str] = []
+    real = collection.validated
+
+    def counting(model: type[Any], doc: Any) -> Any:
+        built.append(str(doc.path))
+        return real(model, doc)
+
+    monkeypatch.setattr(collection, "validated", counting)
+    args = ("--from", "2026-11-01", "--compare", "previous")
+    lean = metrics_json(cli, *args)
+    assert built
+    assert not [p for p in built if "OLD1" in p]
+    monkeypatch.setattr(metrics_cli, "earliest", lambda *_: datetime(1970, 1, 1, tzinfo=UTC))
+    built.clear()
+    assert metrics_json(cli, *args) == lean
+    assert [p for p in built if "OLD1" in p] == ["incidents/2024/01/INC-20240110-OLD1/incident.md"]
 
 
 # -- the sample repository, figures checked by hand against its files ------------------------

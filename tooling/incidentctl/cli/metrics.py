@@ -13,7 +13,15 @@ from incidentctl.core.errors import IncidentctlError
 from incidentctl.core.model import Priority
 from incidentctl.core.timevalues import Duration, TimeValueError, parse_moment
 from incidentctl.metrics import text as metrics_text
-from incidentctl.metrics.compute import GROUPINGS, History, Record, Window, changes, compute
+from incidentctl.metrics.compute import (
+    GROUPINGS,
+    History,
+    Record,
+    Window,
+    changes,
+    compute,
+    earliest,
+)
 from incidentctl.store import git as vcs
 from incidentctl.store.repo import Repo
 from incidentctl.store.reviews import judged
@@ -21,10 +29,11 @@ from incidentctl.store.reviews import judged
 _DEFAULT_SINCE = "90d"
 
 
-def load_records(repo: Repo) -> list[Record]:
-    """Every readable incident with its policy, its PIR (approval time from git), root cause."""
+def load_records(repo: Repo, since: datetime | None = None) -> list[Record]:
+    """Every readable incident with its policy, its PIR (approval time from git), root cause;
+    given `since`, only those detected from then on (`compute.earliest`)."""
     records: list[Record] = []
-    for item, policy, pir in judged(repo, warn):
+    for item, policy, pir in judged(repo, warn, detected_since=since):
         records.append(Record(item.incident, policy, pir, pir.root_cause if pir else None))
     return records
 
@@ -126,9 +135,11 @@ def _report(
             if compare.strip().lower() == "previous"
             else window.shifted(_duration(compare, "--compare"))
         )
-    records = load_records(repo)
+    policy = repo.policy()
+    looked_at = [window] if previous is None else [window, previous]
+    records = load_records(repo, min(earliest(w, policy.review.targets) for w in looked_at))
     common: dict[str, Any] = {
-        "policy": repo.policy(),
+        "policy": policy,
         "commit": vcs.head_commit(repo.root),
         "priorities": priorities,
         "services": services,

@@ -33,6 +33,7 @@ __all__ = [
     "Window",
     "changes",
     "compute",
+    "earliest",
     "flatten",
     "percentile",
     "summarize",
@@ -285,9 +286,21 @@ class History:
         return self.records is records and self.now == now
 
 
+def earliest(window: Window, targets: RateTargets) -> datetime:
+    """The earliest detection a figure of `window` looks at: recurrence counts the same
+    problem seen up to `recurrence_days` before each incident of the window. `compute` needs
+    every incident detected from then on; older ones change nothing (`metrics` and `report`
+    build no model of them)."""
+    return window.start - _recurrence_span(targets)
+
+
+def _recurrence_span(targets: RateTargets) -> timedelta:
+    return timedelta(days=targets.recurrence_days)
+
+
 def _recurrence(facts: list[_Facts], history: History, targets: RateTargets) -> dict[str, Any]:
     by_key = history.series
-    span = timedelta(days=targets.recurrence_days)
+    span = _recurrence_span(targets)
     recurrent: dict[str, list[str]] = defaultdict(list)
     earlier: dict[str, set[str]] = defaultdict(set)
     known = 0
@@ -508,7 +521,8 @@ def compute(
 ) -> dict[str, Any]:
     """Every figure for the incidents of `records` detected in `window`, as of `now`.
 
-    `records` is the whole repository (recurrence looks at incidents outside the window);
+    `records` is the repository, or at least every incident detected since
+    `earliest(window, targets)` (recurrence looks at incidents before the window);
     `policy` is the current one (its digest is stamped; its SLAs are the time targets);
     `history` is `History.of(records, now)`, passed when several windows share it.
     """

@@ -28,6 +28,7 @@ from incidentctl.store.files import Source, bulk_load, create_exclusive, write_a
 
 M = TypeVar("M", bound=BaseModel)
 Progress = Callable[[int, int], None]  # (done, total), now and then during a bulk load
+Wanted = Callable[[dict[str, Any]], bool]  # a parsed front-matter: build its model?
 
 
 @dataclass
@@ -131,16 +132,25 @@ class Collection(Generic[M]):
         return parse(Path(self.source.rel(path)), raw)
 
     def scan(
-        self, paths: list[Path] | None = None, *, progress: Progress | None = None
+        self,
+        paths: list[Path] | None = None,
+        *,
+        progress: Progress | None = None,
+        wanted: Wanted | None = None,
     ) -> Iterator[tuple[Document, M] | DocumentErrors]:
-        """Load many files fast: the collector is paused during the bulk load (`bulk_load`)."""
+        """Load many files fast: the collector is paused during the bulk load (`bulk_load`).
+        `wanted` sees each parsed front-matter first: a file it turns down is passed over,
+        unvalidated (a reader that needs only some files)."""
         with bulk_load(), self.source.batch():
             files = paths if paths is not None else self.files()
             for done, path in enumerate(files, start=1):
                 if progress is not None and (done % 250 == 0 or done == len(files)):
                     progress(done, len(files))
                 try:
-                    doc, item = self.load(path)
+                    doc = self.source.read(path)
+                    if wanted is not None and not wanted(doc.data):
+                        continue
+                    item = self.validated(doc)
                 except DocumentErrors as exc:
                     yield exc
                     continue

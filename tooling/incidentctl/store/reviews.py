@@ -18,6 +18,7 @@ from incidentctl.core.errors import DocumentError, DocumentErrors
 from incidentctl.core.model import Runbook
 from incidentctl.core.policy import Policy
 from incidentctl.deadlines import timers
+from incidentctl.deadlines.case import loose_time
 from incidentctl.store import git as vcs
 from incidentctl.store.files import bulk_load
 from incidentctl.store.pirs import PIR_FILE
@@ -75,12 +76,21 @@ def _written_review(
     return None if data is None else timers.pir_from_front(data)
 
 
-def judged(repo: Repo, warn: Warn) -> Iterator[tuple[Loaded, Policy, timers.PirState | None]]:
+def judged(
+    repo: Repo, warn: Warn, *, detected_since: datetime | None = None
+) -> Iterator[tuple[Loaded, Policy, timers.PirState | None]]:
     """Every readable incident with the policy it was declared under and its PIR (approval
-    time from git); unreadable files are told to `warn` and skipped."""
+    time from git); unreadable files are told to `warn` and skipped. `detected_since`: only
+    the incidents detected from then on; the parsed front-matter of the others shows they
+    were detected before, and they get no model (nor is their PIR read)."""
+
+    def recent(front: dict[str, Any]) -> bool:
+        detected = loose_time(front.get("detected_at"))
+        return detected is None or detected_since is None or detected >= detected_since
+
     policies: dict[str | None, Policy] = {}  # one lookup per policy digest, not per incident
     approvals = Approvals(repo.root, warn)
-    for item in repo.scan():
+    for item in repo.scan(wanted=None if detected_since is None else recent):
         if isinstance(item, DocumentErrors):
             warn(f"skipped: {item.errors[0].render()}")
             continue
