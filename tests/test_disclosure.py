@@ -345,3 +345,41 @@ def test_status_page_timer_starts_at_the_release(cli: Invoke, repo: Path) -> Non
     _release(cli, incident_id)
     deadline = first_update(_incident(repo, incident_id))
     assert deadline.start == parse_timestamp("2026-11-27T15:30:00Z")
+
+
+def _published_case(
+    public: bool, flag: bool, released: bool, updates: tuple[bool | None, ...]
+) -> Incident:
+    from tests.test_timers import D, event, incident
+
+    events = [
+        event(D, EventKind.UPDATE, public=p) if p is not None else event(D, EventKind.UPDATE)
+        for p in updates
+    ]
+    if released:
+        events.append(event(D, EventKind.RELEASED, by="@lead", reason="disclosed"))
+    return incident(timers.Priority.P2, *events, public=public, security_breach=flag)
+
+
+@pytest.mark.parametrize("public", [True, False])
+@pytest.mark.parametrize("flag", [True, False])
+@pytest.mark.parametrize("released", [True, False])
+@pytest.mark.parametrize("updates", [(), (None,), (False,), (True,), (False, True), (None, False)])
+def test_a_site_build_passes_over_only_what_is_surely_unpublished(
+    public: bool, flag: bool, released: bool, updates: tuple[bool | None, ...]
+) -> None:
+    """The site's pre-scan of the parsed front-matter (`maybe_published`) turns an incident
+    down only when `published` of its model says no: private, or no public update."""
+    from incidentctl.site.status import maybe_published, published
+
+    inc = _published_case(public, flag, released, updates)
+    front = inc.model_dump(mode="json", exclude_none=True)
+    if not maybe_published(front):
+        assert not published(inc)
+    if published(inc):
+        assert maybe_published(front)
+    if not flag:  # what it is for: the ordinary incident is decided without a model
+        assert maybe_published(front) == published(inc)
+    if True in updates:  # not exactly false, not a list: the model decides
+        assert maybe_published({**front, "public": "no"})
+    assert maybe_published({**front, "timeline": "not a list"}) != (front.get("public") is False)

@@ -27,6 +27,7 @@ from datetime import UTC, date, datetime
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from incidentctl.core.errors import DocumentError, DocumentErrors, IncidentctlError
 from incidentctl.core.lifecycle import as_of
@@ -40,6 +41,7 @@ from incidentctl.site.status import (
     PublicIncident,
     PublicMaintenance,
     component_views,
+    maybe_published,
     page_status,
     publish,
     publish_maintenance,
@@ -103,7 +105,14 @@ def load(
     """Every publishable incident (newest first) and maintenance, from one scan."""
     components = repo.policy().components
     incidents: list[PublicIncident] = []
-    for item in repo.scan():
+
+    def wanted(front: dict[str, Any]) -> bool:
+        if maybe_published(front):
+            return True
+        result.incidents += 1  # read; nothing of it can reach the site: no model built
+        return False
+
+    for item in repo.scan(wanted=wanted):
         if isinstance(item, DocumentErrors):
             result.skipped.extend(sorted({e.path for e in item.errors}))
             continue

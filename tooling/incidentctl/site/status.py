@@ -30,10 +30,11 @@ Rules (the README states them too):
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from itertools import pairwise
+from typing import Any
 
 from incidentctl.core.disclosure import withheld
 from incidentctl.core.model import (
@@ -168,6 +169,19 @@ class ComponentView:
 
 def published(incident: Incident) -> bool:
     return incident.public and not withheld(incident) and any(e.public for e in incident.timeline)
+
+
+def maybe_published(front: Mapping[str, Any]) -> bool:
+    """`published` of an incident's front-matter as parsed, before its model is built: False
+    only when `published` surely is (`public: false`, or a timeline none of whose events
+    sets `public` to anything but false), so a site build builds no model of the incidents
+    that never reach the site. Anything it cannot read exactly is "maybe"."""
+    if front.get("public", True) is False:
+        return False
+    timeline = front.get("timeline", [])
+    if not isinstance(timeline, list):
+        return True
+    return any(not isinstance(e, Mapping) or e.get("public", False) is not False for e in timeline)
 
 
 def components_of(incident: Incident, components: Sequence[Component]) -> tuple[str, ...]:
