@@ -12,8 +12,9 @@ Times, on the same corpus and machine:
 
 Each figure is the best of --repeat runs (--slow-repeat for commands marked slow, best of
 --startup-repeat for start-up); floor B is run --repeat times before the commands and again
-after them, and every ratio is against its best of both. Prints a table and writes bench/out/results.json. Exits 0
-whatever the commands' exit codes (they are reported); 2 on a usage error.
+after them, and every ratio is against its best of both. Prints a table and writes
+bench/out/results.json. Exits 0 whatever the commands' exit codes (they are reported); 2 on
+a usage error.
 """
 
 from __future__ import annotations

@@ -806,3 +806,42 @@ def test_settled_as_written_answers_only_when_sure() -> None:
 
 def front_closed(front: dict[str, Any]) -> datetime:
     return T(front["closed_at"])
+
+
+def _loose_time_reference(value: Any) -> datetime | None:
+    """loose_time without its due-date shortcut: a timestamp first, then a date."""
+    from incidentctl.core.timevalues import TimeValueError
+
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        return parse_timestamp(value if isinstance(value, datetime) else str(value))
+    except TimeValueError:
+        pass
+    try:
+        return timers.end_of_day(parse_date(str(value)))
+    except TimeValueError:
+        return None
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "2026-11-15",
+        "2026-02-30",
+        "2026-W47-1",
+        "2026-11-1Z",
+        " 2026-11-1",
+        "20261115  ",
+        "2026-11-15T10:00:00Z",
+        "2026-11-15T10:00:00+02:00",
+        "2026-11-15T10:00:00",
+        "not a date",
+        "",
+        20261115,
+    ],
+)
+def test_a_due_date_reads_as_the_end_of_its_day_by_either_path(value: Any) -> None:
+    from incidentctl.deadlines.case import loose_time
+
+    assert loose_time(value) == _loose_time_reference(value)

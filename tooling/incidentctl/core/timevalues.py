@@ -76,11 +76,12 @@ def parse_date(value: str | date) -> date:
 class Duration:
     """A span of time, either wall-clock seconds or whole business days."""
 
-    __slots__ = ("business_days", "seconds")
+    __slots__ = ("_delta", "business_days", "seconds")
 
     def __init__(self, seconds: float = 0.0, business_days: int = 0) -> None:
         self.seconds = seconds
         self.business_days = business_days
+        self._delta = timedelta(seconds=seconds)  # read for every deadline of every incident
 
     @classmethod
     def parse(cls, value: str | int | float) -> Duration:
@@ -105,7 +106,7 @@ class Duration:
 
     @property
     def timedelta(self) -> timedelta:
-        return timedelta(seconds=self.seconds)
+        return self._delta
 
     def __eq__(self, other: object) -> bool:
         return (

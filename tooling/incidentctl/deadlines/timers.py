@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -161,7 +161,7 @@ def schedule(
         for d in rule.deadlines(case):
             live = d.state in (PENDING, OVERDUE)
             until = case.snoozed_until(d.rule) if live else None
-            out.append(d if until is None else replace(d, snoozed_until=until))
+            out.append(d if until is None else d._replace(snoozed_until=until))
     return sorted(out, key=_order)
 
 
