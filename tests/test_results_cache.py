@@ -263,3 +263,26 @@ def test_a_young_file_is_hashed_every_time(repo: Path, cli: Invoke, file_reads: 
     assert rel in file_reads
     stored = json.loads(_cache_file().read_text(encoding="utf-8"))["results"]
     assert f"stat:{rel}" not in stored
+
+
+def test_a_missing_pir_is_known_from_the_listing_not_from_a_failed_read(
+    repo: Path, cli: Invoke, file_reads: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """7,000 of 10,000 incidents have no pir.md: `overdue` and `metrics` learn that from the
+    listing they made, and read only the PIRs that are there; a PIR written since is read
+    by the next run."""
+    monkeypatch.setenv("INCIDENTCTL_CACHE", "off")
+    reviewed = declare(cli, at="2026-11-27T10:00:00Z")
+    assert cli("resolve", reviewed, "--at", "2026-11-27T11:00:00Z", "--now", NOW).code == 0
+    assert cli("pir", "new", reviewed, "--now", NOW).code == 0
+    bare = declare(cli)
+    for command in (("overdue", "--now", NOW), ("metrics", "--now", NOW)):
+        file_reads.clear()
+        assert cli(*command).code in (0, 1)
+        pirs = [p for p in file_reads if p.endswith("pir.md")]
+        assert pirs == [str(incident_file(repo, reviewed).parent.relative_to(repo) / "pir.md")]
+    assert cli("resolve", bare, "--at", "2026-11-27T15:10:00Z", "--now", NOW).code == 0
+    assert cli("pir", "new", bare, "--now", NOW).code == 0
+    file_reads.clear()
+    assert bare in cli("overdue", "--now", NOW, "--format", "json").out
+    assert len([p for p in file_reads if p.endswith("pir.md")]) == 2

@@ -87,6 +87,11 @@ class Collection(Generic[M]):
             return [self.dir]
         return list(self.source.kind_files(self.dir, self.glob, self._matching))
 
+    def listed(self) -> frozenset[str] | None:
+        """`files` as strings when this run has listed the kind's folder (`Source.known`),
+        else None."""
+        return self.source.known(self.dir, self.glob, self._matching)
+
     def _matching(self) -> list[Path]:
         """`files` without the memo: matched on the listing's strings, a Path made only
         for a match (a warm `validate` listed 12,000 files through pathlib eight times)."""

@@ -39,12 +39,28 @@ class Pirs(Collection[Pir]):
         return parse(incident.parent / PIR_FILE, raw).data  # shown as the incident is
 
     def _bytes(self, incident: Path) -> bytes | None:
-        """The bytes of the PIR beside `incident`, None when there is none: known from the
-        read itself, no lstat before it (a symlink or FIFO there is still refused)."""
+        """The bytes of the PIR beside `incident`, None when there is none: known from this
+        run's listing when a bulk load listed the folders, else from the read itself, no
+        lstat before it (a symlink or FIFO there is listed, and refused by the read)."""
+        path = self.source.root / incident.parent / PIR_FILE
+        if self._listed_as(path) is False:
+            return None  # not in this run's listing: no read to fail
         try:
-            return self.source.raw(self.source.root / incident.parent / PIR_FILE)
+            return self.source.raw(path)
         except FileNotFoundError:
             return None
+
+    def beside(self, incident: Path) -> bool:
+        """Whether something named pir.md is beside the incident.md at `incident` (its
+        repository path): from this run's listing when a bulk load made one, else an lstat."""
+        path = self.source.root / incident.parent / PIR_FILE
+        listed = self._listed_as(path)
+        return os.path.lexists(path) if listed is None else listed
+
+    def _listed_as(self, path: Path) -> bool | None:
+        """Whether this run's listing has `path`; None when there is no listing yet."""
+        listed = self.listed()
+        return None if listed is None else str(path) in listed
 
     def public(self, loaded: Loaded) -> Pir | None:
         """The incident's PIR if it may hold a public summary; the others are not parsed (a

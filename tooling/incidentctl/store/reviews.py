@@ -157,18 +157,22 @@ def live(repo: Repo, now: datetime, warn: Warn) -> tuple[list[timers.Subject], d
         return policies[digest]
 
     with bulk_load(), repo.source.batch():
-        for path in repo.incident_files():
+        files = repo.incident_files()
+        listed = repo.pirs.listed()  # the PIRs of the listing just made
+        for path in files:
             rel = repo.rel(path)
             review = path.with_name(PIR_FILE)
             raw: bytes | None = None
             review_raw: bytes | None = None
             content: str | None = None
             reviewed: str | None = "-"
-            unreviewed = False  # no pir.md (known from the failed read: no second look)
+            # no pir.md: not listed, or the read failed (no second look either way)
+            unreviewed = listed is not None and str(review) not in listed
             try:
                 content, raw = read(path)
                 try:
-                    reviewed, review_raw = read(review)
+                    if not unreviewed:
+                        reviewed, review_raw = read(review)
                 except FileNotFoundError:
                     unreviewed = True
             except DocumentError:

@@ -83,7 +83,7 @@ def check_pir_file(
 def missing_pir(repo: Repo, loaded: Loaded) -> Finding | None:
     """A required PIR that does not exist although the incident is resolved."""
     incident = loaded.incident
-    if incident.resolved_at is None or os.path.lexists(repo.pirs.path(loaded)):
+    if incident.resolved_at is None or repo.pirs.beside(loaded.path):
         return None
     rule = repo.policy_for(incident).review.pir.get(incident.priority)
     if rule is None or rule.due is None or not rule.required:
@@ -282,7 +282,7 @@ def _incidents(repo: Repo, selected: list[Path] | None, ctx: Context, key: str) 
             cache.put(name, entry_key, {"id": incident.id, "findings": [asdict(f) for f in found]})
             seen.findings += found
             seen.ids[rel] = incident.id
-            if os.path.lexists(path.parent / PIR_FILE):  # its review's checks read it
+            if repo.pirs.beside(doc.path):  # its review's checks read it
                 seen.models[rel] = loaded
     return seen
 
