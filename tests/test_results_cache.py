@@ -144,11 +144,12 @@ def test_settled_incidents_cost_nothing_in_overdue(
 
 
 def test_without_a_cache_settled_incidents_are_never_validated(
-    repo: Path, cli: Invoke, monkeypatch: pytest.MonkeyPatch
+    repo: Path, cli: Invoke, monkeypatch: pytest.MonkeyPatch, yaml_parses: list[str]
 ) -> None:
-    """A fresh checkout (cache off): `overdue` reads a settled incident's front-matter and
-    its PIR's, builds no model of it, and says exactly what it says when every incident is
-    judged in full; at a `--now` before the closing it is judged in full."""
+    """A fresh checkout (cache off): `overdue` reads the few lines of a settled incident
+    that tell (`documents.top_level`), neither parses it in full nor builds its model, and
+    says exactly what it says when every incident is judged in full; at a `--now` before
+    the closing it is judged in full."""
     from incidentctl.deadlines import timers
     from incidentctl.store import collection
 
@@ -166,8 +167,10 @@ def test_without_a_cache_settled_incidents_are_never_validated(
         return real(model, doc)
 
     monkeypatch.setattr(collection, "validated", counting)
+    yaml_parses.clear()
     now = cli("overdue", "--now", NOW, "--format", "json")
     assert built == [str(incident_file(repo, live).relative_to(repo))]
+    assert _documents(yaml_parses) == built  # the settled one not even parsed
     built.clear()
     before = cli("overdue", "--now", "2026-11-27T09:30:00Z", "--format", "json")
     assert len(built) == 2

@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -321,6 +322,56 @@ def parse(path: Path, raw: bytes) -> Document:
             rule="front-matter",
         )
     return Document(path=path, data=data, front=front, body=body, bom=bom, crlf=crlf)
+
+
+def top_level(raw: bytes, keys: frozenset[str]) -> dict[str, Any] | None:
+    """Some top-level values of a document's front-matter, read from their own lines only:
+    what a reader that needs a few scalars reads first, judging the document in full when
+    this says None (`overdue`'s settled incidents, at a fifth of a full parse).
+
+    yaml-rs refuses a line at column 0 inside any scalar or flow collection (tested), so in
+    a front-matter it accepts, the lines that start at column 0 (not blank, not comments)
+    begin its top-level entries. When every such line is a plain `key:` and each wanted key's
+    line is followed directly by the next such line (its value cannot go on below), those
+    lines alone parse, with the one reader (`load_yaml`), to exactly the values the whole
+    document has. Anything else is None: a column-0 line of any other form, a wanted key's
+    value that may go on below its line (or a blank line after it), a duplicate (refused by
+    the parse), a file that does not decode or has no front-matter. A wanted key absent
+    from the result is absent from the document, or the document does not parse."""
+    try:
+        text, _, _ = decode(_NOWHERE, raw)
+    except DocumentError:
+        return None
+    fences = _fences(text)
+    if len(fences) < 2 or fences[0].start() != 0:
+        return None
+    front = text[fences[0].end() : fences[1].start()]  # from the newline before its first line
+    if _NOT_A_PLAIN_KEY.search(front):
+        return None
+    lines = []
+    for found in _wanted(keys).finditer(front):
+        end = front.find("\n", found.end())
+        after = front[end + 1 : end + 2]
+        if end < 0 or not (after == "" or after == "_" or (after.isascii() and after.isalpha())):
+            return None  # its value may go on below its line
+        lines.append(front[found.start() + 1 : end])
+    try:
+        data = load_yaml(_NOWHERE, "\n".join(lines))
+    except DocumentError:
+        return None
+    return data if isinstance(data, dict) else {} if data is None else None
+
+
+_NOWHERE = Path()
+# After a newline: a line that is neither blank, indented, a comment nor a plain `key:` entry.
+_NOT_A_PLAIN_KEY = re.compile(r"\n(?:[^ \t#\nA-Za-z_]|[A-Za-z_][A-Za-z0-9_]*+(?![ \t]*:[ \t\n]))")
+
+
+@lru_cache(maxsize=8)
+def _wanted(keys: frozenset[str]) -> re.Pattern[str]:
+    """The start of a wanted key's line."""
+    names = "|".join(sorted(map(re.escape, keys)))
+    return re.compile(rf"\n(?:{names})[ \t]*:(?=[ \t\n])")
 
 
 def _fences(text: str) -> list[re.Match[str]]:

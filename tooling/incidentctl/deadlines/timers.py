@@ -70,6 +70,7 @@ __all__ = [
     "NOT_APPLICABLE",
     "OVERDUE",
     "PENDING",
+    "SETTLING_FIELDS",
     "SNOOZABLE",
     "Deadline",
     "PirState",
@@ -254,6 +255,9 @@ def settled_as_written(
 
 
 _PRIORITIES = frozenset(p.value for p in Priority)
+# What `settled_as_written` reads of an incident, and the `policy` it is judged under: the
+# front-matter fields a pre-scan must read (`documents.top_level`).
+SETTLING_FIELDS = frozenset({"closed_at", "priority", "security_breach", "data_loss", "policy"})
 
 
 def _settled_from(

@@ -13,7 +13,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from incidentctl.core.documents import Loaded
+from incidentctl.core.documents import Loaded, top_level
 from incidentctl.core.errors import DocumentError, DocumentErrors
 from incidentctl.core.model import Runbook
 from incidentctl.core.policy import Policy
@@ -131,10 +131,11 @@ def live(repo: Repo, now: datetime, warn: Warn) -> tuple[list[timers.Subject], d
     An incident is settled when no rule can fall due any more (`timers.settled_since`); it
     stays settled, so the instant is kept under the hash of the incident, its PIR and the
     policies. A PIR approved without a recorded time is settled from its approval in git,
-    looked up on every run, never cached. Without a cache entry, an incident whose parsed
-    front-matter (and PIR) shows it settled (`timers.settled_as_written`, which answers only
-    when sure) gets no model either: a fresh checkout validates only the incidents that may
-    still fall due, so what else is wrong with a settled one is `validate`'s to say. Files
+    looked up on every run, never cached. Without a cache entry, an incident that its PIR
+    and the few lines that tell (`documents.top_level`; else its parsed front-matter) show
+    settled (`timers.settled_as_written`, which answers only when sure) is not parsed in
+    full, or gets no model: a fresh checkout validates only the incidents that may still
+    fall due, so what else is wrong with a settled one is `validate`'s to say. Files
     that do not parse are told to `warn` and skipped, and never cached, so every run says
     so again."""
     subjects: list[timers.Subject] = []
@@ -155,6 +156,25 @@ def live(repo: Repo, now: datetime, warn: Warn) -> tuple[list[timers.Subject], d
         if digest not in policies:
             policies[digest] = repo.policies.declared(digest)
         return policies[digest]
+
+    def settles(
+        front: dict[str, Any],
+        pir: timers.PirState | None,
+        written: timers.PirState | None,
+        entry: tuple[str, str] | None,
+    ) -> bool:
+        """Whether the incident's front-matter values `front`, with its PIR (`pir`: with
+        git's approval time; `written`: as the file says), surely settled it by `now`; if so
+        the settled instant as written is kept in the cache under `entry` (name, key)."""
+        policy = declared(front.get("policy"))
+        surely = timers.settled_as_written(front, pir, policy)
+        if surely is None or surely > now:
+            return False
+        from_git = pir is not written
+        since = timers.settled_as_written(front, written, policy) if from_git else surely
+        if entry is not None and since is not None:
+            cache.put(*entry, {"since": since.isoformat(), "git": from_git})
+        return True
 
     with bulk_load(), repo.source.batch():
         files = repo.incident_files()
@@ -184,25 +204,29 @@ def live(repo: Repo, now: datetime, warn: Warn) -> tuple[list[timers.Subject], d
                 if since is not None and since <= now:
                     continue  # settled: it costs nothing
             try:
-                doc = repo.incidents.parsed(path, raw or repo.source.raw(path))
+                raw = raw or repo.source.raw(path)
             except DocumentError as exc:
                 warn(f"skipped: {exc.render()}")
                 continue
             told: list[str] = []  # told once the incident is known to be readable
             written = (  # as the file says
-                None if unreviewed else _written_review(repo, doc.path, told.append, review_raw)
+                None if unreviewed else _written_review(repo, Path(rel), told.append, review_raw)
             )
             pir, from_git = written, False
             if written is not None and written.approved and written.approved_at is None:
                 pir = replace(written, approved_at=approvals.at(repo.rel(review)))
                 from_git = True
-            policy = declared(doc.data.get("policy"))
-            surely = timers.settled_as_written(doc.data, pir, policy)
-            if surely is not None and surely <= now and not told:  # settled: no model built
-                since = timers.settled_as_written(doc.data, written, policy) if from_git else surely
-                if cache.enabled and reviewed is not None and since is not None:
-                    cache.put(name, entry_key, {"since": since.isoformat(), "git": from_git})
+            entry = (name, entry_key) if cache.enabled and reviewed is not None else None
+            top = None if told else top_level(raw, timers.SETTLING_FIELDS)
+            if top is not None and settles(top, pir, written, entry):
+                continue  # settled, as the few lines that tell show: not even parsed
+            try:
+                doc = repo.incidents.parsed(path, raw)
+            except DocumentError as exc:
+                warn(f"skipped: {exc.render()}")
                 continue
+            if top is None and not told and settles(doc.data, pir, written, entry):
+                continue  # settled: no model built
             try:
                 incident = repo.incidents.validated(doc)
             except DocumentErrors as exc:
