@@ -329,33 +329,53 @@ def test_incidents_long_before_the_window_get_no_model(
     repo: Path, cli: Invoke, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """An incident detected before the window and its recurrence look-back is read, its
-    detection seen in the parsed front-matter, and no model is built of it nor its PIR read;
-    the figures (and `report`'s) are the same as when every incident is loaded."""
+    `detected_at` line seen, and it is not parsed in full, no model is built of it and its
+    PIR is not read; written so that its line does not tell (its value on the next line),
+    it is parsed but gets no model. The figures (and so `report`'s) are the same as when
+    every incident is loaded."""
     from datetime import UTC, datetime
 
     from incidentctl.cli import metrics as metrics_cli
+    from incidentctl.core import documents
     from incidentctl.store import collection
 
-    old = make(
-        "INC-20240110-OLD1", Priority.P1, "2024-01-10T10:00:00Z", resolved_at="2024-01-10T11:00:00Z"
-    )
-    write_corpus(repo, A, B, C, D, E, F, G, old, pirs={"INC-A": A_PIR, "INC-20240110-OLD1": E_PIR})
+    old_id = "INC-20240110-OLD1"
+    old = make(old_id, Priority.P1, "2024-01-10T10:00:00Z", resolved_at="2024-01-10T11:00:00Z")
+    old_pir = E_PIR.replace("INC-E", old_id)
+    write_corpus(repo, A, B, C, D, E, F, G, old, pirs={"INC-A": A_PIR, old_id: old_pir})
+    folder = f"incidents/2024/01/{old_id}"
     built: list[str] = []
-    real = collection.validated
+    parsed: list[str] = []
+    real, load_yaml = collection.validated, documents.load_yaml
 
     def counting(model: type[Any], doc: Any) -> Any:
         built.append(str(doc.path))
         return real(model, doc)
 
+    def parsing(path: Path, text: str, *, line_offset: int = 0) -> object:
+        parsed.append(str(path))
+        return load_yaml(path, text, line_offset=line_offset)
+
     monkeypatch.setattr(collection, "validated", counting)
+    monkeypatch.setattr(documents, "load_yaml", parsing)
     args = ("--from", "2026-11-01", "--compare", "previous")
     lean = metrics_json(cli, *args)
     assert built
-    assert not [p for p in built if "OLD1" in p]
-    monkeypatch.setattr(metrics_cli, "earliest", lambda *_: datetime(1970, 1, 1, tzinfo=UTC))
+    assert not [p for p in built + parsed if old_id in p]  # not parsed, its PIR unread
+    incident = repo / folder / "incident.md"
+    text = incident.read_text()
+    incident.write_text(text.replace("detected_at: ", "detected_at:\n  ", 1))
     built.clear()
     assert metrics_json(cli, *args) == lean
-    assert [p for p in built if "OLD1" in p] == ["incidents/2024/01/INC-20240110-OLD1/incident.md"]
+    assert not [p for p in built if old_id in p]
+    assert [p for p in parsed if old_id in p] == [f"{folder}/incident.md"]  # parsed, no model
+    incident.write_text(text)
+    monkeypatch.setattr(metrics_cli, "earliest", lambda *_: datetime(1970, 1, 1, tzinfo=UTC))
+    built.clear()
+    parsed.clear()
+    assert metrics_json(cli, *args) == lean
+    assert [p for p in built if old_id in p] == [f"{folder}/incident.md"]
+    assert [p for p in parsed if old_id in p] == [f"{folder}/incident.md", f"{folder}/pir.md"]
 
 
 # -- the sample repository, figures checked by hand against its files ------------------------

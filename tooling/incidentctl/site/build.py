@@ -41,12 +41,14 @@ from incidentctl.site.status import (
     PublicIncident,
     PublicMaintenance,
     component_views,
+    maybe_public,
     maybe_published,
     page_status,
     publish,
     publish_maintenance,
     published,
 )
+from incidentctl.store.collection import Glance
 from incidentctl.store.files import write_atomic
 from incidentctl.store.repo import Repo
 
@@ -106,13 +108,17 @@ def load(
     components = repo.policy().components
     incidents: list[PublicIncident] = []
 
-    def wanted(front: dict[str, Any]) -> bool:
-        if maybe_published(front):
-            return True
-        result.incidents += 1  # read; nothing of it can reach the site: no model built
-        return False
+    def counted(test: Callable[[dict[str, Any]], bool]) -> Callable[[dict[str, Any]], bool]:
+        def wanted(front: dict[str, Any]) -> bool:
+            if test(front):
+                return True
+            result.incidents += 1  # read; nothing of it can reach the site: no model built
+            return False
 
-    for item in repo.scan(wanted=wanted):
+        return wanted
+
+    glance = Glance(frozenset({"public"}), counted(maybe_public))
+    for item in repo.scan(wanted=counted(maybe_published), glance=glance):
         if isinstance(item, DocumentErrors):
             result.skipped.extend(sorted({e.path for e in item.errors}))
             continue

@@ -171,12 +171,18 @@ def published(incident: Incident) -> bool:
     return incident.public and not withheld(incident) and any(e.public for e in incident.timeline)
 
 
+def maybe_public(front: Mapping[str, Any]) -> bool:
+    """`maybe_published` of the `public` field alone: False only for `public: false` (a
+    site build's first glance, before the file is parsed)."""
+    return front.get("public", True) is not False
+
+
 def maybe_published(front: Mapping[str, Any]) -> bool:
     """`published` of an incident's front-matter as parsed, before its model is built: False
     only when `published` surely is (`public: false`, or a timeline none of whose events
     sets `public` to anything but false), so a site build builds no model of the incidents
     that never reach the site. Anything it cannot read exactly is "maybe"."""
-    if front.get("public", True) is False:
+    if not maybe_public(front):
         return False
     timeline = front.get("timeline", [])
     if not isinstance(timeline, list):

@@ -14,12 +14,12 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, NamedTuple, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
 from incidentctl.core.diagnostics import explain
-from incidentctl.core.documents import Document, parse
+from incidentctl.core.documents import Document, parse, top_level
 from incidentctl.core.errors import DocumentError, DocumentErrors, IncidentctlError
 from incidentctl.disk.regular import real_folder
 from incidentctl.store import edits as editing
@@ -29,6 +29,16 @@ from incidentctl.store.files import Source, bulk_load, create_exclusive, write_a
 M = TypeVar("M", bound=BaseModel)
 Progress = Callable[[int, int], None]  # (done, total), now and then during a bulk load
 Wanted = Callable[[dict[str, Any]], bool]  # a parsed front-matter: build its model?
+
+
+class Glance(NamedTuple):
+    """A scan's first look at a few top-level fields, read from their own lines
+    (`documents.top_level`): a file `keep` turns down from them alone is not even parsed.
+    `keep` sees only `fields` (absent when the file has none), and must turn a file down
+    only when its whole front-matter would be turned down too."""
+
+    fields: frozenset[str]
+    keep: Wanted
 
 
 @dataclass
@@ -142,17 +152,23 @@ class Collection(Generic[M]):
         *,
         progress: Progress | None = None,
         wanted: Wanted | None = None,
+        glance: Glance | None = None,
     ) -> Iterator[tuple[Document, M] | DocumentErrors]:
         """Load many files fast: the collector is paused during the bulk load (`bulk_load`).
         `wanted` sees each parsed front-matter first: a file it turns down is passed over,
-        unvalidated (a reader that needs only some files)."""
+        unvalidated (a reader that needs only some files); `glance` looks before the parse."""
         with bulk_load(), self.source.batch():
             files = paths if paths is not None else self.files()
             for done, path in enumerate(files, start=1):
                 if progress is not None and (done % 250 == 0 or done == len(files)):
                     progress(done, len(files))
                 try:
-                    doc = self.source.read(path)
+                    raw = self.source.raw(path)
+                    if glance is not None:
+                        seen = top_level(raw, glance.fields)
+                        if seen is not None and not glance.keep(seen):
+                            continue
+                    doc = self.parsed(path, raw)
                     if wanted is not None and not wanted(doc.data):
                         continue
                     item = self.validated(doc)

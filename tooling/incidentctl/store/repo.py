@@ -16,7 +16,7 @@ from incidentctl.core.errors import DocumentErrors, IncidentctlError
 from incidentctl.core.model import Incident, valid_id
 from incidentctl.core.notifications import Notifications
 from incidentctl.core.policy import Policy
-from incidentctl.store.collection import Edited, Progress, Wanted
+from incidentctl.store.collection import Edited, Glance, Progress, Wanted
 from incidentctl.store.files import Source
 from incidentctl.store.ids import plain, resolve
 from incidentctl.store.incidents import INCIDENT_FILE, Incidents
@@ -93,11 +93,16 @@ class Repo:
         return self.incidents.loaded(path)
 
     def scan(
-        self, paths: list[Path] | None = None, *, wanted: Wanted | None = None
+        self,
+        paths: list[Path] | None = None,
+        *,
+        wanted: Wanted | None = None,
+        glance: Glance | None = None,
     ) -> Iterator[Loaded | DocumentErrors]:
         """Every incident (or those at `paths`), fast; unreadable ones as their errors.
-        `wanted`: see `Collection.scan`."""
-        for item in self.incidents.scan(paths, progress=self.progress, wanted=wanted):
+        `wanted`, `glance`: see `Collection.scan`."""
+        scan = self.incidents.scan(paths, progress=self.progress, wanted=wanted, glance=glance)
+        for item in scan:
             yield item if isinstance(item, DocumentErrors) else Loaded(*item)
 
     def incident_id(self, given: str) -> str:

@@ -20,6 +20,7 @@ from incidentctl.core.policy import Policy
 from incidentctl.deadlines import timers
 from incidentctl.deadlines.case import loose_time
 from incidentctl.store import git as vcs
+from incidentctl.store.collection import Glance
 from incidentctl.store.files import bulk_load
 from incidentctl.store.pirs import PIR_FILE
 from incidentctl.store.repo import Repo
@@ -81,8 +82,9 @@ def judged(
 ) -> Iterator[tuple[Loaded, Policy, timers.PirState | None]]:
     """Every readable incident with the policy it was declared under and its PIR (approval
     time from git); unreadable files are told to `warn` and skipped. `detected_since`: only
-    the incidents detected from then on; the parsed front-matter of the others shows they
-    were detected before, and they get no model (nor is their PIR read)."""
+    the incidents detected from then on; the others' `detected_at` line (else their parsed
+    front-matter) shows they were detected before, and they are not parsed (or get no
+    model), nor is their PIR read."""
 
     def recent(front: dict[str, Any]) -> bool:
         detected = loose_time(front.get("detected_at"))
@@ -90,7 +92,8 @@ def judged(
 
     policies: dict[str | None, Policy] = {}  # one lookup per policy digest, not per incident
     approvals = Approvals(repo.root, warn)
-    for item in repo.scan(wanted=None if detected_since is None else recent):
+    glance = None if detected_since is None else Glance(_DETECTION, recent)
+    for item in repo.scan(wanted=None if detected_since is None else recent, glance=glance):
         if isinstance(item, DocumentErrors):
             warn(f"skipped: {item.errors[0].render()}")
             continue
@@ -98,6 +101,9 @@ def judged(
         if incident.policy not in policies:
             policies[incident.policy] = repo.policy_for(incident)
         yield item, policies[incident.policy], review_state(repo, item, warn, approvals)
+
+
+_DETECTION = frozenset({"detected_at"})
 
 
 def overdue(
