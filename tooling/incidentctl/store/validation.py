@@ -121,19 +121,29 @@ def pir_findings(repo: Repo, incident_id: str | None) -> tuple[list[Finding], di
                 )
             )
         paths = [path] if os.path.lexists(path) else []
-    else:
-        paths = repo.pirs.files()
+    else:  # each PIR checked as its incident is read: no model is kept (memory as validate)
+        every = repo.pirs.files()
+        pending = {str(p): p for p in every}
         for item in repo.scan():
             if isinstance(item, DocumentErrors):
                 continue
-            by_folder[item.path.parent.name] = item
             missing = missing_pir(repo, item)
             if missing:
                 findings.append(missing)
+            beside = str(repo.pirs.path(item))
+            if beside in pending:
+                path = pending.pop(beside)
+                found, parsed = check_pir_file(repo, path, {item.path.parent.name: item})
+                findings += found
+                statuses[repo.rel(path)] = parsed[1].status.value if parsed else "unreadable"
+        paths = list(pending.values())  # beside an incident that does not read
     for path in paths:
         found, parsed = check_pir_file(repo, path, by_folder)
         findings += found
         statuses[repo.rel(path)] = parsed[1].status.value if parsed else "unreadable"
+    if not incident_id:  # in the order of the files, as listed
+        ordered = (repo.rel(p) for p in every)
+        statuses = {rel: statuses[rel] for rel in ordered if rel in statuses}
     repo.save_cache()
     findings.sort(key=lambda f: (f.path, f.line or 0, f.rule))
     return findings, statuses
