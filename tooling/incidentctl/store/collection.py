@@ -82,10 +82,13 @@ class Collection(Generic[M]):
 
     def __init__(self, source: Source) -> None:
         self.source = source
+        self._dir: Path | None = None
 
     @property
     def dir(self) -> Path:
-        return self.source.root / self.folder
+        if self._dir is None:  # asked for every file of a bulk load
+            self._dir = self.source.root / self.folder
+        return self._dir
 
     def files(self) -> list[Path]:
         """Every file of the kind, in a stable order; a README.md is documentation.

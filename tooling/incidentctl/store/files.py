@@ -129,6 +129,7 @@ class Source:
 
     def __init__(self, root: Path) -> None:
         self.root = root
+        self.base = os.fspath(root)  # the root as the listing's paths begin
         self._results: ResultsCache | None = None
         self._listed: dict[Path, list[os.DirEntry[str]]] = {}
         self._kinds: dict[tuple[Path, str], list[Path]] = {}

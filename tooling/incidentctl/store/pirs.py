@@ -42,25 +42,29 @@ class Pirs(Collection[Pir]):
         """The bytes of the PIR beside `incident`, None when there is none: known from this
         run's listing when a bulk load listed the folders, else from the read itself, no
         lstat before it (a symlink or FIFO there is listed, and refused by the read)."""
-        path = self.source.root / incident.parent / PIR_FILE
-        if self._listed_as(path) is False:
+        if self._listed_as(incident) is False:
             return None  # not in this run's listing: no read to fail
         try:
-            return self.source.raw(path)
+            return self.source.raw(self.source.root / incident.parent / PIR_FILE)
         except FileNotFoundError:
             return None
 
     def beside(self, incident: Path) -> bool:
         """Whether something named pir.md is beside the incident.md at `incident` (its
         repository path): from this run's listing when a bulk load made one, else an lstat."""
-        path = self.source.root / incident.parent / PIR_FILE
-        listed = self._listed_as(path)
-        return os.path.lexists(path) if listed is None else listed
+        listed = self._listed_as(incident)
+        if listed is None:
+            return os.path.lexists(self.source.root / incident.parent / PIR_FILE)
+        return listed
 
-    def _listed_as(self, path: Path) -> bool | None:
-        """Whether this run's listing has `path`; None when there is no listing yet."""
+    def _listed_as(self, incident: Path) -> bool | None:
+        """Whether this run's listing has a pir.md beside `incident`; None when there is no
+        listing yet. On strings, as the listing names files: this runs for every incident."""
         listed = self.listed()
-        return None if listed is None else str(path) in listed
+        if listed is None:
+            return None
+        folder = os.path.dirname(os.path.join(self.source.base, os.fspath(incident)))
+        return os.path.join(folder, PIR_FILE) in listed
 
     def public(self, loaded: Loaded) -> Pir | None:
         """The incident's PIR if it may hold a public summary; the others are not parsed (a
