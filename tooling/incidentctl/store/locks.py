@@ -27,13 +27,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-
-from filelock import FileLock, Timeout
+from typing import TYPE_CHECKING
 
 from incidentctl.core.errors import DocumentError, IncidentctlError
 from incidentctl.store import git
 from incidentctl.store.cache import cache_folder
 from incidentctl.store.files import relative
+
+if TYPE_CHECKING:
+    from filelock import FileLock
 
 DEFAULT_TIMEOUT = 10.0
 TIMEOUT_VARIABLE = "INCIDENTCTL_LOCK_TIMEOUT"
@@ -108,6 +110,8 @@ def _acquire(root: Path, document: Path, path: Path) -> FileLock:
             hint="incidentctl locks each document there while it edits it; make the folder "
             "writable",
         ) from None
+    from filelock import FileLock, Timeout  # here: a command that writes nothing never loads it
+
     lock = FileLock(path, timeout=wait, fallback_to_soft=False)
     try:
         lock.acquire(poll_interval=_POLL)
