@@ -42,7 +42,7 @@ class Pirs(Collection[Pir]):
         """The bytes of the PIR beside `incident`, None when there is none: known from this
         run's listing when a bulk load listed the folders, else from the read itself, no
         lstat before it (a symlink or FIFO there is listed, and refused by the read)."""
-        if self._listed_as(incident) is False:
+        if self.listed_beside(incident) is False:
             return None  # not in this run's listing: no read to fail
         try:
             return self.source.raw(self.source.root / incident.parent / PIR_FILE)
@@ -52,14 +52,15 @@ class Pirs(Collection[Pir]):
     def beside(self, incident: Path) -> bool:
         """Whether something named pir.md is beside the incident.md at `incident` (its
         repository path): from this run's listing when a bulk load made one, else an lstat."""
-        listed = self._listed_as(incident)
+        listed = self.listed_beside(incident)
         if listed is None:
             return os.path.lexists(self.source.root / incident.parent / PIR_FILE)
         return listed
 
-    def _listed_as(self, incident: Path) -> bool | None:
-        """Whether this run's listing has a pir.md beside `incident`; None when there is no
-        listing yet. On strings, as the listing names files: this runs for every incident."""
+    def listed_beside(self, incident: Path) -> bool | None:
+        """Whether this run's listing has a pir.md beside the incident.md at `incident` (its
+        repository path, or its full one); None when there is no listing yet. On strings,
+        as the listing names files: this runs for every incident."""
         listed = self.listed()
         if listed is None:
             return None

@@ -183,17 +183,15 @@ def live(repo: Repo, now: datetime, warn: Warn) -> tuple[list[timers.Subject], d
         return True
 
     with bulk_load(), repo.source.batch():
-        files = repo.incident_files()
-        listed = repo.pirs.listed()  # the PIRs of the listing just made
-        for path in files:
+        for path in repo.incident_files():
             rel = repo.rel(path)
             review = path.with_name(PIR_FILE)
             raw: bytes | None = None
             review_raw: bytes | None = None
             content: str | None = None
             reviewed: str | None = "-"
-            # no pir.md: not listed, or the read failed (no second look either way)
-            unreviewed = listed is not None and str(review) not in listed
+            # no pir.md: not in the listing just made, or the read failed (no second look)
+            unreviewed = repo.pirs.listed_beside(path) is False
             try:
                 content, raw = read(path)
                 try:
