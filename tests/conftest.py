@@ -229,3 +229,37 @@ def api(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     monkeypatch.setattr(adapter, "CLOCK", FakeClock(double.now))
     yield double
     double.stop()
+
+
+@pytest.fixture
+def yaml_parses(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The files whose front-matter went through the YAML parser, in order (a pre-scan's few
+    lines, `documents.top_level`, are parsed under no file's name)."""
+    from incidentctl.core import documents
+
+    seen: list[str] = []
+    real = documents.load_yaml
+
+    def counting(path: Path, text: str, *, line_offset: int = 0) -> object:
+        seen.append(str(path))
+        return real(path, text, line_offset=line_offset)
+
+    monkeypatch.setattr(documents, "load_yaml", counting)
+    return seen
+
+
+@pytest.fixture
+def models_built(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The incident and PIR files a model was built of, in order."""
+    from incidentctl.store import collection
+
+    built: list[str] = []
+    real = collection.validated
+
+    def counting(model: type[Any], doc: Any) -> Any:
+        if doc.path.name in ("incident.md", "pir.md"):
+            built.append(str(doc.path))
+        return real(model, doc)
+
+    monkeypatch.setattr(collection, "validated", counting)
+    return built

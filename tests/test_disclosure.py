@@ -386,24 +386,21 @@ def test_a_site_build_passes_over_only_what_is_surely_unpublished(
 
 
 def test_a_site_build_does_not_parse_a_private_incident(
-    cli: Invoke, repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    cli: Invoke,
+    repo: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    yaml_parses: list[str],
 ) -> None:
     """`public: false` on its own line: the build counts the incident as read, does not parse
     it, and publishes exactly what it publishes when every incident is parsed."""
-    from incidentctl.core import documents
     from incidentctl.store import collection
 
     private = _breach(cli, "--security-breach")
     shown = declare(cli)
     assert _public_update(cli, shown, "2026-11-27T15:05:00Z").code == 0
-    parsed: list[str] = []
-    load_yaml = documents.load_yaml
-
-    def parsing(path: Path, text: str, *, line_offset: int = 0) -> object:
-        parsed.append(str(path))
-        return load_yaml(path, text, line_offset=line_offset)
-
-    monkeypatch.setattr(documents, "load_yaml", parsing)
+    parsed = yaml_parses
+    parsed.clear()
     built = cli("site", "build", "--out", str(tmp_path / "a"), "--now", NOW)
     assert built.code == 0, built.err
     assert "1 of 2 incidents published" in built.out

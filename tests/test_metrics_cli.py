@@ -326,7 +326,11 @@ def test_unreadable_incident_is_skipped_and_said(corpus: Path, cli: Invoke) -> N
 
 
 def test_incidents_long_before_the_window_get_no_model(
-    repo: Path, cli: Invoke, monkeypatch: pytest.MonkeyPatch
+    repo: Path,
+    cli: Invoke,
+    monkeypatch: pytest.MonkeyPatch,
+    yaml_parses: list[str],
+    models_built: list[str],
 ) -> None:
     """An incident detected before the window and its recurrence look-back is read, its
     `detected_at` line seen, and it is not parsed in full, no model is built of it and its
@@ -336,28 +340,15 @@ def test_incidents_long_before_the_window_get_no_model(
     from datetime import UTC, datetime
 
     from incidentctl.cli import metrics as metrics_cli
-    from incidentctl.core import documents
-    from incidentctl.store import collection
 
     old_id = "INC-20240110-OLD1"
     old = make(old_id, Priority.P1, "2024-01-10T10:00:00Z", resolved_at="2024-01-10T11:00:00Z")
     old_pir = E_PIR.replace("INC-E", old_id)
     write_corpus(repo, A, B, C, D, E, F, G, old, pirs={"INC-A": A_PIR, old_id: old_pir})
     folder = f"incidents/2024/01/{old_id}"
-    built: list[str] = []
-    parsed: list[str] = []
-    real, load_yaml = collection.validated, documents.load_yaml
-
-    def counting(model: type[Any], doc: Any) -> Any:
-        built.append(str(doc.path))
-        return real(model, doc)
-
-    def parsing(path: Path, text: str, *, line_offset: int = 0) -> object:
-        parsed.append(str(path))
-        return load_yaml(path, text, line_offset=line_offset)
-
-    monkeypatch.setattr(collection, "validated", counting)
-    monkeypatch.setattr(documents, "load_yaml", parsing)
+    built, parsed = models_built, yaml_parses
+    built.clear()  # what writing the corpus built and parsed
+    parsed.clear()
     args = ("--from", "2026-11-01", "--compare", "previous")
     lean = metrics_json(cli, *args)
     assert built

@@ -6,26 +6,10 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from incidentctl.core import documents
 from tests.conftest import NOW, Invoke, declare, incident_file
-
-
-@pytest.fixture
-def yaml_parses(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The files whose front-matter went through the YAML parser."""
-    seen: list[str] = []
-    real = documents.load_yaml
-
-    def counting(path: Path, text: str, *, line_offset: int = 0) -> object:
-        seen.append(str(path))
-        return real(path, text, line_offset=line_offset)
-
-    monkeypatch.setattr(documents, "load_yaml", counting)
-    return seen
 
 
 def _documents(seen: list[str]) -> list[str]:
@@ -144,29 +128,25 @@ def test_settled_incidents_cost_nothing_in_overdue(
 
 
 def test_without_a_cache_settled_incidents_are_never_validated(
-    repo: Path, cli: Invoke, monkeypatch: pytest.MonkeyPatch, yaml_parses: list[str]
+    repo: Path,
+    cli: Invoke,
+    monkeypatch: pytest.MonkeyPatch,
+    yaml_parses: list[str],
+    models_built: list[str],
 ) -> None:
     """A fresh checkout (cache off): `overdue` reads the few lines of a settled incident
     that tell (`documents.top_level`), neither parses it in full nor builds its model, and
     says exactly what it says when every incident is judged in full; at a `--now` before
     the closing it is judged in full."""
     from incidentctl.deadlines import timers
-    from incidentctl.store import collection
 
     monkeypatch.setenv("INCIDENTCTL_CACHE", "off")
     settled = declare(cli, "--impact", "low", "--urgency", "low", at="2026-11-27T09:00:00Z")
     for command in ("resolve", "close"):
         assert cli(command, settled, "--at", "2026-11-27T10:00:00Z", "--now", NOW).code == 0
     live = declare(cli)
-    built: list[str] = []
-    real = collection.validated
-
-    def counting(model: type[Any], doc: documents.Document) -> Any:
-        if doc.path.name.endswith(("incident.md", "pir.md")):
-            built.append(str(doc.path))
-        return real(model, doc)
-
-    monkeypatch.setattr(collection, "validated", counting)
+    built = models_built
+    built.clear()
     yaml_parses.clear()
     now = cli("overdue", "--now", NOW, "--format", "json")
     assert built == [str(incident_file(repo, live).relative_to(repo))]
