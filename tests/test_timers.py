@@ -360,10 +360,10 @@ def test_reopen_restarts_the_resolution_clock() -> None:
     assert state(inc, reopened + m(15) + S, "status-update") == "overdue"
 
 
-def test_snooze_hides_a_rule_until_it_ends() -> None:
-    inc = incident(P0)
-    snoozed = snoozes.snooze(
-        inc,
+def acknowledgement_snoozed() -> Incident:
+    """A fresh P0 whose acknowledgement is snoozed at D+2m for 15 minutes, on the bridge."""
+    return snoozes.snooze(
+        incident(P0),
         policy=POLICY,
         rule="acknowledge",
         duration="15m",
@@ -372,6 +372,10 @@ def test_snooze_hides_a_rule_until_it_ends() -> None:
         now=D + m(2),
         by="@a",
     )
+
+
+def test_snooze_hides_a_rule_until_it_ends() -> None:
+    snoozed = acknowledgement_snoozed()
     until = D + m(17)
     assert snoozed.timeline[-1].kind == EventKind.SNOOZED
     assert (snoozed.timeline[-1].rule, snoozed.timeline[-1].until) == ("acknowledge", until)
@@ -716,16 +720,7 @@ def test_a_schedule_of_some_rules_is_the_full_schedule_of_those_rules() -> None:
     assert [r.id for r in rules] == [r.id for r in registry.INCIDENT_RULES if r.id in ids]
     raised = incident(P2, event(D + m(20), EventKind.RECLASSIFIED, priority=P0), priority=P0)
     acked = incident(P1, event(D + m(2), EventKind.ACKNOWLEDGED), acknowledged_at=D + m(2))
-    snoozed = snoozes.snooze(
-        incident(P0),
-        policy=POLICY,
-        rule="acknowledge",
-        duration="15m",
-        reason="on the bridge",
-        at=D + m(2),
-        now=D + m(2),
-        by="@a",
-    )
+    snoozed = acknowledgement_snoozed()
     two = ({"id": "B", "due": "2026-11-30"}, {"id": "A", "due": "2026-11-30", "status": "done"})
     cases = [
         (raised, None),
