@@ -235,6 +235,33 @@ def test_a_file_known_by_its_stat_is_not_read_and_any_write_is_seen(
     assert rel in file_reads
 
 
+@pytest.mark.parametrize("swapped", ["incident.md", "its folder"])
+def test_a_file_known_by_its_stat_is_refused_once_a_symlink_leads_to_it(
+    repo: Path, cli: Invoke, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, swapped: str
+) -> None:
+    """A remembered stat only ever finds the same regular file again: once the incident, or
+    its folder, is moved out and symlinked back (the very same file, stat and all), the
+    warm `validate` refuses it as the cold one does."""
+    import time
+
+    incident_id = declare(cli)
+    path = incident_file(repo, incident_id)
+    time.sleep(2.1)
+    assert cli("validate").code == 0  # hashed, stat remembered
+    moved = path if swapped == "incident.md" else path.parent
+    outside = tmp_path / "outside" / moved.name
+    outside.parent.mkdir()
+    moved.rename(outside)
+    moved.symlink_to(outside)
+    shown = str(moved.relative_to(repo))
+    for cache in ("on", "off"):
+        monkeypatch.setenv("INCIDENTCTL_CACHE", cache)
+        result = cli("validate")
+        assert result.code == 1, result.out
+        assert shown in result.out
+        assert "not a regular file" in result.out
+
+
 def test_a_young_file_is_hashed_every_time(repo: Path, cli: Invoke, file_reads: list[str]) -> None:
     """A file written within the last two seconds may be written again within the same tick
     of the file system's clock (same size, same times): it is read until its stat is old."""

@@ -144,6 +144,20 @@ def regular_info(path: Path, root: Path, *, folders: Folders | None = None) -> o
     return info
 
 
+def stamp_info(path: Path | str) -> os.stat_result | None:
+    """What lstat says of `path` by its whole path, if it is a regular file within the size
+    limit; None otherwise (gone, a symlink, a device: `regular_info` says which). It does
+    not check the folders on the way, so it only ever confirms a stat that `regular_info`
+    took: equal device, inode, size and times are the same file it vouched for, whatever
+    the path passed through. One system call instead of a walk: a warm `validate` stats
+    12,800 files."""
+    try:
+        info = os.lstat(path)
+    except OSError:
+        return None
+    return info if stat.S_ISREG(info.st_mode) and info.st_size <= MAX_BYTES else None
+
+
 def _open_below(folder: int, parts: list[str], depth: int) -> int:
     """The real folder `parts[depth]` inside the open `folder`; a symlink, FIFO or device
     there is refused, located."""

@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from incidentctl.core.documents import Document, parse
-from incidentctl.disk.regular import Folders, entries, regular_file, regular_info
+from incidentctl.disk.regular import Folders, entries, regular_file, regular_info, stamp_info
 from incidentctl.store.cache import ResultsCache, digest
 
 
@@ -110,6 +110,11 @@ def bulk_load() -> Iterator[None]:
 _RACY_NS = 2_000_000_000  # a stat younger than this may hide a same-tick write
 
 
+def _stamp(info: os.stat_result) -> str:
+    """A file's identity and version as the results cache compares it."""
+    return f"{info.st_dev}:{info.st_ino}:{info.st_size}:{info.st_mtime_ns}:{info.st_ctime_ns}"
+
+
 def relative(root: Path, path: Path | str) -> str:
     """`path` below `root` as a repository path (a/b/c.md); any other path as given. On the
     strings first: this runs for every file of a bulk load."""
@@ -182,20 +187,28 @@ class Source:
         """A file's bytes, if it is a regular file inside the repository (`regular_file`)."""
         return regular_file(path, self.root, folders=self._folders)
 
-    def digest(self, path: Path) -> tuple[str, bytes | None]:
+    def digest(self, path: Path, rel: str | None = None) -> tuple[str, bytes | None]:
         """A file's content hash (what the results cache keys its results by) and its bytes
-        when they had to be read. In a batch with the cache on, a file whose lstat is as
-        when it was last hashed is not read again: device, inode, size, mtime and ctime
-        (which no program can set back) all equal. A stat is remembered only once both
-        times are two seconds old, so a write in the same clock tick as the hash (same
-        size, same times) is never taken for the old content (git's "racy" rule)."""
+        when they had to be read; `rel`: its repository path, if the caller has it. In a
+        batch with the cache on, a file whose lstat is as when it was last hashed is not
+        read again: device, inode, size, mtime and ctime (which no program can set back)
+        all equal. A stat is remembered only once both times are two seconds old, so a
+        write in the same clock tick as the hash (same size, same times) is never taken for
+        the old content (git's "racy" rule). Remembered stats come from `regular_info`
+        only; one lstat of the whole path (`stamp_info`) is enough to find the same file
+        again, and anything else takes the checked walk."""
         results = self.results
         if self._folders is None or not results.enabled:
             raw = self.raw(path)
             return digest(raw), raw
+        name = f"stat:{self.rel(path) if rel is None else rel}"
+        quick = stamp_info(path)
+        if quick is not None:
+            known = results.get(name, _stamp(quick))
+            if isinstance(known, str):
+                return known, None
         info = regular_info(path, self.root, folders=self._folders)
-        stamp = f"{info.st_dev}:{info.st_ino}:{info.st_size}:{info.st_mtime_ns}:{info.st_ctime_ns}"
-        name = f"stat:{self.rel(path)}"
+        stamp = _stamp(info)
         known = results.get(name, stamp)
         if isinstance(known, str):
             return known, None

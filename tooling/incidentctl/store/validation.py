@@ -263,7 +263,7 @@ def _incidents(repo: Repo, selected: list[Path] | None, ctx: Context, key: str) 
         for path in selected if selected is not None else repo.incident_files():
             rel = repo.rel(path)
             try:
-                content, raw = repo.source.digest(path)
+                content, raw = repo.source.digest(path, rel)
             except DocumentError as exc:
                 seen.findings.append(Finding.from_error(exc))
                 continue
@@ -313,13 +313,15 @@ def _reviews(
         rel = repo.rel(path)
         raw: bytes | None = None
         try:
-            mine, raw = repo.source.digest(path)
+            mine, raw = repo.source.digest(path, rel)
             digests[rel] = mine
         except (OSError, DocumentError):
             mine = "unreadable"
         beside = path.parent / INCIDENT_FILE
-        incident = seen.digests.get(repo.rel(beside)) or _digest_of(repo, beside)
-        name, entry_key = f"validate:{rel}", f"{mine}:{incident}:{beside.is_file()}:{key}"
+        incident = seen.digests.get(repo.rel(beside))
+        there = incident is not None or beside.is_file()  # a hashed incident.md is a file
+        incident = incident or _digest_of(repo, beside)
+        name, entry_key = f"validate:{rel}", f"{mine}:{incident}:{there}:{key}"
         found = _cached_findings(cache.get(name, entry_key))
         if found is None:
             folder = path.parent.name
