@@ -16,8 +16,8 @@ import pytest
 
 from incidentctl.cli.app import run
 from incidentctl.disk.regular import NOT_REGULAR
-from incidentctl.site import build as site_build
 from incidentctl.store import git as vcs
+from incidentctl.store.files import create_new
 from tests.conftest import NOW, Invoke, declare, git, incident_file
 
 PASSWD = Path("/etc/passwd")
@@ -472,11 +472,19 @@ def test_a_name_that_appears_during_a_new_build_is_not_written_through(tmp_path:
     victim.write_text("mine\n")
     planted = tmp_path / "index.html"
     planted.symlink_to(victim)
-    assert site_build._create(planted, b"<html>") is False
+    assert create_new(planted, b"<html>", durable=False) is False
     assert victim.read_text() == "mine\n"
     created = tmp_path / "new.html"
-    assert site_build._create(created, b"<html>") is True
+    strict = os.umask(0o077)
+    try:
+        assert create_new(created, b"<html>", durable=False) is True
+        assert create_new(tmp_path / "kept.md", b"kept\n") is True  # fsynced
+    finally:
+        os.umask(strict)
     assert created.read_bytes() == b"<html>"
+    assert (tmp_path / "kept.md").read_bytes() == b"kept\n"
+    for made in (created, tmp_path / "kept.md"):  # the mode of `write_atomic`, whatever the umask
+        assert made.stat().st_mode & 0o777 == 0o644
 
 
 def test_out_that_is_a_symlink_or_the_repository_is_refused(

@@ -49,7 +49,7 @@ from incidentctl.site.status import (
     published,
 )
 from incidentctl.store.collection import Glance
-from incidentctl.store.files import write_atomic
+from incidentctl.store.files import create_new, write_atomic
 from incidentctl.store.repo import Repo
 
 MANIFEST = ".incidentctl-site"
@@ -360,7 +360,10 @@ def write_site(out: Path, files: dict[str, str], result: BuildResult) -> None:
         if folder not in made:
             (out / folder).mkdir(parents=True, exist_ok=True)
             made.add(folder)
-        if fresh and _create(out / rel, data):
+        # a new folder's pages are created in place; a name that appeared meanwhile is
+        # written the ordinary way. A build that stops midway leaves no manifest, so the
+        # next build refuses the folder.
+        if fresh and create_new(out / rel, data, durable=False):
             result.written += 1
             continue
         if _unchanged(out, rel, data):
@@ -391,36 +394,6 @@ def _folder_of(rel: str) -> str:
 def _replace(path: Path, data: bytes) -> None:
     """A page, atomically; no fsync: the site is rebuilt from the repository at will."""
     write_atomic(path, data, durable=False)
-
-
-_CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
-_CREATE |= getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
-
-
-def _create(path: Path, data: bytes) -> bool:
-    """A page of a build into a new or empty folder, created in place: there is nothing to
-    replace, so no temporary file, chmod and rename (two thirds of the writing of a
-    10,000-incident site). O_EXCL creates a new name or fails: nothing is overwritten or
-    written through a symlink. The mode is `write_atomic`'s (0644, whatever the umask). False
-    when the name exists (it appeared meanwhile): the caller writes it the ordinary way. A
-    build that stops midway leaves no manifest, so the next build refuses the folder, as
-    it did before."""
-    try:
-        fd = os.open(path, _CREATE, 0o644)
-    except FileExistsError:
-        return False
-    try:
-        if hasattr(os, "fchmod"):
-            os.fchmod(fd, 0o644)
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view) :]
-    except BaseException:
-        os.close(fd)
-        path.unlink(missing_ok=True)  # ours: O_EXCL created it
-        raise
-    os.close(fd)
-    return True
 
 
 def build(

@@ -67,7 +67,8 @@ def create_exclusive(path: Path, content: str) -> None:
         except OSError as exc:
             if exc.errno not in _NO_HARD_LINKS:
                 raise
-            _create_excl(path, data)
+            if not create_new(path, data):
+                raise FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST), str(path)) from None
     finally:
         if os.path.lexists(tmp):
             os.unlink(tmp)
@@ -76,17 +77,34 @@ def create_exclusive(path: Path, content: str) -> None:
 _NO_HARD_LINKS = {errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.ENOSYS, errno.EMLINK}
 
 
-def _create_excl(path: Path, data: bytes) -> None:
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
-    fd = os.open(path, flags, 0o644)
+_CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+_CREATE |= getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
+
+
+def create_new(path: Path, data: bytes, *, durable: bool = True) -> bool:
+    """A new file created in place, mode 0644 whatever the umask: no temporary file, chmod
+    and rename where there is nothing to replace (two thirds of writing a 10,000-page site).
+    O_EXCL creates a new name or fails, so nothing is overwritten or written through a
+    symlink; False when the name exists. A failed write removes the file (O_EXCL made it
+    ours). `durable`: as for `write_atomic`."""
     try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
+        fd = os.open(path, _CREATE, 0o644)
+    except FileExistsError:
+        return False
+    try:
+        if hasattr(os, "fchmod"):
+            os.fchmod(fd, 0o644)
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+        if durable:
+            os.fsync(fd)
     except BaseException:
-        path.unlink(missing_ok=True)  # ours: O_EXCL created it
+        os.close(fd)
+        path.unlink(missing_ok=True)
         raise
+    os.close(fd)
+    return True
 
 
 @contextmanager
