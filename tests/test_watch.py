@@ -24,7 +24,7 @@ import pytest
 
 from incidentctl.core.errors import IncidentctlError
 from incidentctl.sinks.send import REFUSED, SENT, TIMED_OUT, send
-from incidentctl.store.deliveries import RECORD_REF, LocalRecord, State
+from incidentctl.store.deliveries import FORGET_AFTER, RECORD_REF, LocalRecord, State
 from incidentctl.watch.loop import Turn, run, wake_at
 from tests.conftest import GIT_ENV, Invoke, declare, git
 
@@ -406,6 +406,12 @@ def test_a_sink_that_keeps_refusing_is_given_back_and_does_not_block_the_others(
         assert len(down.received) == 4
         record = json.loads((repo / ".git" / "incidentctl" / "deliveries.json").read_text())
         assert [k.rsplit("|", 1)[1] for k in record["claims"]] == ["pager"]
+        assert "::warning" not in result.err  # an annotation only where GitHub shows it
+        monkeypatch.setenv("GITHUB_ACTIONS", "true")  # the reminders job, and the watcher
+        for args in (["overdue", "--post"], ["watch", "--once"]):
+            again = cli(*args, "--now", "2026-11-27T15:03:00Z")
+            assert "::warning title=sinks::1 alert(s) not delivered to down;" in again.err
+        assert len(sink.received) == 1
     finally:
         down.stop()
 
@@ -417,7 +423,7 @@ def test_the_local_record_claims_each_key_once(tmp_path: Path) -> None:
     record = LocalRecord(root, tmp_path / "deliveries.json")
     assert record.claim(["a", "b"], T0) == ({"a", "b"}, set())
     assert record.claim(["b", "c"], T0) == ({"c"}, set())
-    record.settle({"a": "sent", "b": "maybe"}, ["c"], T0)
+    record.settle({"a": "sent", "b": "maybe"}, ["c"], T0, current=["a", "b", "c"])
     assert record.claim(["c"], T0) == ({"c"}, set())
     later = T0 + timedelta(minutes=10)  # c was never settled: its claimant died
     assert record.claim(["a", "b", "c"], later) == (set(), {"c"})
@@ -428,6 +434,29 @@ def test_the_local_record_claims_each_key_once(tmp_path: Path) -> None:
     assert state.heartbeat is not None
     assert state.heartbeat.at == T0
     assert state.heartbeat.interval == 30
+
+
+def test_the_record_forgets_a_week_old_claim_no_alert_names_any_more(tmp_path: Path) -> None:
+    """The record is fetched every turn and pushed whole: a claim is forgotten once a week
+    has passed since its last mark and the round's alerts no longer name it (its repeat
+    slot is over). A key still named, however old, and a recent one are kept, so nothing
+    is ever sent twice."""
+    root = tmp_path / "r"
+    root.mkdir()
+    path = tmp_path / "deliveries.json"
+    record = LocalRecord(root, path)
+    record.claim(["old-slot", "still-overdue", "recent", "unsettled"], T0)
+    record.settle({"old-slot": "sent", "still-overdue": "sent", "recent": "maybe"}, [], T0,
+                  current=["old-slot", "still-overdue", "recent", "unsettled"])  # fmt: skip
+    week = T0 + FORGET_AFTER
+    record.claim(["recent"], week - timedelta(minutes=1))  # claimed before: no change
+    record.settle({"recent": "sent"}, [], week - timedelta(minutes=1), current=["recent"])
+    record.claim(["new"], week)
+    record.settle({"new": "sent"}, [], week, current=["new", "still-overdue"])
+    claims = State.parse(path.read_bytes()).claims
+    assert sorted(claims) == ["new", "recent", "still-overdue"]
+    assert record.claim(["still-overdue", "recent"], week) == (set(), set())
+    assert record.claim(["old-slot"], week) == ({"old-slot"}, set())  # forgotten: a new key
 
 
 def _clone(bare: Path, where: Path) -> Path:

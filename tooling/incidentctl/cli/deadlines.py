@@ -37,7 +37,7 @@ from incidentctl.store.deliveries import record_for
 from incidentctl.store.repo import Repo
 from incidentctl.store.reviews import Approvals, review_state
 from incidentctl.watch import liveness
-from incidentctl.watch.deliver import deliver, github_configured
+from incidentctl.watch.deliver import Delivered, deliver, github_configured
 from incidentctl.watch.loop import Turn, run
 
 _STATE_COLOR = {"overdue": "red", "due-soon": "yellow", "missed": "red", "pending": "cyan"}
@@ -229,14 +229,27 @@ def overdue(
     if post:
         every = seconds_of(repeat, "--repeat") if repeat else None
         github = github_configured(os.environ) or dry_run or not repo.notifications().sinks
-        deliver(
+        done = deliver(
             repo, found, paths, now, repeat_seconds=every, dry_run=dry_run, say=warn, github=github
         )
+        _undelivered(done)
         if os.environ.get("GITHUB_ACTIONS") == "true":
             note = liveness.schedule_note(git.last_commit_time(repo.root), now)
             if note:
                 warn(github_annotation("warning", note, title="schedule"))
     ctx.exit(1 if late else 0)
+
+
+def _undelivered(done: Delivered) -> None:
+    """In GitHub Actions, the round's failed deliveries as one warning annotation, shown on
+    the run's page: a pager that refuses is otherwise a line in a log nobody reads."""
+    if done.failed and os.environ.get("GITHUB_ACTIONS") == "true":
+        where = ", ".join(sorted({alert.where for alert in done.failed}))
+        message = (
+            f"{len(done.failed)} alert(s) not delivered to {where}; this step's log says why"
+            " and whether the next run tries again"
+        )
+        warn(github_annotation("warning", message, title="sinks"))
 
 
 class _WallClock:
@@ -342,6 +355,7 @@ def watch(
             github=github and bool(keys - posted),
         )
         posted.update(keys)
+        _undelivered(done)
         if not dry_run:
             record.beat(now, every)
         next_due = timers.next_due(subjects, repo.policy(), now, now + timedelta(seconds=every))

@@ -47,6 +47,11 @@ _ATTEMPTS = 10  # compare-and-swap rounds before giving up (each lost round mean
 # A claim neither sent nor given back this long after it was made: its claimant died between
 # claiming and settling (a send with every retry takes well under a minute).
 TAKE_OVER_AFTER = timedelta(minutes=5)
+# A claim that the round's alerts no longer name is forgotten this long after its last mark:
+# its repeat slot has passed or its breach is over, and no deliverer works that key out
+# again unless it replays a clock that far back. The record is fetched every turn and
+# pushed whole with every claim, so it holds about a week of deliveries, not all of them.
+FORGET_AFTER = timedelta(days=7)
 
 
 @dataclass(frozen=True)
@@ -112,6 +117,19 @@ def _abandoned(entry: dict[str, str], now: datetime) -> bool:
     return now - at >= TAKE_OVER_AFTER
 
 
+def _forgotten(entry: object, now: datetime) -> bool:
+    """Every mark of the claim (claimed, sent, maybe) is FORGET_AFTER old or more."""
+    if not isinstance(entry, dict):
+        return False
+    marks = []
+    for name in ("at", "sent", "maybe"):
+        try:
+            marks.append(datetime.fromisoformat(str(entry[name]).replace("Z", "+00:00")))
+        except (KeyError, ValueError):
+            continue
+    return bool(marks) and all(m.tzinfo is not None and now - m >= FORGET_AFTER for m in marks)
+
+
 def deliverer() -> str:
     """Who claims: this host and process (and the Actions run, when there is one)."""
     run = os.environ.get("GITHUB_RUN_ID", "").strip()
@@ -161,10 +179,20 @@ class Record:
             self.update(change)
         return set(won), set(taken)
 
-    def settle(self, done: dict[str, str], given_back: Iterable[str], now: datetime) -> None:
+    def settle(
+        self,
+        done: dict[str, str],
+        given_back: Iterable[str],
+        now: datetime,
+        *,
+        current: Iterable[str],
+    ) -> None:
         """Mark claims finished (`done`: key -> "sent", or "maybe" after a timeout), and give
-        back those that surely did not arrive, so the next run tries them again."""
+        back those that surely did not arrive, so the next run tries them again. In the same
+        write, forget the claims FORGET_AFTER old that neither `done` nor `current` (every
+        key of the round's alerts, claimed before or not) names."""
         dropped = set(given_back)
+        named = set(current) | set(done)
 
         def change(state: State) -> State | None:
             for key, how in done.items():
@@ -172,6 +200,9 @@ class Record:
                     state.claims[key][how] = format_timestamp(now)
             for key in dropped:
                 state.claims.pop(key, None)
+            for key in [k for k, e in state.claims.items() if k not in named]:
+                if _forgotten(state.claims[key], now):
+                    del state.claims[key]
             return state
 
         if done or dropped:

@@ -179,7 +179,7 @@ def to_sinks(
                     f"not delivered to {alert.where} after {outcome.attempts} tries: "
                     f"{alert.title}: {outcome.error}; the next run tries again"
                 )
-    record.settle(settled, give_back, now)
+    record.settle(settled, give_back, now, current=[a.key for a in pending])
     return done
 
 
