@@ -30,6 +30,7 @@ from incidentctl.core.model import (
 from incidentctl.core.policy import POLICY_FILES, BusinessDays, Policy, assemble, default_text
 from incidentctl.core.timevalues import Duration, parse_date, parse_timestamp
 from incidentctl.deadlines import registry, snoozes, timers
+from incidentctl.deadlines.case import OVERDUE, PENDING, Case
 
 T = parse_timestamp
 D = T("2026-11-25T10:00:00Z")  # a Wednesday
@@ -840,3 +841,59 @@ def test_a_due_date_reads_as_the_end_of_its_day_by_either_path(value: Any) -> No
     from incidentctl.deadlines.case import loose_time
 
     assert loose_time(value) == _loose_time_reference(value)
+
+
+# -- finished incidents: only the rules that outlive them ------------------------------------
+
+
+def closed_breached(p: Priority) -> Incident:
+    return closed(p).model_copy(update={"security_breach": True, "category": "security"})
+
+
+def closed_then_reopened(p: Priority) -> Incident:
+    """Closed, then reopened (its closed_at left behind, as a hand edit may leave it)."""
+    events = (
+        event(R, EventKind.RESOLVED),
+        event(R + m(5), EventKind.CLOSED),
+        event(R + h(1), EventKind.REOPENED),
+    )
+    return incident(p, *events, status=Status.INVESTIGATING, resolved_at=R, closed_at=R + m(5))
+
+
+def closed_without_a_time(p: Priority) -> Incident:
+    events = (event(R, EventKind.RESOLVED), event(R + m(5), EventKind.CLOSED))
+    return incident(p, *events, status=Status.CLOSED, resolved_at=R)
+
+
+FINISHED_NOWS = [R - m(1), R + m(5), R + h(2), D + h(30), EOD - S, EOD + h(1), EOD + h(24 * 40)]
+
+
+@pytest.mark.parametrize(
+    "builder",
+    [fresh, in_tier_2, in_tier_3, updated, breached, resolved, closed, closed_breached,
+     closed_then_reopened, closed_without_a_time],
+)  # fmt: skip
+@pytest.mark.parametrize("policy", [POLICY, GDPR], ids=["default", "gdpr"])
+def test_a_finished_incident_falls_due_only_on_the_rules_that_outlive_it(
+    builder: Build, policy: Policy
+) -> None:
+    """`findings` judges an incident resolved and closed by `AFTER_CLOSING` alone: every
+    other rule must be decided by then, whatever the priority, the review or the time, or
+    a finding would be lost."""
+    outliving = {r.id for r in registry.AFTER_CLOSING}
+    assert outliving == {"pir-due", "action-due", "regulatory-deadline"}
+    finished = 0
+    for priority in (P0, P1, P2, P3):
+        inc = builder(priority)
+        for pir in [*REVIEWS, ACTIONS]:
+            for now in FINISHED_NOWS:
+                if not Case(timers.Subject(inc, policy, pir), now).finished:
+                    continue
+                finished += 1
+                schedule = timers.schedule(inc, policy, now, pir=pir)
+                live = {d.rule for d in schedule if d.state in (PENDING, OVERDUE)}
+                assert live <= outliving, (priority, pir, now)
+    closes = builder in (closed, closed_breached, closed_without_a_time, closed_then_reopened)
+    assert (finished > 0) == closes  # exercised where it applies, and only there
+    if builder is closed_then_reopened:  # finished until the reopen, judged in full after
+        assert not Case(timers.Subject(builder(P1), policy, None), R + h(2)).finished

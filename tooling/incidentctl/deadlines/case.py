@@ -194,6 +194,12 @@ class Case:
     def is_open(self) -> bool:
         return self.stop is None
 
+    @property
+    def finished(self) -> bool:
+        """Resolved and closed as of now (not reopened since): every response timer has
+        stopped, and only the rules that outlive an incident can still fall due."""
+        return self.closed is not None and self.resolved is not None
+
     def as_of(self, when: datetime) -> Case:
         """The same incident as it stood at `when` (to judge what was done before a
         reclassification by the target in force then)."""

@@ -61,7 +61,14 @@ from incidentctl.deadlines.case import (
     iso,
     loose_time,
 )
-from incidentctl.deadlines.registry import BY_ID, INCIDENT_RULES, RANK, SNOOZABLE, Rule
+from incidentctl.deadlines.registry import (
+    AFTER_CLOSING,
+    BY_ID,
+    INCIDENT_RULES,
+    RANK,
+    SNOOZABLE,
+    Rule,
+)
 
 __all__ = [
     "DUE_SOON",
@@ -199,7 +206,7 @@ def findings(
         if subject.incident.detected_at > now or _settled(subject, now):
             continue
         case = Case(subject, now)
-        for rule in INCIDENT_RULES:
+        for rule in AFTER_CLOSING if case.finished else INCIDENT_RULES:
             for d in rule.deadlines(case):
                 found = _finding(case, d)
                 if found and case.snoozed_until(d.rule) is None:
