@@ -41,10 +41,12 @@ def _tracked(cli: Invoke, repo: Path, api: GitHubDouble) -> tuple[str, int]:
     return incident_id, int(issue["number"])
 
 
-def _run(cli: Invoke, api: GitHubDouble, tmp_path: Path, comment_id: int) -> tuple[int, str, str]:
+def _run(
+    cli: Invoke, api: GitHubDouble, tmp_path: Path, comment_id: int, *extra: str
+) -> tuple[int, str, str]:
     event = tmp_path / "event.json"
     event.write_text(json.dumps(comment_event(api, comment_id)), encoding="utf-8")
-    result = cli("github", "command", "--event", str(event), "--now", NOW)
+    result = cli("github", "command", "--event", str(event), "--now", NOW, *extra)
     return result.code, result.out, result.err
 
 
@@ -86,6 +88,52 @@ def test_a_writers_ack_acknowledges_by_them_commits_pushes_and_replies(
     assert "was answered before" in out
     assert len(_replies(api, number, comment)) == 1
     assert git(origin, "rev-parse", "main") == head
+
+
+def test_a_dry_run_shows_the_change_and_the_reply_and_writes_nothing(
+    cli: Invoke,
+    repo: Path,
+    api: GitHubDouble,
+    origin: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`--dry-run` reads the issue and the commenter's permission and works the change out,
+    but writes no file, commit, push, reply or reaction; without GITHUB_REPOSITORY it asks
+    GitHub nothing at all."""
+    incident_id, number = _tracked(cli, repo, api)
+    path = repo / Repo(repo).find(incident_id).path
+    before = path.read_text(encoding="utf-8")
+    head = git(origin, "rev-parse", "main")
+    comment = comment_as(api, PERSONAL_TOKEN, number, "/ack")
+    refused = comment_as(api, STRANGER_TOKEN, number, "/ack")
+    writes = len(api.writes())
+    code, out, err = _run(cli, api, tmp_path, comment, "--dry-run")
+    assert code == 0, err
+    assert out.splitlines()[-1] == (
+        f"would: {incident_id}: Acknowledged by @octo-responder (dry run: nothing written or "
+        "pushed)"
+    )
+    assert "+acknowledged_at: 2026-11-27T16:00:00Z" in out  # the diff, as other dry runs
+    assert f"would reply: @octo-responder: done. {incident_id}: Acknowledged at" in err
+    assert "committed (dry run) to `main`" in err
+    assert f"would react +1 to comment {comment}" in err
+    code, out, err = _run(cli, api, tmp_path, refused, "--dry-run")
+    assert out.strip() == "refused: @mallory has read access"
+    assert "would reply: Sorry @mallory" in err
+    assert len(api.writes()) == writes  # GitHub was only read
+    assert path.read_text(encoding="utf-8") == before
+    assert git(origin, "rev-parse", "main") == head
+    assert git(repo, "status", "--porcelain") == ""
+    for name in ("GITHUB_REPOSITORY", "GITHUB_TOKEN"):
+        monkeypatch.delenv(name)
+    asked = len(api.state.requests)
+    code, out, err = _run(cli, api, tmp_path, comment, "--dry-run")
+    assert code == 0, err
+    assert out.splitlines()[-1].startswith(f"would: {incident_id}: Acknowledged by @octo")
+    assert "offline: taken as write access" in err
+    assert len(api.state.requests) == asked
+    assert path.read_text(encoding="utf-8") == before
 
 
 def test_a_readers_ack_is_refused_politely_and_changes_nothing(

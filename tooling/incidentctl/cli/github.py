@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from incidentctl.cli.common import current_now, now_option, repo_from, warn
+from incidentctl.cli.common import current_now, now_option, repo_from, show_diff, warn
 from incidentctl.core.errors import DocumentError, DocumentErrors, IncidentctlError
 from incidentctl.core.model import Incident, Pir
 from incidentctl.github.changes import changed_incidents
@@ -154,6 +154,7 @@ def _event(path: str | None) -> tuple[str, object]:
 Examples:
   incidentctl github command                    in an issue_comment workflow
   incidentctl github command --event event.json --branch main
+  incidentctl github command --event event.json --dry-run    the change and the reply only
 Comment commands on an incident's tracking issue (write access needed):
   /ack, /escalate tier-2|tier-3|management|executive [reason], /update TEXT,
   /update --public TEXT, /mitigate STRATEGY [note], /resolve
@@ -169,6 +170,12 @@ Environment: GITHUB_EVENT_PATH, GITHUB_REPOSITORY, GITHUB_TOKEN, GITHUB_REF_NAME
 @click.option(
     "--branch", metavar="NAME", help="The branch to push to (default: $GITHUB_REF_NAME, else main)."
 )
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Show the change and the reply; write, commit, push and answer nothing (GitHub is "
+    "only read, and not at all without GITHUB_REPOSITORY).",
+)
 @now_option
 @click.pass_context
 def command(
@@ -176,6 +183,7 @@ def command(
     event_path: str | None,
     remote: str,
     branch: str | None,
+    dry_run: bool,
     now_text: str | None,
 ) -> None:
     """Apply a command comment (/ack, /escalate, /update, /mitigate, /resolve)."""
@@ -197,7 +205,12 @@ def command(
         remote=remote,
         branch=branch or os.environ.get("GITHUB_REF_NAME", "").strip() or "main",
         env=os.environ,
+        dry_run=dry_run,
     )
+    if outcome.preview is not None:
+        show_diff(*outcome.preview)
+    if dry_run and outcome.reply is not None:
+        warn(f"would reply: {outcome.reply}")
     click.echo(outcome.summary)
 
 

@@ -39,6 +39,8 @@ class Outcome:
     reply: str | None = None
     reaction: str | None = None
     changed: bool = False
+    # a dry run's change, not written: (repository path, text before, text after)
+    preview: tuple[str, str, str] | None = None
 
 
 def answer(
@@ -50,8 +52,11 @@ def answer(
     remote: str,
     branch: str,
     env: Mapping[str, str],
+    dry_run: bool = False,
 ) -> Outcome:
-    """Apply the comment's command and answer it on the issue (once per comment)."""
+    """Apply the comment's command and answer it on the issue (once per comment). A
+    `dry_run` reads what it would (the issue, its replies, the commenter's permission) and
+    works the change out, but writes, commits, pushes, replies and reacts nothing."""
     why = ignored(event)
     if why is not None:
         return Outcome(f"ignored: {why}")
@@ -59,7 +64,7 @@ def answer(
     incident_id = incident_of(event)
     assert command is not None
     assert incident_id is not None
-    gh = connect(dry_run=False, say=say, env=env)
+    gh = connect(dry_run=dry_run, say=say, env=env)
     if not gh.trusts(event.issue_author):
         return Outcome(f"ignored: #{event.number} was not opened by incidentctl")
     ticket = gh.issue(event.number)
@@ -67,7 +72,7 @@ def answer(
     notes = gh.comments(ticket)
     if any(gh.trusts(n.author) and marker_of(n.body) == (REPLY, key) for n in notes):
         return Outcome(f"comment {key} on #{event.number} was answered before")
-    outcome = _decide(repo, gh, event, command, incident_id, now, remote, branch, env)
+    outcome = _decide(repo, gh, event, command, incident_id, now, remote, branch, env, dry_run)
     if outcome.reply is not None:
         body = f"{marker(REPLY, key)}\n{outcome.reply}\n"
         gh.create_comment(
@@ -99,6 +104,7 @@ def _decide(
     remote: str,
     branch: str,
     env: Mapping[str, str],
+    dry_run: bool,
 ) -> Outcome:
     who = "@" + event.author
     permission = gh.permission(event.author)
@@ -120,12 +126,14 @@ def _decide(
     at = min(event.created_at or now, now)
     try:
         change, words = change_for(command, repo, at=at, now=now, by=who)
-        edited = repo.edit(incident_id, change)
+        edited = repo.edit(incident_id, change, dry_run=dry_run)
         rel = repo.rel(edited.path)
-        sha = commit_and_push(
-            repo.root, [rel], f"{incident_id}: {words} by {who} (comment on #{event.number})",
-            remote=remote, branch=branch, token=env.get("GITHUB_TOKEN"), warn=gh.say,
-        )  # fmt: skip
+        sha = None
+        if not dry_run:
+            sha = commit_and_push(
+                repo.root, [rel], f"{incident_id}: {words} by {who} (comment on #{event.number})",
+                remote=remote, branch=branch, token=env.get("GITHUB_TOKEN"), warn=gh.say,
+            )  # fmt: skip
     except IncidentctlError as exc:
         hint = f"\n\n{exc.hint}" if exc.hint else ""
         return Outcome(
@@ -134,12 +142,14 @@ def _decide(
             "confused",
         )
     last = edited.after.timeline[-1]
+    done = f"{incident_id}: {last.text} by {who}"
     return Outcome(
-        f"{incident_id}: {last.text} by {who} ({sha[:7]})",
+        f"{done} ({sha[:7]})" if sha else f"would: {done} (dry run: nothing written or pushed)",
         f"{who}: done. {incident_id}: {last.text} at {format_timestamp(last.at)}, by {who}; "
-        f"committed {sha[:7]} to `{branch}` (`{rel}`).",
+        f"committed {sha[:7] if sha else '(dry run)'} to `{branch}` (`{rel}`).",
         "+1",
-        changed=True,
+        changed=sha is not None,
+        preview=None if sha else (rel, edited.old, edited.text),
     )
 
 

@@ -569,6 +569,11 @@ class OfflineGitHub(GitHub):
     def ensure_labels(self, names: list[str], colors: Mapping[str, str]) -> None:
         self.say(f"would create labels that do not exist yet: {', '.join(names)}")
 
+    def permission(self, login: str) -> str:
+        """Not known offline: shown as for someone with write access."""
+        self.say(f"would check the permission of {login} (offline: taken as write access)")
+        return "write"
+
     def can_assign(self, login: str) -> bool:
         return True
 
