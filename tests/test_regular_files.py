@@ -503,6 +503,24 @@ def test_out_that_is_a_symlink_or_the_repository_is_refused(
     assert list(real.iterdir()) == []
 
 
+def test_a_kind_is_listed_in_path_order_where_string_order_differs(repo: Path) -> None:
+    """Files come in the order of sorted Paths, part by part: `2026-old` after `2026`,
+    although '-' sorts before '/' in the whole path's string."""
+    from incidentctl.store.repo import Repo
+
+    for folder in ("2026/11/INC-B", "2026-old/01/INC-A", "2026/1-1/INC-C", "2025/12/INC-D"):
+        (repo / "incidents" / folder).mkdir(parents=True, exist_ok=True)
+        for name in ("incident.md", "pir.md"):
+            (repo / "incidents" / folder / name).write_text("---\n---\n", encoding="utf-8")
+    store = Repo(repo)
+    for kind in (store.incidents, store.pirs):
+        listed = kind.files()
+        assert listed == sorted(listed)
+        assert listed == sorted((repo / "incidents").glob(f"*/*/*/{kind.glob.split('/')[-1]}"))
+        names = [p.parent.name for p in listed]
+        assert names.index("INC-B") < names.index("INC-A")  # 2026 before 2026-old
+
+
 def test_a_run_lists_each_folder_once_and_sees_what_it_created(repo: Path) -> None:
     """One walk of runbooks/ serves the whole run, and a file the run creates is listed."""
     from incidentctl.store.repo import Repo

@@ -9,6 +9,7 @@ the markdown body of a file survive every command.
 from __future__ import annotations
 
 import fnmatch
+import operator
 import os
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, nullcontext
@@ -62,6 +63,9 @@ def validated(model: type[M], doc: Document) -> M:
         return model.model_validate(doc.data)
     except ValidationError as exc:
         raise DocumentErrors(explain(exc, model, doc.path, doc.line_of)) from None
+
+
+_PARTS = operator.itemgetter(0)
 
 
 def _is_folder(entry: os.DirEntry[str]) -> bool:
@@ -118,18 +122,20 @@ class Collection(Generic[M]):
         pattern = self.glob.split("/")
         prefix = str(self.dir) + os.sep
         last = pattern[-1] if not any(c in pattern[-1] for c in "*?[") else None
-        found = []
+        checks = [(i, glob) for i, glob in enumerate(pattern) if glob != "*"]  # "*": any name
+        found: list[tuple[list[str], str]] = []
         for entry in self.source.entries(self.dir):
             if last is not None and entry.name != last:  # "*/*/*/pir.md": the name first
                 continue
             parts = entry.path.removeprefix(prefix).split(os.sep)
             if (
                 len(parts) == len(pattern)
-                and all(fnmatch.fnmatchcase(p, g) for p, g in zip(parts, pattern, strict=True))
+                and all(fnmatch.fnmatchcase(parts[i], glob) for i, glob in checks)
                 and entry.name.lower() != "readme.md"
             ):
-                found.append(Path(entry.path))
-        return sorted(found)
+                found.append((parts, entry.path))
+        found.sort(key=_PARTS)  # the order of sorted Paths (part by part), on the strings
+        return [Path(path) for _, path in found]
 
     def validated(self, doc: Document) -> M:
         return validated(self.model, doc)
