@@ -296,3 +296,49 @@ def test_a_missing_pir_is_known_from_the_listing_not_from_a_failed_read(
     file_reads.clear()
     assert bare in cli("overdue", "--now", NOW, "--format", "json").out
     assert len([p for p in file_reads if p.endswith("pir.md")]) == 2
+
+
+def test_a_watcher_reuses_the_models_of_unchanged_incidents_between_turns(
+    repo: Path, cli: Invoke, yaml_parses: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each turn of `watch` reads the repository afresh, but an incident whose file, PIR and
+    policies have the same bytes as at the last turn is not parsed again, and the findings
+    are those a fresh read gives. A changed file, a policy change or no cache: read afresh."""
+    from datetime import timedelta
+
+    from incidentctl.core.timevalues import parse_timestamp
+    from incidentctl.deadlines.timers import Reminder
+    from incidentctl.store import reviews
+    from incidentctl.store.repo import Repo
+
+    acked, other = declare(cli), declare(cli, "--impact", "low", "--urgency", "low")
+    now = parse_timestamp(NOW) + timedelta(hours=1)
+    turns = reviews.Turns()
+
+    def turn() -> tuple[list[Reminder], list[str]]:
+        """One turn's findings and the incidents it parsed; checked against a fresh read."""
+        yaml_parses.clear()
+        found, _, paths = reviews.overdue(Repo(repo), now, print, turns=turns)
+        parsed = [p for p in yaml_parses if p.endswith("incident.md")]
+        assert (found, paths) == reviews.overdue(Repo(repo), now, print)[::2]
+        return found, parsed
+
+    def rel(incident_id: str) -> str:
+        return str(incident_file(repo, incident_id).relative_to(repo))
+
+    found, parsed = turn()
+    assert (turns.reused, sorted(parsed)) == (0, sorted([rel(acked), rel(other)]))
+    assert {f.rule for f in found if f.incident == acked} >= {"acknowledge"}
+    assert turn() == (found, [])  # nothing changed: nothing parsed
+    assert turns.reused == 2
+    assert cli("ack", acked, "--now", NOW).code == 0
+    found, parsed = turn()
+    assert (turns.reused, parsed) == (1, [rel(acked)])  # only the edited one is read
+    assert "acknowledge" not in {f.rule for f in found if f.incident == acked}
+    people = repo / "policies" / "people.yaml"
+    people.write_text(people.read_text(encoding="utf-8") + "\n# reviewed\n", encoding="utf-8")
+    assert len(turn()[1]) == 2  # the policies changed: every model is built again
+    monkeypatch.setenv("INCIDENTCTL_CACHE", "off")
+    turn()
+    assert len(turn()[1]) == 2  # without the cache's hashes, nothing is kept
+    assert turns.reused == 0

@@ -44,12 +44,15 @@ _STATE_COLOR = {"overdue": "red", "due-soon": "yellow", "missed": "red", "pendin
 
 
 def _findings(
-    repo: Repo, now: datetime, *, include_due_soon: bool
+    repo: Repo, now: datetime, *, include_due_soon: bool, turns: reviews.Turns | None = None
 ) -> tuple[list[timers.Reminder], dict[str, str], list[timers.Subject]]:
     """What `overdue`, `overdue --post` and each turn of `watch` judge: every finding at
     `now`, the files of the incidents (ID -> path), the incidents as timers read them
-    (`store.reviews.overdue`: settled incidents are left out unparsed)."""
-    found, subjects, paths = reviews.overdue(repo, now, warn, include_due_soon=include_due_soon)
+    (`store.reviews.overdue`: settled incidents are left out unparsed; `turns`: a watcher's
+    models of unchanged files from its previous turn)."""
+    found, subjects, paths = reviews.overdue(
+        repo, now, warn, include_due_soon=include_due_soon, turns=turns
+    )
     return found, paths, subjects
 
 
@@ -337,12 +340,13 @@ def watch(
     github = github_configured(os.environ) and bool(os.environ.get("GITHUB_TOKEN", "").strip())
     record = record_for(root)
     posted: set[str] = set()  # breaches this watcher put on GitHub: no API call for them again
+    kept = reviews.Turns()  # the models of unchanged incidents, kept from turn to turn
 
     def turn(now: datetime) -> Turn:
         if pull:
             git.pull_fast_forward(root)
         repo = Repo(root)  # read afresh: files, policies and notifications change meanwhile
-        found, paths, subjects = _findings(repo, now, include_due_soon=False)
+        found, paths, subjects = _findings(repo, now, include_due_soon=False, turns=kept)
         keys = {timers.reminder_key(f, now, repeat_seconds) for f in found}
         done = deliver(
             repo,
