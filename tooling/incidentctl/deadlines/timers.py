@@ -41,7 +41,7 @@ from typing import Any
 
 from incidentctl.core.businessdays import advance
 from incidentctl.core.model import ROOT_CAUSE_PATTERN, Incident, Priority, Runbook
-from incidentctl.core.policy import Policy
+from incidentctl.core.policy import PirRule, Policy
 from incidentctl.core.timevalues import Duration, format_duration
 from incidentctl.deadlines import reminders
 from incidentctl.deadlines.case import (
@@ -232,8 +232,7 @@ def settled_since(subject: Subject) -> datetime | None:
     clock. A cheap test that only answers when it is sure (None: judge it in full). What
     time can no longer change, so the results cache may keep it (`overdue`, `watch`)."""
     inc, pir = subject.incident, subject.pir
-    review = subject.policy.review.pir.get(inc.priority)
-    owed = review is not None and review.due is not None and bool(review.required or pir)
+    owed = _owes_review(subject.policy.review.pir.get(inc.priority), pir)
     clocks = (inc.security_breach or inc.data_loss) and bool(subject.policy.sla.regulatory)
     return _settled_from(inc.closed_at, pir, owed=owed, clocks=clocks)
 
@@ -250,8 +249,7 @@ def settled_as_written(
     open, judge it in full."""
     value = front.get("priority")
     priority = Priority(value) if isinstance(value, str) and value in _PRIORITIES else None
-    review = policy.review.pir.get(priority) if policy and priority else None
-    owed = review is not None and review.due is not None and bool(review.required or pir)
+    owed = _owes_review(policy.review.pir.get(priority) if policy and priority else None, pir)
     flagged = any(front.get(flag, False) is not False for flag in ("security_breach", "data_loss"))
     return _settled_from(
         loose_time(front.get("closed_at")),
@@ -265,6 +263,12 @@ _PRIORITIES = frozenset(p.value for p in Priority)
 # What `settled_as_written` reads of an incident, and the `policy` it is judged under: the
 # front-matter fields a pre-scan must read (`documents.top_level`).
 SETTLING_FIELDS = frozenset({"closed_at", "priority", "security_breach", "data_loss", "policy"})
+
+
+def _owes_review(review: PirRule | None, pir: PirState | None) -> bool:
+    """Whether a review is owed under the priority's PIR rule: a due time, and required
+    or written anyway (the `pir-due` rule's own conditions)."""
+    return review is not None and review.due is not None and bool(review.required or pir)
 
 
 def _settled_from(
