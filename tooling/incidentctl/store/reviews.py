@@ -46,6 +46,13 @@ class Approvals:
                 )
         return self._times.get(rel)
 
+    def timed(self, pir: timers.PirState | None, rel: str) -> timers.PirState | None:
+        """`pir` (the review at `rel`, as its file says) with its approval time from git
+        when it is approved and the file records none; else `pir` itself."""
+        if pir is None or not pir.approved or pir.approved_at is not None:
+            return pir
+        return replace(pir, approved_at=self.at(rel))
+
 
 def review_state(
     repo: Repo,
@@ -59,9 +66,7 @@ def review_state(
     time from `approvals` when the file records none. A PIR that cannot be read is told
     to `warn` and counts as not approved. `raw`: the PIR's bytes, when read already."""
     pir = _written_review(repo, loaded.path, warn, raw)
-    if pir is not None and pir.approved and pir.approved_at is None and approvals is not None:
-        pir = replace(pir, approved_at=approvals.at(repo.rel(repo.pirs.path(loaded))))
-    return pir
+    return pir if approvals is None else approvals.timed(pir, repo.rel(repo.pirs.path(loaded)))
 
 
 def _written_review(
@@ -186,10 +191,8 @@ def live(
         """A file's hash (only the cache needs it: not computed without) and its bytes."""
         return repo.source.digest(path) if cache.enabled else ("", repo.source.raw(path))
 
-    def declared(digest: Any) -> Policy | None:
-        """The policy an incident's `policy` field names, as parsed (None: no policy's)."""
-        if digest is not None and not isinstance(digest, str):
-            return None
+    def declared(digest: str | None) -> Policy:
+        """The policy an incident's `policy` field names, looked up once per digest."""
         if digest not in policies:
             policies[digest] = repo.policies.declared(digest)
         return policies[digest]
@@ -203,7 +206,8 @@ def live(
         """Whether the incident's front-matter values `front`, with its PIR (`pir`: with
         git's approval time; `written`: as the file says), surely settled it by `now`; if so
         the settled instant as written is kept in the cache under `entry` (name, key)."""
-        policy = declared(front.get("policy"))
+        named = front.get("policy")  # as parsed: not a digest's string names no policy
+        policy = declared(named) if named is None or isinstance(named, str) else None
         surely = timers.settled_as_written(front, pir, policy)
         if surely is None or surely > now:
             return False
@@ -234,13 +238,14 @@ def live(
                 content = reviewed = None  # read again below, where its error is told
             name = f"settled:{rel}"
             entry_key = f"{content}:{reviewed}:{key}" if content is not None else ""
+            memo = f"{rel}|{entry_key}" if turns is not None else ""  # for a watcher
             if reviewed is not None and cache.enabled:
                 since = _settled_at(cache.get(name, entry_key), approvals, repo.rel(review))
                 if since is not None and since <= now:
                     continue  # settled: it costs nothing
-                judged = earlier.get(f"{rel}|{entry_key}")
+                judged = earlier.get(memo)
                 if judged is not None:  # the same bytes and policies as the last turn
-                    kept[f"{rel}|{entry_key}"] = judged
+                    kept[memo] = judged
                     paths[judged.subject.incident.id] = judged.path
                     if judged.settled is None or judged.settled > now:
                         subjects.append(judged.subject)
@@ -254,10 +259,8 @@ def live(
             written = (  # as the file says
                 None if unreviewed else _written_review(repo, Path(rel), told.append, review_raw)
             )
-            pir, from_git = written, False
-            if written is not None and written.approved and written.approved_at is None:
-                pir = replace(written, approved_at=approvals.at(repo.rel(review)))
-                from_git = True
+            pir = approvals.timed(written, repo.rel(review))
+            from_git = pir is not written
             entry = (name, entry_key) if cache.enabled and reviewed is not None else None
             top = None if told else top_level(raw, timers.SETTLING_FIELDS)
             if top is not None and settles(top, pir, written, entry):
@@ -275,11 +278,9 @@ def live(
                 warn(f"skipped: {exc.errors[0].render()}")
                 continue
             doc.data = {}
-            if incident.policy not in policies:
-                policies[incident.policy] = repo.policy_for(incident)
             for message in told:
                 warn(message)
-            subject = timers.Subject(incident, policies[incident.policy], pir)
+            subject = timers.Subject(incident, declared(incident.policy), pir)
             paths[incident.id] = str(doc.path)
             settled = timers.settled_since(subject)
             if cache.enabled and not told and reviewed is not None:  # as written, for later
@@ -295,7 +296,7 @@ def live(
             # a review told about or timed from git is worked out again every turn
             reusable = cache.enabled and reviewed is not None and not told and not from_git
             if turns is not None and reusable:
-                kept[f"{rel}|{entry_key}"] = Judged(subject, paths[incident.id], settled)
+                kept[memo] = Judged(subject, paths[incident.id], settled)
     if turns is not None:
         turns.reused = sum(1 for k in kept if k in earlier)
         turns.kept = kept
