@@ -106,6 +106,12 @@ def pir_findings(repo: Repo, incident_id: str | None) -> tuple[list[Finding], di
     findings: list[Finding] = []
     statuses: dict[str, str] = {}
     by_folder: dict[str, Loaded | None] = {}
+
+    def review(path: Path, incidents: dict[str, Loaded | None]) -> None:
+        found, parsed = check_pir_file(repo, path, incidents)
+        findings.extend(found)
+        statuses[repo.rel(path)] = parsed[1].status.value if parsed else "unreadable"
+
     if incident_id:
         loaded = repo.find(incident_id)
         by_folder[loaded.path.parent.name] = loaded
@@ -132,15 +138,10 @@ def pir_findings(repo: Repo, incident_id: str | None) -> tuple[list[Finding], di
                 findings.append(missing)
             beside = str(repo.pirs.path(item))
             if beside in pending:
-                path = pending.pop(beside)
-                found, parsed = check_pir_file(repo, path, {item.path.parent.name: item})
-                findings += found
-                statuses[repo.rel(path)] = parsed[1].status.value if parsed else "unreadable"
+                review(pending.pop(beside), {item.path.parent.name: item})
         paths = list(pending.values())  # beside an incident that does not read
     for path in paths:
-        found, parsed = check_pir_file(repo, path, by_folder)
-        findings += found
-        statuses[repo.rel(path)] = parsed[1].status.value if parsed else "unreadable"
+        review(path, by_folder)
     if not incident_id:  # in the order of the files, as listed
         ordered = (repo.rel(p) for p in every)
         statuses = {rel: statuses[rel] for rel in ordered if rel in statuses}
