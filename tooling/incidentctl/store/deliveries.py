@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from incidentctl.core.errors import IncidentctlError
-from incidentctl.core.timevalues import format_timestamp
+from incidentctl.core.timevalues import TimeValueError, format_timestamp, parse_timestamp
 from incidentctl.store import git, locks
 from incidentctl.store.cache import cache_folder
 from incidentctl.store.files import write_atomic
@@ -107,27 +107,30 @@ class State:
 Change = Callable[[State], State | None]  # None: nothing to write
 
 
+def _mark(entry: dict[str, str], name: str) -> datetime | None:
+    """A claim's time `name` (at, sent, maybe); None when it has none or it is not a
+    timestamp with an offset."""
+    try:
+        return parse_timestamp(str(entry[name]))
+    except (KeyError, TimeValueError):
+        return None
+
+
 def _abandoned(entry: dict[str, str], now: datetime) -> bool:
     if any(k in entry for k in ("sent", "maybe", "taken")):
         return False
-    try:
-        at = datetime.fromisoformat(str(entry.get("at", "")).replace("Z", "+00:00"))
-    except ValueError:
-        return False
-    return now - at >= TAKE_OVER_AFTER
+    at = _mark(entry, "at")
+    return at is not None and now - at >= TAKE_OVER_AFTER
 
 
 def _forgotten(entry: object, now: datetime) -> bool:
-    """Every mark of the claim (claimed, sent, maybe) is FORGET_AFTER old or more."""
+    """Every mark of the claim (claimed, sent, maybe) is FORGET_AFTER old or more; a mark
+    that does not read as a timestamp keeps the claim."""
     if not isinstance(entry, dict):
         return False
-    marks = []
-    for name in ("at", "sent", "maybe"):
-        try:
-            marks.append(datetime.fromisoformat(str(entry[name]).replace("Z", "+00:00")))
-        except (KeyError, ValueError):
-            continue
-    return bool(marks) and all(m.tzinfo is not None and now - m >= FORGET_AFTER for m in marks)
+    names = [name for name in ("at", "sent", "maybe") if name in entry]
+    marks = [_mark(entry, name) for name in names]
+    return bool(marks) and all(m is not None and now - m >= FORGET_AFTER for m in marks)
 
 
 def deliverer() -> str:
